@@ -1,0 +1,149 @@
+// Error classes with stable `code` strings (the model is Node core's
+// ERR_* codes). Programs branch on `code`, never on message text.
+
+export interface SystemErrorLike extends Error {
+  code?: string;
+  errno?: number;
+  syscall?: string;
+  path?: string;
+}
+
+export class TraceringError extends Error {
+  readonly code: string;
+  constructor(code: string, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.code = code;
+  }
+  override get name(): string {
+    return this.constructor.name;
+  }
+}
+
+/** tracefs is not mounted and could not be mounted. */
+export class TracefsNotFoundError extends TraceringError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('ERR_TRACEFS_NOT_FOUND', message, options);
+  }
+}
+
+/** The process lacks the privileges a tracefs operation needs. */
+export class TracefsPermissionError extends TraceringError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('ERR_TRACEFS_PERMISSION', message, options);
+  }
+}
+
+/** A tracefs file refused an operation with EBUSY for a reason other than a mapping. */
+export class TracefsBusyError extends TraceringError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('ERR_TRACEFS_BUSY', message, options);
+  }
+}
+
+/** Resize, sub-buffer size change or snapshot refused because a per-CPU buffer is memory-mapped. */
+export class BufferMappedError extends TraceringError {
+  /** Processes known to map the buffer (this one included). */
+  readonly pids: readonly number[];
+  constructor(message: string, pids: readonly number[], options?: { cause?: unknown }) {
+    super('ERR_BUFFER_MAPPED', message, options);
+    this.pids = pids;
+  }
+}
+
+/** The kernel cannot memory-map this buffer (kernel < 6.10, or a persistent buffer). */
+export class MmapUnsupportedError extends TraceringError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('ERR_MMAP_UNSUPPORTED', message, options);
+  }
+}
+
+/** The CPU has no ring buffer (never online since the buffer was created). */
+export class CpuBufferMissingError extends TraceringError {
+  readonly cpu: number;
+  constructor(cpu: number, message: string, options?: { cause?: unknown }) {
+    super('ERR_CPU_NO_BUFFER', message, options);
+    this.cpu = cpu;
+  }
+}
+
+/** Another consumer holds this per-CPU buffer. */
+export class ConcurrentReaderError extends TraceringError {
+  readonly cpu: number;
+  constructor(cpu: number, message: string, options?: { cause?: unknown }) {
+    super('ERR_CONCURRENT_READER', message, options);
+    this.cpu = cpu;
+  }
+}
+
+/** An event or event system does not exist in this tracefs. */
+export class EventNotFoundError extends TraceringError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('ERR_EVENT_NOT_FOUND', message, options);
+  }
+}
+
+/** A sub-buffer's header or records are inconsistent. */
+export class CorruptSubbufError extends TraceringError {
+  /** Byte offset (in the data area) of the first bad record, or -1 for the header. */
+  readonly offset: number;
+  constructor(message: string, offset: number) {
+    super('ERR_CORRUPT_SUBBUF', message);
+    this.offset = offset;
+  }
+}
+
+/** An input file (recording, format file, meta page) is malformed. */
+export class MalformedInputError extends TraceringError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('ERR_MALFORMED_INPUT', message, options);
+  }
+}
+
+/** A value passed by the caller is out of range or of the wrong shape. */
+export class InvalidArgumentError extends TraceringError {
+  constructor(message: string) {
+    super('ERR_INVALID_ARG_VALUE', message);
+  }
+}
+
+/** The running kernel lacks a feature (for example CONFIG_TRACER_SNAPSHOT). */
+export class UnsupportedError extends TraceringError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('ERR_UNSUPPORTED', message, options);
+  }
+}
+
+/** The operation needs an open object that was already closed. */
+export class ClosedError extends TraceringError {
+  constructor(message: string) {
+    super('ERR_CLOSED', message);
+  }
+}
+
+export function isSystemError(error: unknown, code?: string): error is SystemErrorLike {
+  if (!(error instanceof Error)) return false;
+  const c = (error as SystemErrorLike).code;
+  return typeof c === 'string' && (code === undefined || c === code);
+}
+
+/** Warnings (not errors) carry a code too: `process.emitWarning(msg, { code })`. */
+export const WarningCode = {
+  concurrentReader: 'TRACERING_CONCURRENT_READER',
+  corruptSubbuf: 'TRACERING_CORRUPT_SUBBUF',
+  blockOption: 'TRACERING_BLOCK_OPTION',
+  bufferReset: 'TRACERING_BUFFER_RESET',
+  mmapFallback: 'TRACERING_MMAP_FALLBACK',
+} as const;
+export type WarningCode = (typeof WarningCode)[keyof typeof WarningCode];
+
+export interface TraceringWarning {
+  code: WarningCode;
+  message: string;
+  cpu?: number;
+}
+
+export type WarningHandler = (warning: TraceringWarning) => void;
+
+export const emitProcessWarning: WarningHandler = (w) => {
+  process.emitWarning(w.message, { type: 'TraceringWarning', code: w.code });
+};

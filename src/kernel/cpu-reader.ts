@@ -1,0 +1,52 @@
+// A consumer of one per-CPU ring buffer, by mapping (mmap + GET_READER) or by
+// read() of the same trace_pipe_raw file. Both yield RecordBatches.
+
+import type { RecordBatch } from '../layout/record.js';
+import type { SubbufLayout } from '../layout/subbuf.js';
+
+export type ReaderMode = 'mmap' | 'read';
+
+export interface CpuReaderCounters {
+  /** Data records delivered. */
+  events: number;
+  /** Data-area bytes consumed (records, headers and padding). */
+  bytes: number;
+  /** Sub-buffers started (new reader ids or pages read). */
+  subbufs: number;
+  /** Events the kernel overwrote before we read them. */
+  lost: number;
+  /** Events refused by a full buffer in non-overwrite mode (from the kernel's stats at finish). */
+  dropped: number;
+  /** Sub-buffers dropped in part because their records were inconsistent. */
+  corrupt: number;
+  /** Buffer resets seen while reading (echo > trace, clock change). */
+  resets: number;
+  /** Events that another consumer took from this buffer while we read it. */
+  consumedElsewhere: number;
+}
+
+export function newCounters(): CpuReaderCounters {
+  return { events: 0, bytes: 0, subbufs: 0, lost: 0, dropped: 0, corrupt: 0, resets: 0, consumedElsewhere: 0 };
+}
+
+export interface CpuReader {
+  readonly cpu: number;
+  readonly mode: ReaderMode;
+  /** The trace_pipe_raw descriptor, for readiness polling. */
+  readonly fd: number;
+  readonly layout: SubbufLayout;
+  readonly counters: Readonly<CpuReaderCounters>;
+  /**
+   * The next stretch of records available now, or null if there is none.
+   * The batch and the memory it views stay valid until the next call to
+   * next() or close() on this reader.
+   */
+  next(): RecordBatch | null;
+  /**
+   * Ends accounting: settles lost events against the kernel's counters and
+   * fills `dropped`. Call after the last next(); reading may continue after.
+   */
+  finish(): void;
+  /** Releases the mapping or buffer and closes the fd. Idempotent. */
+  close(): void;
+}

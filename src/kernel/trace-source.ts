@@ -1,0 +1,291 @@
+// All CPUs of one trace array at once: opens a reader per CPU that has a
+// buffer, drains them, or streams them as data arrives.
+
+import {
+  CpuBufferMissingError,
+  MmapUnsupportedError,
+  WarningCode,
+  type WarningHandler,
+  emitProcessWarning,
+} from '../errors.js';
+import type { RecordBatch } from '../layout/record.js';
+import { dataSize } from '../layout/subbuf.js';
+import { POLL_READABLE, native, type NativePoller } from '../native.js';
+import { type CpuReader, type CpuReaderCounters, type ReaderMode, newCounters } from './cpu-reader.js';
+import { MappedCpuReader } from './mapped-cpu-reader.js';
+import { ReadCpuReader } from './read-cpu-reader.js';
+import type { TraceArray } from './trace-array.js';
+import { warnOtherConsumers } from './trace-pipe-raw.js';
+
+export type ModeChoice = 'auto' | ReaderMode;
+
+export interface CpuReaderOptions {
+  mode?: ModeChoice;
+  onWarning?: WarningHandler;
+  /** read mode: bytes per native read call. */
+  readBytes?: number;
+}
+
+/**
+ * Opens one CPU's reader. 'auto' maps when the kernel can (6.10+) and falls
+ * back to read() with a warning when it cannot.
+ */
+export function openCpuReader(array: TraceArray, cpu: number, options: CpuReaderOptions = {}): CpuReader {
+  const mode = options.mode ?? 'auto';
+  const onWarning = options.onWarning ?? emitProcessWarning;
+  if (mode === 'read') return ReadCpuReader.open(array, cpu, { onWarning, ...pick(options) });
+  try {
+    return MappedCpuReader.open(array, cpu, { onWarning });
+  } catch (error) {
+    if (mode === 'mmap' || !(error instanceof MmapUnsupportedError)) throw error;
+    onWarning({ code: WarningCode.mmapFallback, cpu, message: `${error.message}; reading with read() instead` });
+    return ReadCpuReader.open(array, cpu, { onWarning, ...pick(options) });
+  }
+}
+
+function pick(options: CpuReaderOptions): { readBytes?: number } {
+  return options.readBytes === undefined ? {} : { readBytes: options.readBytes };
+}
+
+export interface TraceSourceOptions extends CpuReaderOptions {
+  /** CPUs to read; default every CPU with a buffer. */
+  cpus?: readonly number[];
+  /** Look for other processes consuming these buffers and warn (default true). */
+  checkConsumers?: boolean;
+}
+
+export type BatchHandler = (batch: RecordBatch, reader: CpuReader) => void;
+
+export interface StreamOptions {
+  onBatch: BatchHandler;
+  signal?: AbortSignal;
+  /** Stop after this long (then drain what is left). */
+  durationMs?: number;
+  /** Pick up data below the kernel's wake-up watermark at least this often. Default 100 ms. */
+  flushIntervalMs?: number;
+  /**
+   * After a wake-up that delivered less than half a sub-buffer, leave that
+   * CPU unpolled for this long. A consumer whose own work generates events
+   * (syscall tracing, buffer_percent 0) would otherwise wake itself for
+   * every event it causes. Default 10 ms.
+   */
+  quietWakeDelayMs?: number;
+}
+
+export interface SourceSummary {
+  cpus: Array<{ cpu: number } & CpuReaderCounters>;
+  total: CpuReaderCounters;
+  /** Readiness wake-ups handled while streaming. */
+  wakeups: number;
+}
+
+export class TraceSource {
+  readonly array: TraceArray;
+  readonly readers: readonly CpuReader[];
+  /** CPUs listed in per_cpu that have no buffer (never online). */
+  readonly missingCpus: readonly number[];
+  readonly #onWarning: WarningHandler;
+  #wakeups = 0;
+  #closed = false;
+
+  private constructor(array: TraceArray, readers: CpuReader[], missing: number[], onWarning: WarningHandler) {
+    this.array = array;
+    this.readers = readers;
+    this.missingCpus = missing;
+    this.#onWarning = onWarning;
+  }
+
+  static open(array: TraceArray, options: TraceSourceOptions = {}): TraceSource {
+    const onWarning = options.onWarning ?? emitProcessWarning;
+    const cpus = options.cpus ?? array.cpus();
+    const readers: CpuReader[] = [];
+    const missing: number[] = [];
+    let mode = options.mode ?? 'auto';
+    try {
+      for (const cpu of cpus) {
+        try {
+          const reader = openCpuReader(array, cpu, { ...options, mode, onWarning });
+          // One fallback decision for all CPUs: later CPUs go straight to it.
+          mode = reader.mode;
+          readers.push(reader);
+          if (options.checkConsumers !== false) warnOtherConsumers(array, cpu, onWarning);
+        } catch (error) {
+          if (error instanceof CpuBufferMissingError && options.cpus === undefined) missing.push(cpu);
+          else throw error;
+        }
+      }
+    } catch (error) {
+      for (const r of readers) r.close();
+      throw error;
+    }
+    return new TraceSource(array, readers, missing, onWarning);
+  }
+
+  get mode(): ReaderMode | null {
+    return this.readers[0]?.mode ?? null;
+  }
+
+  /**
+   * Consumes what every CPU buffer holds now. Bounded: a consumer whose own
+   * activity is traced would otherwise never see an empty buffer, so each
+   * CPU stops after about twice the batches its buffer held at the start.
+   */
+  drain(onBatch?: BatchHandler): void {
+    for (const reader of this.readers) {
+      const limit = 2 * this.#capacityInBatches(reader) + 8;
+      for (let n = 0; n < limit; n++) {
+        const batch = reader.next();
+        if (batch === null) break;
+        onBatch?.(batch, reader);
+      }
+    }
+  }
+
+  #capacityInBatches(reader: CpuReader): number {
+    if (reader instanceof MappedCpuReader) return reader.nrSubbufs;
+    try {
+      return Math.ceil(this.array.cpuStats(reader.cpu).bytes / dataSize(reader.layout)) + 1;
+    } catch {
+      return 1024;
+    }
+  }
+
+  /** Streams every CPU until `durationMs` passes or `signal` aborts, then drains what is left. */
+  stream(options: StreamOptions): Promise<void> {
+    const flushMs = options.flushIntervalMs ?? 100;
+    const quietMs = options.quietWakeDelayMs ?? 10;
+    const { onBatch, signal } = options;
+    const usePoll = !this.#blockOptionSet();
+
+    return new Promise<void>((resolve, reject) => {
+      const pollers: NativePoller[] = [];
+      const timers = new Set<NodeJS.Timeout>();
+      let done = false;
+
+      const pump = (reader: CpuReader): number => {
+        let bytes = 0;
+        const limit = 4 * this.#capacityInBatches(reader) + 8;
+        for (let n = 0; n < limit; n++) {
+          const batch = reader.next();
+          if (batch === null) break;
+          bytes += batch.byteLength;
+          onBatch(batch, reader);
+        }
+        return bytes;
+      };
+
+      const finish = (error?: unknown) => {
+        if (done) return;
+        done = true;
+        for (const p of pollers) p.close();
+        for (const t of timers) clearTimeout(t);
+        clearInterval(flushTimer);
+        signal?.removeEventListener('abort', onAbort);
+        if (error !== undefined) {
+          reject(error);
+          return;
+        }
+        try {
+          this.drain(onBatch);
+          resolve();
+        } catch (e) {
+          reject(e);
+        }
+      };
+      const guarded = (fn: () => void) => () => {
+        if (done) return;
+        try {
+          fn();
+        } catch (error) {
+          finish(error);
+        }
+      };
+      const onAbort = () => finish();
+
+      const flushTimer = setInterval(
+        guarded(() => {
+          for (const r of this.readers) pump(r);
+        }),
+        flushMs,
+      );
+      if (usePoll) {
+        for (const reader of this.readers) {
+          const poller: NativePoller = new native.Poller(reader.fd, (status) =>
+            guarded(() => {
+              if (status < 0) throw new Error(`poll on CPU ${reader.cpu} failed (${status})`);
+              this.#wakeups++;
+              const bytes = pump(reader);
+              if (bytes < reader.layout.subbufSize / 2) {
+                poller.stop();
+                const t = setTimeout(() => {
+                  timers.delete(t);
+                  if (!done) poller.start(POLL_READABLE);
+                }, quietMs);
+                timers.add(t);
+              }
+            })(),
+          );
+          pollers.push(poller);
+          poller.start(POLL_READABLE);
+        }
+      }
+      if (options.durationMs !== undefined) {
+        const t = setTimeout(() => finish(), options.durationMs);
+        timers.add(t);
+      }
+      if (signal) {
+        if (signal.aborted) finish();
+        else signal.addEventListener('abort', onAbort, { once: true });
+      }
+    });
+  }
+
+  // With the instance option `block` set, poll() always reports readable.
+  #blockOptionSet(): boolean {
+    try {
+      if (!this.array.option('block')) return false;
+    } catch {
+      return false;
+    }
+    this.#onWarning({
+      code: WarningCode.blockOption,
+      message: `option "block" is set on the ${this.array.label}: readiness is always signalled, so streaming falls back to the flush timer`,
+    });
+    return true;
+  }
+
+  /** Settles every reader's accounting and returns the per-CPU and total figures. */
+  finish(): SourceSummary {
+    const cpus = this.readers.map((r) => {
+      r.finish();
+      return { cpu: r.cpu, ...r.counters };
+    });
+    const total = newCounters();
+    for (const c of cpus) {
+      for (const k of Object.keys(total) as Array<keyof CpuReaderCounters>) total[k] += c[k];
+    }
+    return { cpus, total, wakeups: this.#wakeups };
+  }
+
+  get wakeups(): number {
+    return this.#wakeups;
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    let first: unknown;
+    for (const r of this.readers) {
+      try {
+        r.close();
+      } catch (error) {
+        first ??= error;
+      }
+    }
+    if (first !== undefined) throw first;
+  }
+
+  [Symbol.dispose](): void {
+    this.close();
+  }
+}

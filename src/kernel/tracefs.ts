@@ -1,0 +1,174 @@
+// Finding (and if need be mounting) tracefs, and opening trace arrays.
+
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import { join } from 'node:path';
+import { InvalidArgumentError, TracefsNotFoundError, TracefsPermissionError, isSystemError } from '../errors.js';
+import { rethrowFs } from './fs-errors.js';
+import { TraceArray } from './trace-array.js';
+
+export const DEFAULT_TRACEFS = '/sys/kernel/tracing';
+const LEGACY_TRACEFS = '/sys/kernel/debug/tracing';
+
+function looksLikeTracefs(dir: string): boolean {
+  return fs.existsSync(join(dir, 'trace_marker')) && fs.existsSync(join(dir, 'per_cpu'));
+}
+
+function mountedTracefs(): string[] {
+  try {
+    return fs
+      .readFileSync('/proc/mounts', 'utf8')
+      .split('\n')
+      .map((l) => l.split(' '))
+      .filter((f) => f[2] === 'tracefs' && f[1] !== undefined)
+      .map((f) => (f[1] as string).replace(/\\040/g, ' '));
+  } catch {
+    return [];
+  }
+}
+
+export interface LocateOptions {
+  /** Use this directory instead of searching. */
+  root?: string;
+  /** Mount tracefs at /sys/kernel/tracing when it is absent and we are root (default true). */
+  mount?: boolean;
+}
+
+export class Tracefs {
+  readonly root: string;
+  readonly topLevel: TraceArray;
+
+  private constructor(root: string) {
+    this.root = root;
+    this.topLevel = new TraceArray(root, null);
+  }
+
+  /** Finds tracefs: an explicit root, a mounted tracefs, the usual paths; mounts it if allowed. */
+  static locate(options: LocateOptions = {}): Tracefs {
+    if (options.root !== undefined) {
+      if (!looksLikeTracefs(options.root)) {
+        throw new TracefsNotFoundError(`${options.root} does not look like a tracefs mount (no trace_marker, per_cpu)`);
+      }
+      return new Tracefs(options.root);
+    }
+    const candidates = [...mountedTracefs(), DEFAULT_TRACEFS, LEGACY_TRACEFS];
+    for (const dir of candidates) if (looksLikeTracefs(dir)) return new Tracefs(dir);
+    if (options.mount === false) {
+      throw new TracefsNotFoundError(`tracefs is not mounted (mount -t tracefs nodev ${DEFAULT_TRACEFS})`);
+    }
+    if (process.getuid?.() !== 0) {
+      throw new TracefsNotFoundError(
+        `tracefs is not mounted and only root can mount it: mount -t tracefs nodev ${DEFAULT_TRACEFS}`,
+      );
+    }
+    try {
+      execFileSync('mount', ['-t', 'tracefs', 'nodev', DEFAULT_TRACEFS], { stdio: 'pipe' });
+    } catch (error) {
+      const detail = error instanceof Error && 'stderr' in error ? String(error.stderr).trim() : String(error);
+      throw new TracefsNotFoundError(`tracefs is not mounted and mounting it failed: ${detail}`, { cause: error });
+    }
+    if (!looksLikeTracefs(DEFAULT_TRACEFS)) {
+      throw new TracefsNotFoundError(`mounted tracefs at ${DEFAULT_TRACEFS} but it looks empty`);
+    }
+    return new Tracefs(DEFAULT_TRACEFS);
+  }
+
+  instancePath(name: string): string {
+    checkInstanceName(name);
+    return join(this.root, 'instances', name);
+  }
+
+  instanceExists(name: string): boolean {
+    return fs.existsSync(this.instancePath(name));
+  }
+
+  /** Instance names that exist now. */
+  instances(): string[] {
+    try {
+      return fs.readdirSync(join(this.root, 'instances')).sort();
+    } catch {
+      return [];
+    }
+  }
+
+  /**
+   * Opens instance `name`, creating it unless `create` is false. `created`
+   * on the result says whether this call made it (and so should remove it).
+   */
+  openInstance(name: string, options: { create?: boolean } = {}): Instance {
+    const path = this.instancePath(name);
+    if (fs.existsSync(path)) return new Instance(path, name, false);
+    if (options.create === false) throw new TracefsNotFoundError(`no tracefs instance ${name}`);
+    try {
+      fs.mkdirSync(path);
+    } catch (error) {
+      if (isSystemError(error, 'EEXIST')) return new Instance(path, name, false);
+      rethrowFs(error, path, 'create instance');
+    }
+    return new Instance(path, name, true);
+  }
+
+  /** Creates a new instance with a unique name derived from `prefix`. */
+  createUniqueInstance(prefix = 'tracering'): Instance {
+    for (let attempt = 0; attempt < 100; attempt++) {
+      const name = `${prefix}-${process.pid}-${Date.now().toString(36)}-${Math.floor(Math.random() * 1e6).toString(36)}`;
+      const path = this.instancePath(name);
+      try {
+        fs.mkdirSync(path);
+        return new Instance(path, name, true);
+      } catch (error) {
+        if (!isSystemError(error, 'EEXIST')) rethrowFs(error, path, 'create instance');
+      }
+    }
+    throw new TracefsPermissionError('could not find a free instance name');
+  }
+}
+
+export function checkInstanceName(name: string): void {
+  if (!/^[A-Za-z0-9_.+-]{1,64}$/.test(name) || name === '.' || name === '..') {
+    throw new InvalidArgumentError(`bad instance name ${JSON.stringify(name)} (letters, digits, _ . + - only)`);
+  }
+}
+
+/** A tracefs instance: its own ring buffers, settings and events. */
+export class Instance extends TraceArray {
+  /** True if this object's opener created the directory (and so owns its removal). */
+  readonly created: boolean;
+  #removed = false;
+
+  constructor(path: string, name: string, created: boolean) {
+    super(path, name);
+    this.created = created;
+  }
+
+  get removed(): boolean {
+    return this.#removed;
+  }
+
+  /**
+   * Removes the instance directory. Every mapping and fd of its files must
+   * be closed first, or the kernel answers EBUSY.
+   */
+  remove(): void {
+    if (this.#removed) return;
+    try {
+      fs.rmdirSync(this.path);
+    } catch (error) {
+      if (isSystemError(error, 'ENOENT')) {
+        this.#removed = true;
+        return;
+      }
+      rethrowFs(error, this.path, 'remove instance');
+    }
+    this.#removed = true;
+  }
+
+  /** Removes the instance if this object created it. */
+  release(): void {
+    if (this.created) this.remove();
+  }
+
+  [Symbol.dispose](): void {
+    this.release();
+  }
+}

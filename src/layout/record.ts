@@ -1,0 +1,372 @@
+// Records inside a sub-buffer's data area (struct ring_buffer_event):
+// kernel-abi.md §6. Each record starts with a 32-bit word
+//
+//   little endian: type_len = w & 0x1f,  time_delta = w >>> 5
+//   big endian:    type_len = w >>> 27,  time_delta = w & 0x07ffffff
+//
+//   type_len 1..28  data, payload type_len*4 bytes at +4
+//   type_len 0      data, array[0] = payload length + 4, payload at +8
+//   29              padding: delta 0 = rest of page is empty; else skip 4 + array[0]
+//   30              TIME_EXTEND: ts += (array[0] << 27) + delta
+//   31              TIME_STAMP:  ts = fixMsb((array[0] << 27) + delta)
+//
+// The walker indexes data records into a RecordBatch: payload offsets and
+// lengths into the source memory (no copies) and exact (hi, lo) timestamps.
+
+import { CorruptSubbufError } from '../errors.js';
+import type { SubbufLayout } from './subbuf.js';
+import { TWO_POW_32 } from './timestamp.js';
+
+export const TYPE_DATA_MAX = 28;
+export const TYPE_PADDING = 29;
+export const TYPE_TIME_EXTEND = 30;
+export const TYPE_TIME_STAMP = 31;
+/** Payloads above this many bytes use type_len 0 (length in array[0]). */
+export const SMALL_PAYLOAD_MAX = TYPE_DATA_MAX * 4;
+/** Bits of time_delta in the record header word. */
+export const TIME_DELTA_BITS = 27;
+/** Top 5 bits of a 64-bit timestamp (as the high word): not stored by TIME_STAMP records. */
+const TS_MSB_HI = 0xf8000000;
+/** 2^59 expressed in the high word. */
+const TWO_POW_59_HI = 0x08000000;
+
+/**
+ * Data records of one stretch of one sub-buffer, as views into the memory
+ * that holds them. Valid until the reader that produced it moves on (its next
+ * `next()` call); copy what must outlive that.
+ */
+export class RecordBatch {
+  /** The memory the offsets refer to: a mapping, a read buffer or a file. */
+  bytes: Uint8Array = new Uint8Array(0);
+  view: DataView = new DataView(this.bytes.buffer);
+  /** CPU the records were written on, or -1 if unknown. */
+  cpu = -1;
+  /** Sub-buffer id (mmap), page index (read) or another source's slot. */
+  subbufId = -1;
+  /** Number of data records in this batch. */
+  count = 0;
+  /** Events lost just before the first record: 0 none, n, or -1 (LOST_UNKNOWN). */
+  lostBefore = 0;
+  /** Data-area bytes this batch covers (records, padding and headers). */
+  byteLength = 0;
+  /** Set when a record was inconsistent: the rest of the sub-buffer was dropped. */
+  corrupt: CorruptSubbufError | null = null;
+  /** Offset in `bytes` of each record's payload (the event's common header). */
+  payloadOffset: Int32Array;
+  /**
+   * Length of each payload area. Rounded up to 4 bytes and possibly longer
+   * than the event's data: the event format gives the true extent.
+   */
+  payloadLength: Int32Array;
+  /** High and low 32 bits of each record's timestamp. */
+  tsHi: Uint32Array;
+  tsLo: Uint32Array;
+
+  constructor(capacity: number) {
+    this.payloadOffset = new Int32Array(capacity);
+    this.payloadLength = new Int32Array(capacity);
+    this.tsHi = new Uint32Array(capacity);
+    this.tsLo = new Uint32Array(capacity);
+  }
+
+  get capacity(): number {
+    return this.payloadOffset.length;
+  }
+
+  /** Timestamp of record i as a Number (exact below 2^53). */
+  timestamp(i: number): number {
+    return this.tsHi[i]! * TWO_POW_32 + this.tsLo[i]!;
+  }
+
+  /** Timestamp of record i, exact. */
+  timestampBigInt(i: number): bigint {
+    return (BigInt(this.tsHi[i]!) << 32n) | BigInt(this.tsLo[i]!);
+  }
+
+  /** The payload of record i as a view (no copy). */
+  payload(i: number): Uint8Array {
+    const off = this.payloadOffset[i]!;
+    return this.bytes.subarray(off, off + this.payloadLength[i]!);
+  }
+
+  reset(bytes: Uint8Array, view: DataView, cpu: number, subbufId: number): void {
+    this.bytes = bytes;
+    this.view = view;
+    this.cpu = cpu;
+    this.subbufId = subbufId;
+    this.count = 0;
+    this.lostBefore = 0;
+    this.byteLength = 0;
+    this.corrupt = null;
+  }
+}
+
+/** Most records a data area of `dataBytes` can hold (8 bytes is the smallest record). */
+export function maxRecords(dataBytes: number): number {
+  return Math.ceil(dataBytes / 8);
+}
+
+/**
+ * Running state of a walk through one sub-buffer: the timestamp so far and
+ * the data offset reached. Resumable: a later walk over the same sub-buffer
+ * (the writer kept appending) continues where the last one stopped.
+ */
+export class WalkState {
+  tsHi = 0;
+  tsLo = 0;
+  /** Data-area offset of the next record. */
+  pos = 0;
+  /** The sub-buffer's own time_stamp, needed to restore TIME_STAMP's top bits. */
+  pageHi = 0;
+  pageLo = 0;
+  /** True after null padding or corruption: nothing more on this sub-buffer. */
+  ended = false;
+
+  begin(pageHi: number, pageLo: number): void {
+    this.tsHi = this.pageHi = pageHi;
+    this.tsLo = this.pageLo = pageLo;
+    this.pos = 0;
+    this.ended = false;
+  }
+}
+
+/**
+ * Indexes the records of the data area starting at byte `dataStart` of
+ * `batch.view`, from `state.pos` up to data offset `end`, appending data
+ * records at or after data offset `emitFrom` to `batch` (earlier ones only
+ * advance the timestamp). Stops early when the batch is full; `state.pos`
+ * says where. A record that does not fit before `end` marks the batch
+ * corrupt and ends the sub-buffer.
+ */
+export function walkRecords(
+  layout: SubbufLayout,
+  dataStart: number,
+  end: number,
+  emitFrom: number,
+  state: WalkState,
+  batch: RecordBatch,
+): void {
+  if (layout.littleEndian) walkLittleEndian(dataStart, end, emitFrom, state, batch);
+  else walkBigEndian(dataStart, end, emitFrom, state, batch);
+}
+
+// The two walkers differ only in how the header word splits. They are kept
+// apart because constant-endian DataView loads are faster: one walker taking
+// the byte order as an argument measured ~20% more per event (5.9 vs 4.9 ns).
+
+function walkLittleEndian(dataStart: number, end: number, emitFrom: number, state: WalkState, batch: RecordBatch): void {
+  const view = batch.view;
+  const offsets = batch.payloadOffset;
+  const lengths = batch.payloadLength;
+  const his = batch.tsHi;
+  const los = batch.tsLo;
+  const capacity = offsets.length;
+  let n = batch.count;
+  let pos = state.pos;
+  let hi = state.tsHi;
+  let lo = state.tsLo;
+  const startPos = pos;
+  let bad: string | null = null;
+
+  while (pos < end) {
+    if (end - pos < 4) {
+      bad = `truncated record header at ${pos}`;
+      break;
+    }
+    const w = view.getUint32(dataStart + pos, true);
+    const type = w & 31;
+    const delta = w >>> 5;
+    if (type !== 0 && type <= TYPE_DATA_MAX) {
+      const len = type << 2;
+      if (pos + 4 + len > end) {
+        bad = `record at ${pos} (${4 + len} bytes) overruns the committed data (${end})`;
+        break;
+      }
+      if (n === capacity) break;
+      lo += delta;
+      if (lo >= TWO_POW_32) {
+        lo -= TWO_POW_32;
+        hi++;
+      }
+      if (pos >= emitFrom) {
+        offsets[n] = dataStart + pos + 4;
+        lengths[n] = len;
+        his[n] = hi;
+        los[n] = lo;
+        n++;
+      }
+      pos += 4 + len;
+      continue;
+    }
+    if (end - pos < 8) {
+      bad = `truncated record at ${pos}`;
+      break;
+    }
+    const arg = view.getUint32(dataStart + pos + 4, true);
+    if (type === 0) {
+      // array[0] counts the payload plus itself.
+      if (arg < 4 || (arg & 3) !== 0 || pos + 4 + arg > end) {
+        bad = `large record at ${pos} has bad length ${arg}`;
+        break;
+      }
+      if (n === capacity) break;
+      lo += delta;
+      if (lo >= TWO_POW_32) {
+        lo -= TWO_POW_32;
+        hi++;
+      }
+      if (pos >= emitFrom) {
+        offsets[n] = dataStart + pos + 8;
+        lengths[n] = arg - 4;
+        his[n] = hi;
+        los[n] = lo;
+        n++;
+      }
+      pos += 4 + arg;
+    } else if (type === TYPE_TIME_EXTEND) {
+      // (arg << 27) + delta, split exactly across the two words.
+      lo += ((arg & 31) << 27 >>> 0) + delta;
+      hi += arg >>> 5;
+      if (lo >= TWO_POW_32) {
+        lo -= TWO_POW_32;
+        hi++;
+      }
+      pos += 8;
+    } else if (type === TYPE_TIME_STAMP) {
+      let newHi = arg >>> 5;
+      const newLo = (((arg & 31) << 27) >>> 0) + delta;
+      const msb = state.pageHi & TS_MSB_HI;
+      if (msb !== 0) {
+        newHi = (newHi | msb) >>> 0;
+        if (newHi < state.pageHi || (newHi === state.pageHi && newLo < state.pageLo)) newHi += TWO_POW_59_HI;
+      }
+      hi = newHi;
+      lo = newLo;
+      pos += 8;
+    } else {
+      // Padding. delta 0: nothing more on this page. Otherwise skip it; the
+      // kernel's own readers do not add a padding record's delta.
+      if (delta === 0) {
+        state.ended = true;
+        pos = end;
+        break;
+      }
+      if ((arg & 3) !== 0 || pos + 4 + arg > end) {
+        bad = `padding at ${pos} has bad length ${arg}`;
+        break;
+      }
+      pos += 4 + arg;
+    }
+  }
+
+  if (bad !== null) {
+    batch.corrupt = new CorruptSubbufError(`corrupt sub-buffer: ${bad}`, pos);
+    state.ended = true;
+    pos = end;
+  }
+  batch.byteLength += pos - startPos;
+  batch.count = n;
+  state.pos = pos;
+  state.tsHi = hi;
+  state.tsLo = lo;
+}
+
+function walkBigEndian(dataStart: number, end: number, emitFrom: number, state: WalkState, batch: RecordBatch): void {
+  const view = batch.view;
+  const capacity = batch.payloadOffset.length;
+  let n = batch.count;
+  let pos = state.pos;
+  let hi = state.tsHi;
+  let lo = state.tsLo;
+  const startPos = pos;
+  let bad: string | null = null;
+
+  const advance = (delta: number) => {
+    lo += delta;
+    if (lo >= TWO_POW_32) {
+      lo -= TWO_POW_32;
+      hi++;
+    }
+  };
+  const emit = (at: number, len: number) => {
+    batch.payloadOffset[n] = dataStart + at;
+    batch.payloadLength[n] = len;
+    batch.tsHi[n] = hi;
+    batch.tsLo[n] = lo;
+    n++;
+  };
+
+  while (pos < end) {
+    if (end - pos < 4) {
+      bad = `truncated record header at ${pos}`;
+      break;
+    }
+    const w = view.getUint32(dataStart + pos, false);
+    const type = w >>> 27;
+    const delta = w & 0x07ffffff;
+    if (type !== 0 && type <= TYPE_DATA_MAX) {
+      const len = type << 2;
+      if (pos + 4 + len > end) {
+        bad = `record at ${pos} (${4 + len} bytes) overruns the committed data (${end})`;
+        break;
+      }
+      if (n === capacity) break;
+      advance(delta);
+      if (pos >= emitFrom) emit(pos + 4, len);
+      pos += 4 + len;
+      continue;
+    }
+    if (end - pos < 8) {
+      bad = `truncated record at ${pos}`;
+      break;
+    }
+    const arg = view.getUint32(dataStart + pos + 4, false);
+    if (type === 0) {
+      if (arg < 4 || (arg & 3) !== 0 || pos + 4 + arg > end) {
+        bad = `large record at ${pos} has bad length ${arg}`;
+        break;
+      }
+      if (n === capacity) break;
+      advance(delta);
+      if (pos >= emitFrom) emit(pos + 8, arg - 4);
+      pos += 4 + arg;
+    } else if (type === TYPE_TIME_EXTEND) {
+      advance((((arg & 31) << 27) >>> 0) + delta);
+      hi += arg >>> 5;
+      pos += 8;
+    } else if (type === TYPE_TIME_STAMP) {
+      let newHi = arg >>> 5;
+      const newLo = (((arg & 31) << 27) >>> 0) + delta;
+      const msb = state.pageHi & TS_MSB_HI;
+      if (msb !== 0) {
+        newHi = (newHi | msb) >>> 0;
+        if (newHi < state.pageHi || (newHi === state.pageHi && newLo < state.pageLo)) newHi += TWO_POW_59_HI;
+      }
+      hi = newHi;
+      lo = newLo;
+      pos += 8;
+    } else {
+      if (delta === 0) {
+        state.ended = true;
+        pos = end;
+        break;
+      }
+      if ((arg & 3) !== 0 || pos + 4 + arg > end) {
+        bad = `padding at ${pos} has bad length ${arg}`;
+        break;
+      }
+      pos += 4 + arg;
+    }
+  }
+
+  if (bad !== null) {
+    batch.corrupt = new CorruptSubbufError(`corrupt sub-buffer: ${bad}`, pos);
+    state.ended = true;
+    pos = end;
+  }
+  batch.byteLength += pos - startPos;
+  batch.count = n;
+  state.pos = pos;
+  state.tsHi = hi;
+  state.tsLo = lo;
+}
