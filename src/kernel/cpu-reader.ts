@@ -37,6 +37,13 @@ export interface CpuReader {
   readonly layout: SubbufLayout;
   readonly counters: Readonly<CpuReaderCounters>;
   /**
+   * True when the last next() reached the data the writer is still
+   * producing: further calls would only return events written since. A
+   * consumer whose own activity is traced (syscall events, say) never sees
+   * an empty buffer; this is where it should stop and wait instead.
+   */
+  readonly caughtUp: boolean;
+  /**
    * The next stretch of records available now, or null if there is none.
    * The batch and the memory it views stay valid until the next call to
    * next() or close() on this reader.

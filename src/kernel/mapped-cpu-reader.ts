@@ -22,7 +22,8 @@ import {
   emitProcessWarning,
   isSystemError,
 } from '../errors.js';
-import { MetaPage, TRACE_IOCTL_WAKE_WAITERS, TRACE_MMAP_IOCTL_GET_READER, checkMetaGeometry } from '../layout/meta-page.js';
+import { MetaPage, type MetaSnapshot, TRACE_IOCTL_WAKE_WAITERS, TRACE_MMAP_IOCTL_GET_READER, checkMetaGeometry } from '../layout/meta-page.js';
+import { MIN_PADDING_LENGTH } from '../layout/encode.js';
 import { RecordBatch, WalkState, maxRecords, walkRecords } from '../layout/record.js';
 import {
   type SubbufLayout,
@@ -34,6 +35,7 @@ import {
 import { native } from '../native.js';
 import { type CpuReader, type CpuReaderCounters, newCounters } from './cpu-reader.js';
 import { LossLedger } from './loss-ledger.js';
+import { rethrowFs } from './fs-errors.js';
 import type { TraceArray } from './trace-array.js';
 import { openTracePipeRaw } from './trace-pipe-raw.js';
 
@@ -68,6 +70,34 @@ function mapBuffer(fd: number, length: number, array: TraceArray, cpu: number): 
   }
 }
 
+/**
+ * The meta page of CPU `cpu`, read through a short-lived mapping without
+ * consuming anything or taking the reader lock. If no one else maps the
+ * buffer, mapping it makes the kernel publish fresh figures; otherwise they
+ * are as of the other mapper's last GET_READER.
+ */
+export function peekMetaPage(array: TraceArray, cpu: number): MetaSnapshot {
+  const path = array.cpuFile(cpu, 'trace_pipe_raw');
+  let fd: number;
+  try {
+    fd = fs.openSync(path, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
+  } catch (error) {
+    rethrowFs(error, path, 'open');
+  }
+  try {
+    const head = mapBuffer(fd, native.pageSize, array, cpu);
+    try {
+      const meta = new MetaPage(new DataView(head));
+      checkMetaGeometry(meta, native.pageSize);
+      return meta.snapshot();
+    } finally {
+      native.munmap(head);
+    }
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
 export class MappedCpuReader implements CpuReader {
   readonly cpu: number;
   readonly mode = 'mmap' as const;
@@ -94,6 +124,10 @@ export class MappedCpuReader implements CpuReader {
   /** Bytes of the initial reader page consumed before we mapped (never delivered). */
   #skipTo: number;
   #begun = false;
+  /** The reader page is the one the writer is filling (see caughtUp). */
+  #onWriterPage = false;
+  /** The current reader page came with a MISSED flag. */
+  #pageMissed = false;
   /** Kernel `read` counter at our baseline, to spot other consumers. */
   #readBase: number;
   #eventsAtBase = 0;
@@ -163,6 +197,7 @@ export class MappedCpuReader implements CpuReader {
     const h = readSubbufHeader(this.#view, start, this.layout, this.#header);
     this.#walk.begin(h.tsHi, h.tsLo);
     this.#begun = true;
+    this.#pageMissed = h.missedEvents;
     return h.missedEvents ? h.lost : 0;
   }
 
@@ -215,6 +250,7 @@ export class MappedCpuReader implements CpuReader {
       batch.lostBefore = this.#ledger.report(lost, () => this.meta.overrun);
       this.counters.lost = this.#ledger.total;
     }
+    this.#onWriterPage = !this.#pageMissed && end + MIN_PADDING_LENGTH <= dataSize(this.layout);
     if (end <= this.#pos) return lost !== 0 ? batch : null;
 
     walkRecords(this.layout, this.#subbufStart(id) + this.layout.dataOffset, end, this.#skipTo, this.#walk, batch);
@@ -224,6 +260,17 @@ export class MappedCpuReader implements CpuReader {
     if (batch.corrupt !== null) this.#onCorrupt(batch);
     this.#checkConsumedElsewhere();
     return batch;
+  }
+
+  /**
+   * The writer leaves a sub-buffer only when it is complete: padded to the
+   * end, or with less than a minimal record (8 bytes) left. A reader page
+   * with more room than that is the page the writer is on, so everything
+   * written before the last GET_READER has been delivered. (A page that
+   * follows a loss has its padding trimmed, so it does not count.)
+   */
+  get caughtUp(): boolean {
+    return this.#onWriterPage;
   }
 
   #onReset(): void {

@@ -52,6 +52,8 @@ export class ReadCpuReader implements CpuReader {
   readonly #readBase: number;
   #pagesRead = 0;
   #pageIndex = 0;
+  /** The last batched read stopped at EAGAIN before filling the buffer. */
+  #fillShort = false;
   #closed = false;
 
   private constructor(array: TraceArray, cpu: number, fd: number, options: ReadReaderOptions) {
@@ -97,6 +99,7 @@ export class ReadCpuReader implements CpuReader {
     if (this.#pageIndex >= this.#pagesRead) {
       this.#pagesRead = this.#fill();
       this.#pageIndex = 0;
+      this.#fillShort = this.#pagesRead < this.#pages.byteLength / this.layout.subbufSize;
       if (this.#pagesRead === 0) return null;
     }
     const page = this.#pageIndex++;
@@ -123,6 +126,11 @@ export class ReadCpuReader implements CpuReader {
     this.counters.bytes += batch.byteLength;
     if (batch.corrupt !== null) this.#onCorrupt(batch);
     return batch;
+  }
+
+  /** The last batched read found the buffer empty before it was full, and all of it was delivered. */
+  get caughtUp(): boolean {
+    return this.#fillShort && this.#pageIndex >= this.#pagesRead;
   }
 
   #onCorrupt(batch: RecordBatch): void {

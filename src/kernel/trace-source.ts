@@ -2,6 +2,7 @@
 // buffer, drains them, or streams them as data arrives.
 
 import {
+  ClosedError,
   CpuBufferMissingError,
   MmapUnsupportedError,
   WarningCode,
@@ -87,6 +88,8 @@ export class TraceSource {
   readonly #onWarning: WarningHandler;
   #wakeups = 0;
   #closed = false;
+  /** Ends the active stream() (closing the source while streaming ends it). */
+  #endStream: (() => void) | null = null;
 
   private constructor(array: TraceArray, readers: CpuReader[], missing: number[], onWarning: WarningHandler) {
     this.array = array;
@@ -126,19 +129,27 @@ export class TraceSource {
   }
 
   /**
-   * Consumes what every CPU buffer holds now. Bounded: a consumer whose own
-   * activity is traced would otherwise never see an empty buffer, so each
-   * CPU stops after about twice the batches its buffer held at the start.
+   * Consumes what every CPU buffer holds now: each CPU until it is empty or
+   * its reader has caught up with the writer. A consumer whose own activity
+   * is traced never sees an empty buffer; a batch limit of a few buffer
+   * capacities bounds it even if the writer outruns it.
    */
   drain(onBatch?: BatchHandler): void {
-    for (const reader of this.readers) {
-      const limit = 2 * this.#capacityInBatches(reader) + 8;
-      for (let n = 0; n < limit; n++) {
-        const batch = reader.next();
-        if (batch === null) break;
-        onBatch?.(batch, reader);
-      }
+    for (const reader of this.readers) this.#pump(reader, onBatch);
+  }
+
+  /** Reads one CPU until it is empty or caught up; returns the data bytes consumed. */
+  #pump(reader: CpuReader, onBatch?: BatchHandler): number {
+    let bytes = 0;
+    const limit = 4 * this.#capacityInBatches(reader) + 8;
+    for (let n = 0; n < limit; n++) {
+      const batch = reader.next();
+      if (batch === null) break;
+      bytes += batch.byteLength;
+      onBatch?.(batch, reader);
+      if (reader.caughtUp) break;
     }
+    return bytes;
   }
 
   #capacityInBatches(reader: CpuReader): number {
@@ -162,25 +173,19 @@ export class TraceSource {
       const timers = new Set<NodeJS.Timeout>();
       let done = false;
 
-      const pump = (reader: CpuReader): number => {
-        let bytes = 0;
-        const limit = 4 * this.#capacityInBatches(reader) + 8;
-        for (let n = 0; n < limit; n++) {
-          const batch = reader.next();
-          if (batch === null) break;
-          bytes += batch.byteLength;
-          onBatch(batch, reader);
-        }
-        return bytes;
-      };
+      const pump = (reader: CpuReader): number => this.#pump(reader, onBatch);
 
-      const finish = (error?: unknown) => {
-        if (done) return;
+      const stop = () => {
         done = true;
+        this.#endStream = null;
         for (const p of pollers) p.close();
         for (const t of timers) clearTimeout(t);
         clearInterval(flushTimer);
         signal?.removeEventListener('abort', onAbort);
+      };
+      const finish = (error?: unknown) => {
+        if (done) return;
+        stop();
         if (error !== undefined) {
           reject(error);
           return;
@@ -201,6 +206,15 @@ export class TraceSource {
         }
       };
       const onAbort = () => finish();
+      if (this.#closed || this.#endStream !== null) {
+        reject(new ClosedError(this.#closed ? 'the trace source is closed' : 'the trace source is already streaming'));
+        return;
+      }
+      this.#endStream = () => {
+        if (done) return;
+        stop();
+        resolve();
+      };
 
       const flushTimer = setInterval(
         guarded(() => {
@@ -273,6 +287,7 @@ export class TraceSource {
 
   close(): void {
     if (this.#closed) return;
+    this.#endStream?.();
     this.#closed = true;
     let first: unknown;
     for (const r of this.readers) {

@@ -2,10 +2,12 @@
 // removed afterwards whatever happens. Without tracefs a kernel test skips
 // with the reason, except under CI=true, where that is a failure.
 
+import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import type { TestContext } from 'node:test';
+import { after, type TestContext } from 'node:test';
 import { Instance, Tracefs } from '../../src/kernel/tracefs.js';
 import { native } from '../../src/native.js';
+import { tsWorker } from './ts-worker.js';
 
 export const INSTANCE_PREFIX = 'trtest';
 const inCi = process.env.CI === 'true';
@@ -54,6 +56,17 @@ export function testInstance(tracefs: Tracefs): Instance & Disposable {
   });
 }
 
+// Every file that uses these helpers checks, after its tests, that it left
+// no instance and no ring-buffer mapping behind.
+after(() => {
+  assert.deepEqual(
+    [...created].map((i) => i.name),
+    [],
+    'tests left tracefs instances behind',
+  );
+  assert.deepEqual(liveTraceMappings(), [], 'tests left ring-buffer mappings behind');
+});
+
 // Last resort if a test leaked an instance: the process is ending, so its
 // mappings and fds are going away; try once more.
 process.on('exit', () => {
@@ -65,6 +78,40 @@ process.on('exit', () => {
     }
   }
 });
+
+export interface BackgroundWrite {
+  cpu: number;
+  count: number;
+  /** Upper bound on the writing time. */
+  maxMs?: number;
+  raw?: boolean;
+  prefix?: string;
+  pauseEvery?: number;
+  pauseMs?: number;
+}
+
+/** Writes markers from a worker pinned to `cpu`; resolves when done. */
+export function writeInBackground(inst: Instance, job: BackgroundWrite): Promise<WriteResult> {
+  const worker = tsWorker(new URL('./writer-worker.ts', import.meta.url), {
+    workerData: {
+      path: inst.file(job.raw ? 'trace_marker_raw' : 'trace_marker'),
+      cpu: job.cpu,
+      count: job.count,
+      maxMs: job.maxMs ?? 10_000,
+      prefix: job.prefix ?? 'bg ',
+      raw: job.raw ?? false,
+      pauseEvery: job.pauseEvery ?? 0,
+      pauseMs: job.pauseMs ?? 0,
+    },
+  });
+  return new Promise((resolve, reject) => {
+    worker.once('message', (result: WriteResult) => resolve(result));
+    worker.once('error', reject);
+    worker.once('exit', (code) => {
+      if (code !== 0) reject(new Error(`writer worker exited with ${code}`));
+    });
+  });
+}
 
 /** Runs `fn` with the calling thread pinned to `cpu`, restoring the affinity after. */
 export function onCpu<T>(cpu: number, fn: () => T): T {

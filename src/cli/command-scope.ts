@@ -1,0 +1,62 @@
+// Lifetime of one CLI command: cleanups that must run however it ends
+// (normal return, error, Ctrl-C, SIGTERM), most recent first. The first
+// signal aborts `signal` so a streaming command can stop and report; a
+// second one runs the cleanups and exits at once.
+
+export class CommandScope {
+  readonly #controller = new AbortController();
+  readonly #cleanups: Array<() => void> = [];
+  #signals = 0;
+  #closed = false;
+
+  constructor() {
+    process.on('SIGINT', this.#onSignal);
+    process.on('SIGTERM', this.#onSignal);
+    process.on('exit', this.#onExit);
+  }
+
+  /** Aborted on the first SIGINT/SIGTERM. */
+  get signal(): AbortSignal {
+    return this.#controller.signal;
+  }
+
+  /** Registers a cleanup; cleanups run in reverse order of registration. */
+  defer(cleanup: () => void): void {
+    this.#cleanups.push(cleanup);
+  }
+
+  /** Runs every cleanup; returns the first error (others are reported). */
+  close(): unknown {
+    if (this.#closed) return undefined;
+    this.#closed = true;
+    process.off('SIGINT', this.#onSignal);
+    process.off('SIGTERM', this.#onSignal);
+    process.off('exit', this.#onExit);
+    let first: unknown;
+    while (this.#cleanups.length > 0) {
+      const cleanup = this.#cleanups.pop() as () => void;
+      try {
+        cleanup();
+      } catch (error) {
+        if (first === undefined) first = error;
+        else process.stderr.write(`tracering: cleanup failed: ${(error as Error).message}\n`);
+      }
+    }
+    return first;
+  }
+
+  #onSignal = (signal: NodeJS.Signals): void => {
+    this.#signals++;
+    if (this.#signals === 1 && !this.#controller.signal.aborted) {
+      this.#controller.abort(signal);
+      return;
+    }
+    const error = this.close();
+    if (error) process.stderr.write(`tracering: ${(error as Error).message}\n`);
+    process.exit(signal === 'SIGINT' ? 130 : 143);
+  };
+
+  #onExit = (): void => {
+    this.close();
+  };
+}

@@ -1,0 +1,62 @@
+// tracering stats [-B NAME] [--json]: each CPU's meta-page figures, read
+// through the mapping (nothing is consumed).
+
+import { CpuBufferMissingError } from '../../errors.js';
+import { peekMetaPage } from '../../kernel/mapped-cpu-reader.js';
+import type { CommandScope } from '../command-scope.js';
+import { printJson, table } from '../format.js';
+import { openTarget, targetOptions, targetUsage } from '../target.js';
+import { parseCommandArgs } from '../usage.js';
+
+export const usage = `usage: tracering stats [-B NAME] [--json]
+
+Prints each CPU buffer's meta page (struct trace_buffer_meta) as mapped.
+
+${targetUsage}
+  --json          one JSON object: {"cpus":[{"cpu":0,"entries":...}, ...]}`;
+
+export async function run(argv: string[], scope: CommandScope): Promise<number> {
+  const { values } = parseCommandArgs(argv, { ...targetOptions, json: { type: 'boolean' } }, usage);
+  const array = openTarget(values, scope);
+  const cpus = [];
+  for (const cpu of array.cpus()) {
+    try {
+      const m = peekMetaPage(array, cpu);
+      cpus.push({
+        cpu,
+        entries: m.entries,
+        overrun: m.overrun,
+        read: m.read,
+        subbufSize: m.subbufSize,
+        nrSubbufs: m.nrSubbufs,
+        readerId: m.readerId,
+        readerRead: m.readerRead,
+        metaPageSize: m.metaPageSize,
+      });
+    } catch (error) {
+      if (!(error instanceof CpuBufferMissingError)) throw error;
+    }
+  }
+  if (values.json) {
+    printJson({ cpus });
+    return 0;
+  }
+  process.stdout.write(
+    `${table(
+      ['cpu', 'entries', 'overrun', 'read', 'unread', 'subbuf', 'subbufs', 'reader', 'reader.read', 'meta'],
+      cpus.map((c) => [
+        c.cpu,
+        c.entries,
+        c.overrun,
+        c.read,
+        c.entries - c.overrun - c.read,
+        c.subbufSize,
+        c.nrSubbufs,
+        c.readerId,
+        c.readerRead,
+        c.metaPageSize,
+      ]),
+    )}\n`,
+  );
+  return 0;
+}

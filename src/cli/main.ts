@@ -1,0 +1,67 @@
+#!/usr/bin/env node
+// tracering command-line entry: dispatches to src/cli/commands/*.
+
+import { TraceringError } from '../errors.js';
+import { CommandScope } from './command-scope.js';
+import { UsageError } from './usage.js';
+
+interface Command {
+  usage: string;
+  run(argv: string[], scope: CommandScope): Promise<number>;
+}
+
+const commands: Record<string, { summary: string; load: () => Promise<Command> }> = {
+  stats: { summary: "print each CPU buffer's meta page", load: () => import('./commands/stats.js') },
+  drain: { summary: 'consume the buffers, report events and losses per CPU', load: () => import('./commands/drain.js') },
+};
+
+const mainUsage = `usage: tracering <command> [options]
+
+commands:
+${Object.entries(commands)
+  .map(([name, c]) => `  ${name.padEnd(10)}${c.summary}`)
+  .join('\n')}
+
+tracering <command> --help shows a command's options.`;
+
+async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    process.stdout.write(`${mainUsage}\n`);
+    return name === undefined ? 2 : 0;
+  }
+  const entry = commands[name];
+  if (!entry) throw new UsageError(`unknown command ${JSON.stringify(name)}\n\n${mainUsage}`);
+  const command = await entry.load();
+  if (rest.includes('--help') || rest.includes('-h')) {
+    process.stdout.write(`${command.usage}\n`);
+    return 0;
+  }
+  const scope = new CommandScope();
+  let status = 1;
+  try {
+    status = await command.run(rest, scope);
+  } finally {
+    const error = scope.close();
+    if (error !== undefined) throw error;
+  }
+  return status;
+}
+
+main(process.argv.slice(2)).then(
+  (status) => {
+    process.exitCode = status;
+  },
+  (error: unknown) => {
+    if (error instanceof UsageError) {
+      process.stderr.write(`tracering: ${error.message}\n`);
+      process.exitCode = 2;
+    } else if (error instanceof TraceringError) {
+      process.stderr.write(`tracering: ${error.message} [${error.code}]\n`);
+      process.exitCode = 1;
+    } else {
+      process.stderr.write(`tracering: internal error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+      process.exitCode = 70;
+    }
+  },
+);

@@ -1,0 +1,138 @@
+// `tracering stats` and `tracering drain` against the real kernel: their
+// figures are compared with per_cpu/cpuN/stats.
+
+import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import { describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { kernelOrSkip, testInstance, writeMarkers, writeRawMarkers } from '../helpers/kernel.js';
+import { runCli, startCli } from '../helpers/cli.js';
+
+interface DrainJson {
+  mode: string;
+  cpus: Array<{ cpu: number; events: number; bytes: number; subbufs: number; lost: number; dropped: number }>;
+  total: { events: number; lost: number };
+}
+
+describe('tracering drain', () => {
+  for (const mode of ['mmap', 'read'] as const) {
+    it(`--mode ${mode} --json: per-CPU events equal the kernel's count`, (t) => {
+      const tracefs = kernelOrSkip(t);
+      if (!tracefs) return;
+      using inst = testInstance(tracefs);
+      for (const cpu of inst.cpus()) {
+        writeMarkers(inst, cpu, 1000 + cpu, (i) => `cli ${i}`);
+        writeRawMarkers(inst, cpu, 500, () => new Uint8Array(40));
+      }
+      const before = inst.cpus().map((c) => inst.cpuStats(c));
+      const r = runCli(['drain', '-B', inst.name as string, '--mode', mode, '--json']);
+      assert.equal(r.status, 0, r.stderr);
+      const out = JSON.parse(r.stdout) as DrainJson;
+      assert.equal(out.mode, mode);
+      assert.deepEqual(
+        out.cpus.map((c) => c.events),
+        before.map((s) => s.entries),
+      );
+      assert.deepEqual(
+        out.cpus.map((c) => c.lost),
+        before.map(() => 0),
+      );
+      assert.equal(out.total.events, before.reduce((n, s) => n + s.entries, 0));
+      for (const c of out.cpus) assert.ok(c.bytes > 0 && c.subbufs > 0);
+      assert.ok(tracefs.instanceExists(inst.name as string), 'an instance the command did not create stays');
+    });
+
+    it(`--mode ${mode}: lost equals the kernel's overrun after a flood`, (t) => {
+      const tracefs = kernelOrSkip(t);
+      if (!tracefs) return;
+      using inst = testInstance(tracefs);
+      inst.setBufferSizeKb(16);
+      writeMarkers(inst, 0, 4000, (i) => `flood ${i} ${'f'.repeat(30)}`);
+      const kernel = inst.cpuStats(0);
+      const r = runCli(['drain', '-B', inst.name as string, '--mode', mode, '--json']);
+      assert.equal(r.status, 0, r.stderr);
+      const out = JSON.parse(r.stdout) as DrainJson;
+      assert.equal(out.cpus[0]?.lost, kernel.overrun);
+      assert.equal(out.cpus[0]?.events, kernel.entries);
+      assert.equal(out.total.lost, kernel.overrun + inst.cpus().slice(1).reduce((n, c) => n + inst.cpuStats(c).overrun, 0));
+    });
+  }
+
+  it('-B NAME creates a missing instance and removes it at exit', (t) => {
+    const tracefs = kernelOrSkip(t);
+    if (!tracefs) return;
+    const name = `trtest-cli-${process.pid}-${Date.now()}`;
+    const r = runCli(['drain', '-B', name, '--json']);
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal((JSON.parse(r.stdout) as DrainJson).total.events, 0);
+    assert.equal(tracefs.instanceExists(name), false);
+  });
+
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    it(`${signal} during --duration stops, reports, and removes the instance it created`, async (t) => {
+      const tracefs = kernelOrSkip(t);
+      if (!tracefs) return;
+      const name = `trtest-sig-${process.pid}-${Date.now()}`;
+      const child = startCli(['drain', '-B', name, '--duration', '30', '--json']);
+      let stdout = '';
+      child.stdout?.on('data', (d: Buffer) => (stdout += d));
+      const deadline = Date.now() + 10_000;
+      while (!tracefs.instanceExists(name) && Date.now() < deadline) await sleep(20);
+      await sleep(200);
+      const started = Date.now();
+      child.kill(signal);
+      const [code] = (await once(child, 'exit')) as [number | null];
+      assert.equal(code, 0);
+      assert.ok(Date.now() - started < 5000, 'stopped promptly');
+      assert.equal((JSON.parse(stdout) as DrainJson).cpus.length, tracefs.topLevel.cpus().length);
+      assert.equal(tracefs.instanceExists(name), false);
+    });
+  }
+
+  it('bad usage and a missing tracefs give clear errors and exit codes', () => {
+    const bad = runCli(['drain', '--mode', 'bogus']);
+    assert.equal(bad.status, 2);
+    assert.match(bad.stderr, /--mode must be one of auto, mmap, read/);
+    const unknown = runCli(['drian']);
+    assert.equal(unknown.status, 2);
+    assert.match(unknown.stderr, /unknown command "drian"/);
+    const nofs = runCli(['drain', '--tracefs', '/tmp']);
+    assert.equal(nofs.status, 1);
+    assert.match(nofs.stderr, /\[ERR_TRACEFS_NOT_FOUND\]/);
+  });
+});
+
+describe('tracering stats', () => {
+  it('--json prints every meta-page field per CPU, consistent with the kernel', (t) => {
+    const tracefs = kernelOrSkip(t);
+    if (!tracefs) return;
+    using inst = testInstance(tracefs);
+    inst.setSubbufSizeKb(8);
+    inst.setBufferSizeKb(64);
+    writeMarkers(inst, 0, 300, (i) => `stat ${i}`);
+    const r = runCli(['stats', '-B', inst.name as string, '--json']);
+    assert.equal(r.status, 0, r.stderr);
+    const out = JSON.parse(r.stdout) as { cpus: Array<Record<string, number>> };
+    assert.equal(out.cpus.length, inst.cpus().length);
+    for (const c of out.cpus) {
+      assert.deepEqual(Object.keys(c), [
+        'cpu',
+        'entries',
+        'overrun',
+        'read',
+        'subbufSize',
+        'nrSubbufs',
+        'readerId',
+        'readerRead',
+        'metaPageSize',
+      ]);
+      const kernel = inst.cpuStats(c.cpu as number);
+      assert.equal((c.entries as number) - (c.overrun as number) - (c.read as number), kernel.entries);
+      assert.equal(c.overrun, kernel.overrun);
+      assert.equal(c.subbufSize, 8192);
+      assert.equal(c.metaPageSize, 8192);
+      assert.equal(c.nrSubbufs, Math.ceil((64 * 1024) / (8192 - 16)) + 1);
+    }
+    assert.equal(inst.cpuStats(0).entries, 300, 'stats consumed nothing');
+  });
+});

@@ -1,0 +1,28 @@
+// Running the built CLI (dist/, built by `npm test`'s pretest step).
+
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+
+const root = new URL('../../', import.meta.url).pathname;
+export const cliPath = `${root}dist/cli/main.js`;
+
+export interface CliResult {
+  status: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+function ensureBuilt(): void {
+  if (!fs.existsSync(cliPath)) throw new Error(`${cliPath} is missing: run npm run build (npm test does it)`);
+}
+
+export function runCli(args: string[], timeoutMs = 60_000): CliResult {
+  ensureBuilt();
+  const r = spawnSync(process.execPath, [cliPath, ...args], { encoding: 'utf8', timeout: timeoutMs });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+export function startCli(args: string[]): ChildProcess {
+  ensureBuilt();
+  return spawn(process.execPath, [cliPath, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+}

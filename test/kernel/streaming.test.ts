@@ -1,0 +1,64 @@
+// Streaming on readiness: events arrive while writers run, every one is
+// delivered, and a consumer whose own syscalls are traced does not wake
+// itself in a loop.
+
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { TraceSource } from '../../src/kernel/trace-source.js';
+import { kernelOrSkip, testInstance, writeInBackground } from '../helpers/kernel.js';
+
+for (const mode of ['mmap', 'read'] as const) {
+  describe(`streaming by ${mode}`, () => {
+    it('delivers events while writers run, and all of them by the end', async (t) => {
+      const tracefs = kernelOrSkip(t);
+      if (!tracefs) return;
+      using inst = testInstance(tracefs);
+      inst.setBufferSizeKb(1024);
+      inst.bufferPercent = 1;
+      using source = TraceSource.open(inst, { mode });
+      const perCpu = new Map<number, number>();
+      let deliveredWhileWriting = 0;
+      let writing = true;
+      const controller = new AbortController();
+      const streaming = source.stream({
+        onBatch: (batch) => {
+          perCpu.set(batch.cpu, (perCpu.get(batch.cpu) ?? 0) + batch.count);
+          if (writing) deliveredWhileWriting += batch.count;
+        },
+        signal: controller.signal,
+        flushIntervalMs: 1000,
+      });
+      const results = await Promise.all(
+        inst.cpus().map((cpu) =>
+          writeInBackground(inst, { cpu, count: 3000, maxMs: 10_000, pauseEvery: 300, pauseMs: 20, prefix: `live${cpu}-` }),
+        ),
+      );
+      writing = false;
+      controller.abort();
+      await streaming;
+      const summary = source.finish();
+      inst.cpus().forEach((cpu, i) => {
+        assert.equal(perCpu.get(cpu), results[i]?.written, `cpu ${cpu}`);
+      });
+      assert.equal(summary.total.lost, 0);
+      assert.ok(deliveredWhileWriting > 0, 'events were delivered as they arrived, not only at the end');
+      assert.ok(source.wakeups > 0, 'readiness woke the consumer');
+    });
+
+    it('does not feed itself a wake-up storm when its own syscalls are traced', async (t) => {
+      const tracefs = kernelOrSkip(t);
+      if (!tracefs) return;
+      using inst = testInstance(tracefs);
+      inst.bufferPercent = 0; // wake on every event
+      inst.enableEvents(['raw_syscalls']);
+      using source = TraceSource.open(inst, { mode });
+      let events = 0;
+      await source.stream({ onBatch: (b) => (events += b.count), durationMs: 1000 });
+      const cpus = inst.cpus().length;
+      assert.ok(events > 0);
+      // At most one quiet wake-up per 10 ms per CPU, plus slack for real load.
+      assert.ok(source.wakeups < 150 * cpus, `${source.wakeups} wake-ups in 1 s`);
+      assert.ok(events < 200_000, `${events} events in 1 s: the consumer is feeding itself`);
+    });
+  });
+}
