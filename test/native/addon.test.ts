@@ -1,0 +1,104 @@
+// The native layer: mappings that cannot fault after munmap, Node-shaped
+// system errors, and readiness that survives worker teardown.
+
+import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import fs from 'node:fs';
+import { describe, it } from 'node:test';
+import { POLL_READABLE, native } from '../../src/native.js';
+import { kernelOrSkip, onCpu, testInstance } from '../helpers/kernel.js';
+import { tsWorker } from '../helpers/ts-worker.js';
+
+describe('native mappings', () => {
+  it('munmap detaches every view: stale views read as empty instead of faulting', (t) => {
+    const tracefs = kernelOrSkip(t);
+    if (!tracefs) return;
+    using inst = testInstance(tracefs);
+    const fd = fs.openSync(inst.cpuFile(0, 'trace_pipe_raw'), 'r');
+    try {
+      const map = native.mmap(fd, native.pageSize, 0);
+      const bytes = new Uint8Array(map);
+      const view = new DataView(map, 8);
+      assert.equal(view.getUint32(0, true), 4096, 'subbuf_size in the meta page');
+      assert.equal(native.isMapped(map), true);
+      native.munmap(map);
+      assert.equal(native.isMapped(map), false);
+      assert.equal(map.byteLength, 0);
+      assert.equal(bytes.length, 0);
+      assert.equal(bytes[0], undefined);
+      assert.throws(() => view.getUint32(0, true), TypeError);
+      assert.throws(() => native.munmap(map), { code: 'ERR_NOT_MAPPED' });
+    } finally {
+      fs.closeSync(fd);
+    }
+  });
+
+  it('system errors carry code, errno and syscall like Node core', (t) => {
+    const tracefs = kernelOrSkip(t);
+    if (!tracefs) return;
+    using inst = testInstance(tracefs);
+    // O_NONBLOCK: on a blocking fd GET_READER first waits for data.
+    const fd = fs.openSync(inst.cpuFile(0, 'trace_pipe_raw'), fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
+    try {
+      assert.throws(() => native.mmap(fd, native.pageSize, 0, true), { code: 'EACCES', errno: -13, syscall: 'mmap' });
+      assert.throws(() => native.mmap(fd, native.pageSize, native.pageSize * 1_000_000), { code: 'EINVAL', syscall: 'mmap' });
+      const map = native.mmap(fd, native.pageSize, 0);
+      try {
+        assert.throws(() => native.ioctl(fd, 0x1234), { code: 'ENOTTY', syscall: 'ioctl' });
+      } finally {
+        native.munmap(map);
+      }
+      assert.throws(() => native.ioctl(fd, 0x5220), { code: 'ENODEV', syscall: 'ioctl' }, 'GET_READER needs a mapping');
+    } finally {
+      fs.closeSync(fd);
+    }
+    assert.throws(() => native.mmap(-1, 4096, 0), { code: 'EBADF' });
+    assert.throws(() => native.munmap(new ArrayBuffer(8)), { code: 'ERR_NOT_MAPPED' });
+  });
+});
+
+describe('native poller', () => {
+  it('reports readiness on the event loop', async (t) => {
+    const tracefs = kernelOrSkip(t);
+    if (!tracefs) return;
+    using inst = testInstance(tracefs);
+    inst.bufferPercent = 0;
+    const fd = fs.openSync(inst.cpuFile(0, 'trace_pipe_raw'), fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
+    try {
+      const events: number[] = [];
+      const fired = new Promise<void>((resolve) => {
+        const poller = new native.Poller(fd, (status, mask) => {
+          events.push(status, mask);
+          poller.close();
+          resolve();
+        });
+        poller.start(POLL_READABLE);
+      });
+      onCpu(0, () => fs.writeFileSync(inst.file('trace_marker'), 'wake up'));
+      await fired;
+      assert.deepEqual(events, [0, POLL_READABLE]);
+    } finally {
+      fs.closeSync(fd);
+    }
+  });
+
+  for (const exitItself of [false, true]) {
+    it(`a worker ${exitItself ? 'exiting' : 'terminated'} while polling does not bring the process down`, async (t) => {
+      const tracefs = kernelOrSkip(t);
+      if (!tracefs) return;
+      using inst = testInstance(tracefs);
+      const fd = fs.openSync(inst.cpuFile(0, 'trace_pipe_raw'), fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
+      try {
+        for (let round = 0; round < 5; round++) {
+          const worker = tsWorker(new URL('./poller-worker.ts', import.meta.url), { workerData: { fd, exitItself } });
+          const [message] = (await once(worker, 'message')) as [string];
+          assert.equal(message, 'polling');
+          if (!exitItself) await worker.terminate();
+          else await once(worker, 'exit');
+        }
+      } finally {
+        fs.closeSync(fd);
+      }
+    });
+  }
+});
