@@ -1,7 +1,7 @@
 // A consumer of one per-CPU ring buffer, by mapping (mmap + GET_READER) or by
 // read() of the same trace_pipe_raw file. Both yield RecordBatches.
 
-import type { RecordBatch } from '../layout/record.js';
+import type { BatchSource } from '../layout/batch-source.js';
 import type { SubbufLayout } from '../layout/subbuf.js';
 
 export type ReaderMode = 'mmap' | 'read';
@@ -29,8 +29,7 @@ export function newCounters(): CpuReaderCounters {
   return { events: 0, bytes: 0, subbufs: 0, lost: 0, dropped: 0, corrupt: 0, resets: 0, consumedElsewhere: 0 };
 }
 
-export interface CpuReader {
-  readonly cpu: number;
+export interface CpuReader extends BatchSource {
   readonly mode: ReaderMode;
   /** The trace_pipe_raw descriptor, for readiness polling. */
   readonly fd: number;
@@ -43,12 +42,6 @@ export interface CpuReader {
    * an empty buffer; this is where it should stop and wait instead.
    */
   readonly caughtUp: boolean;
-  /**
-   * The next stretch of records available now, or null if there is none.
-   * The batch and the memory it views stay valid until the next call to
-   * next() or close() on this reader.
-   */
-  next(): RecordBatch | null;
   /**
    * Ends accounting: settles lost events against the kernel's counters and
    * fills `dropped`. Call after the last next(); reading may continue after.

@@ -8,15 +8,9 @@
 
 import fs from 'node:fs';
 import { CpuBufferMissingError, WarningCode, type WarningHandler, emitProcessWarning, isSystemError } from '../errors.js';
-import { RecordBatch, WalkState, maxRecords, walkRecords } from '../layout/record.js';
-import {
-  type SubbufLayout,
-  dataSize,
-  hostSubbufLayout,
-  newSubbufHeader,
-  readSubbufHeader,
-} from '../layout/subbuf.js';
-import { CorruptSubbufError } from '../errors.js';
+import { PageStream } from '../layout/page-stream.js';
+import type { RecordBatch } from '../layout/record.js';
+import { type SubbufLayout, hostSubbufLayout } from '../layout/subbuf.js';
 import { native } from '../native.js';
 import { type CpuReader, type CpuReaderCounters, newCounters } from './cpu-reader.js';
 import { LossLedger } from './loss-ledger.js';
@@ -42,18 +36,10 @@ export class ReadCpuReader implements CpuReader {
   readonly counters: CpuReaderCounters = newCounters();
 
   readonly #array: TraceArray;
-  readonly #pages: Uint8Array;
-  readonly #view: DataView;
-  readonly #batch: RecordBatch;
-  readonly #walk = new WalkState();
-  readonly #header = newSubbufHeader();
+  readonly #pages: PageStream;
   readonly #ledger: LossLedger;
   readonly #onWarning: WarningHandler;
   readonly #readBase: number;
-  #pagesRead = 0;
-  #pageIndex = 0;
-  /** The last batched read stopped at EAGAIN before filling the buffer. */
-  #fillShort = false;
   #closed = false;
 
   private constructor(array: TraceArray, cpu: number, fd: number, options: ReadReaderOptions) {
@@ -61,14 +47,18 @@ export class ReadCpuReader implements CpuReader {
     this.cpu = cpu;
     this.fd = fd;
     this.layout = hostSubbufLayout(arraySubbufSize(array));
-    const perRead = Math.max(1, Math.floor((options.readBytes ?? 256 * 1024) / this.layout.subbufSize));
-    this.#pages = new Uint8Array(perRead * this.layout.subbufSize);
-    this.#view = new DataView(this.#pages.buffer);
-    this.#batch = new RecordBatch(maxRecords(dataSize(this.layout)));
     this.#onWarning = options.onWarning ?? emitProcessWarning;
     const stats = array.cpuStats(cpu);
     this.#ledger = new LossLedger(stats.overrun, stats.readEvents);
     this.#readBase = stats.readEvents;
+    this.#pages = new PageStream(this.layout, cpu, (into, pageSize, max) => this.#fill(into, pageSize, max), {
+      ...(options.readBytes === undefined ? {} : { readBytes: options.readBytes }),
+      resolveLost: (reported) => {
+        const n = this.#ledger.report(reported, () => this.#array.cpuStats(this.cpu).overrun);
+        this.counters.lost = this.#ledger.total;
+        return n;
+      },
+    });
   }
 
   static open(array: TraceArray, cpu: number, options: ReadReaderOptions = {}): ReadCpuReader {
@@ -81,9 +71,9 @@ export class ReadCpuReader implements CpuReader {
     }
   }
 
-  #fill(): number {
+  #fill(into: Uint8Array, pageSize: number, maxPages: number): number {
     try {
-      return native.readPages(this.fd, this.#pages, this.layout.subbufSize, this.#pages.byteLength / this.layout.subbufSize);
+      return native.readPages(this.fd, into, pageSize, maxPages);
     } catch (error) {
       if (isSystemError(error, 'ENODEV')) {
         throw new CpuBufferMissingError(this.cpu, `CPU ${this.cpu} has no ring buffer (the CPU was never online)`, {
@@ -96,50 +86,30 @@ export class ReadCpuReader implements CpuReader {
 
   next(): RecordBatch | null {
     if (this.#closed) return null;
-    if (this.#pageIndex >= this.#pagesRead) {
-      this.#pagesRead = this.#fill();
-      this.#pageIndex = 0;
-      this.#fillShort = this.#pagesRead < this.#pages.byteLength / this.layout.subbufSize;
-      if (this.#pagesRead === 0) return null;
-    }
-    const page = this.#pageIndex++;
-    const start = page * this.layout.subbufSize;
-    const batch = this.#batch;
-    batch.reset(this.#pages, this.#view, this.cpu, this.counters.subbufs);
-    this.counters.subbufs++;
-    let commit: number;
-    try {
-      const h = readSubbufHeader(this.#view, start, this.layout, this.#header);
-      commit = h.commitSize;
-      this.#walk.begin(h.tsHi, h.tsLo);
-      if (h.missedEvents) {
-        batch.lostBefore = this.#ledger.report(h.lost, () => this.#array.cpuStats(this.cpu).overrun);
-        this.counters.lost = this.#ledger.total;
-      }
-    } catch (error) {
-      batch.corrupt = new CorruptSubbufError(`corrupt sub-buffer header: ${(error as Error).message}`, -1);
-      this.#onCorrupt(batch);
-      return batch;
-    }
-    walkRecords(this.layout, start + this.layout.dataOffset, commit, 0, this.#walk, batch);
+    const batch = this.#pages.next();
+    if (batch === null) return null;
+    this.counters.subbufs = this.#pages.subbufs;
     this.counters.events += batch.count;
     this.counters.bytes += batch.byteLength;
-    if (batch.corrupt !== null) this.#onCorrupt(batch);
+    if (batch.corrupt !== null) {
+      this.counters.corrupt++;
+      this.#onWarning({
+        code: WarningCode.corruptSubbuf,
+        cpu: this.cpu,
+        message: `CPU ${this.cpu}: ${batch.corrupt.message}; dropped the rest of the page`,
+      });
+    }
     return batch;
+  }
+
+  /** The sub-buffer the last next() returned, exactly as read() delivered it (valid until the next call). */
+  get lastPage(): Uint8Array {
+    return this.#pages.lastPage;
   }
 
   /** The last batched read found the buffer empty before it was full, and all of it was delivered. */
   get caughtUp(): boolean {
-    return this.#fillShort && this.#pageIndex >= this.#pagesRead;
-  }
-
-  #onCorrupt(batch: RecordBatch): void {
-    this.counters.corrupt++;
-    this.#onWarning({
-      code: WarningCode.corruptSubbuf,
-      cpu: this.cpu,
-      message: `CPU ${this.cpu}: ${batch.corrupt?.message ?? 'corrupt sub-buffer'}; dropped the rest of the page`,
-    });
+    return this.#pages.caughtUp;
   }
 
   finish(): void {
