@@ -1,4 +1,5 @@
 // Plain-text tables for human output.
+import fs from 'node:fs';
 
 export function table(headers: readonly string[], rows: ReadonlyArray<ReadonlyArray<string | number>>): string {
   const cells = [headers, ...rows.map((r) => r.map(String))];
@@ -10,4 +11,27 @@ export function table(headers: readonly string[], rows: ReadonlyArray<ReadonlyAr
 
 export function printJson(value: unknown): void {
   process.stdout.write(`${JSON.stringify(value)}\n`);
+}
+
+/**
+ * A synchronous writer to stdout: whole chunks even when stdout is a
+ * non-blocking pipe, and a quiet exit when the reader goes away
+ * (`tracering report DIR | head`).
+ */
+export function stdoutWriter(): (chunk: string) => void {
+  const pause = new Int32Array(new SharedArrayBuffer(4));
+  return (chunk) => {
+    const bytes = Buffer.from(chunk);
+    let done = 0;
+    while (done < bytes.length) {
+      try {
+        done += fs.writeSync(1, bytes, done, bytes.length - done);
+      } catch (error) {
+        const code = (error as NodeJS.ErrnoException).code;
+        if (code === 'EPIPE') process.exit(0);
+        if (code !== 'EAGAIN') throw error;
+        Atomics.wait(pause, 0, 0, 1);
+      }
+    }
+  };
 }

@@ -13,6 +13,9 @@ interface Command {
 const commands: Record<string, { summary: string; load: () => Promise<Command> }> = {
   stats: { summary: "print each CPU buffer's meta page", load: () => import('./commands/stats.js') },
   drain: { summary: 'consume the buffers, report events and losses per CPU', load: () => import('./commands/drain.js') },
+  stream: { summary: 'stream events, merged by time, as kernel text or JSON Lines', load: () => import('./commands/stream.js') },
+  snapshot: { summary: 'consume the buffers into a directory laid out like tracefs', load: () => import('./commands/snapshot.js') },
+  report: { summary: 'print a recording (or a live trace array) as kernel text or JSON', load: () => import('./commands/report.js') },
 };
 
 const mainUsage = `usage: tracering <command> [options]

@@ -8,6 +8,9 @@
 //   raw_data      # <id %x> buf: xx xx ...
 //   kernel_stack  <stack trace>\n => sym\n ...
 //   user_stack    <user stack trace>\n =>  <addr>\n ...
+// Each text ends as the kernel's does: function, raw_data and the stacks
+// with a newline the kernel adds; print, bprint and bputs with whatever
+// their text carries (trace_marker always adds one; trace_printk may not).
 // <sym()> is seq_print_ip_sym(): the bare symbol name (no module, no
 // offset unless the sym-offset option), "0x%08lx" when unknown, "0" for 0.
 
@@ -89,7 +92,7 @@ export function ftraceBody(format: EventFormat, o: FtraceOptions): FtraceBody | 
         let s = ipSymbol(hi, lo, o);
         const [phi, plo] = readWord(c.view, c.base + parentAt, word, le);
         if (o.printParent && (phi !== 0 || plo !== 0)) s += ` <-${ipSymbol(phi, plo, o)}`;
-        return s;
+        return `${s}\n`;
       };
     }
     case 'print': {
@@ -145,7 +148,7 @@ export function ftraceBody(format: EventFormat, o: FtraceOptions): FtraceBody | 
           const b = c.bytes[i]!;
           s += ` ${HEX[b >>> 4]}${HEX[b & 15]}`;
         }
-        return s;
+        return `${s}\n`;
       };
     }
     case 'kernel_stack':
@@ -168,7 +171,7 @@ export function ftraceBody(format: EventFormat, o: FtraceOptions): FtraceBody | 
             s += `\n => ${ipSymbol(hi, lo, o)}`;
           }
         }
-        return s;
+        return `${s}\n`;
       };
     }
     default:

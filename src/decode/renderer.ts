@@ -204,9 +204,18 @@ export class EventRenderer {
     c.len = payloadLength;
     this.status = p.status;
     let s = p.render(c);
-    if (p.prefix === '' && s.endsWith('\n')) s = s.slice(0, -1);
+    // Trace events always end their line; an internal event's text ends it
+    // only if it carries the newline itself (trace_printk without "\n").
+    this.endsLine = true;
+    if (p.prefix === '') {
+      if (s.endsWith('\n')) s = s.slice(0, -1);
+      else this.endsLine = false;
+    }
     return withPrefix ? p.prefix + s : s;
   }
+
+  /** Whether the kernel ends the last rendered event's text with a newline. */
+  endsLine = true;
 
   /** The event's text after the line prefix: "<name>: <body>" (trace events) or the ftrace output. */
   text(view: DataView, bytes: Uint8Array, payloadOffset: number, payloadLength: number): string {

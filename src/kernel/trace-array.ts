@@ -237,6 +237,16 @@ export class TraceArray {
     for (const spec of specs) this.writeText(`${this.#eventDir(parseEventSpec(spec))}/enable`, '0');
   }
 
+  /**
+   * Sets the kernel-side filter of events selected by `spec` (for example
+   * "common_pid == 42"); an empty filter clears it. The kernel checks the
+   * expression and refuses a bad one (EINVAL).
+   */
+  setEventFilter(spec: string, filter: string): void {
+    if (filter.includes('\n')) throw new InvalidArgumentError('an event filter is a single line');
+    this.writeText(`${this.#eventDir(parseEventSpec(spec))}/filter`, filter === '' ? '0' : filter);
+  }
+
   disableAllEvents(): void {
     this.writeText('events/enable', '0');
   }

@@ -57,8 +57,16 @@ export interface TraceSourceOptions extends CpuReaderOptions {
 
 export type BatchHandler = (batch: RecordBatch, reader: CpuReader) => void;
 
-export interface StreamOptions {
+export interface StreamOptions extends WatchTiming {
   onBatch: BatchHandler;
+}
+
+export interface WatchOptions extends WatchTiming {
+  /** A CPU signalled readiness (reader), or the flush interval passed (null). */
+  onReady: (reader: CpuReader | null) => void;
+}
+
+export interface WatchTiming {
   signal?: AbortSignal;
   /** Stop after this long (then drain what is left). */
   durationMs?: number;
@@ -162,18 +170,36 @@ export class TraceSource {
   }
 
   /** Streams every CPU until `durationMs` passes or `signal` aborts, then drains what is left. */
-  stream(options: StreamOptions): Promise<void> {
+  async stream(options: StreamOptions): Promise<void> {
+    const { onBatch } = options;
+    const ended = await this.watch({
+      ...options,
+      onReady: (reader) => {
+        if (reader !== null) this.#pump(reader, onBatch);
+        else for (const r of this.readers) this.#pump(r, onBatch);
+      },
+    });
+    if (ended === 'stopped') this.drain(onBatch);
+  }
+
+  /**
+   * The event-loop side of streaming: calls `onReady(reader)` when a CPU's
+   * buffer signals readiness (the kernel's buffer_percent watermark), and
+   * `onReady(null)` every flush interval to pick up data below the
+   * watermark. `onReady` consumes what it wants. Resolves with 'stopped'
+   * when the duration passes or the signal aborts, 'closed' when the source
+   * is closed meanwhile; rejects with what `onReady` throws.
+   */
+  watch(options: WatchOptions): Promise<'stopped' | 'closed'> {
     const flushMs = options.flushIntervalMs ?? 100;
     const quietMs = options.quietWakeDelayMs ?? 10;
-    const { onBatch, signal } = options;
+    const { onReady, signal } = options;
     const usePoll = !this.#blockOptionSet();
 
-    return new Promise<void>((resolve, reject) => {
+    return new Promise((resolve, reject) => {
       const pollers: NativePoller[] = [];
       const timers = new Set<NodeJS.Timeout>();
       let done = false;
-
-      const pump = (reader: CpuReader): number => this.#pump(reader, onBatch);
 
       const stop = () => {
         done = true;
@@ -186,16 +212,8 @@ export class TraceSource {
       const finish = (error?: unknown) => {
         if (done) return;
         stop();
-        if (error !== undefined) {
-          reject(error);
-          return;
-        }
-        try {
-          this.drain(onBatch);
-          resolve();
-        } catch (e) {
-          reject(e);
-        }
+        if (error !== undefined) reject(error);
+        else resolve('stopped');
       };
       const guarded = (fn: () => void) => () => {
         if (done) return;
@@ -213,13 +231,11 @@ export class TraceSource {
       this.#endStream = () => {
         if (done) return;
         stop();
-        resolve();
+        resolve('closed');
       };
 
       const flushTimer = setInterval(
-        guarded(() => {
-          for (const r of this.readers) pump(r);
-        }),
+        guarded(() => onReady(null)),
         flushMs,
       );
       if (usePoll) {
@@ -228,8 +244,10 @@ export class TraceSource {
             guarded(() => {
               if (status < 0) throw new Error(`poll on CPU ${reader.cpu} failed (${status})`);
               this.#wakeups++;
-              const bytes = pump(reader);
-              if (bytes < reader.layout.subbufSize / 2) {
+              const before = reader.counters.bytes;
+              onReady(reader);
+              // A wake-up that brought little is likely our own doing: hold off.
+              if (reader.counters.bytes - before < reader.layout.subbufSize / 2) {
                 poller.stop();
                 const t = setTimeout(() => {
                   timers.delete(t);

@@ -1,0 +1,93 @@
+// tracering report DIR [--kallsyms FILE] [--json]: decodes a recording (a
+// directory laid out like tracefs, as `tracering snapshot` writes it) or a
+// live tracefs trace array (consuming it, as trace_pipe would) into the
+// kernel's text, or JSON Lines with typed fields.
+
+import fs from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { TraceSource } from '../../kernel/trace-source.js';
+import { Tracefs } from '../../kernel/tracefs.js';
+import type { BatchSource } from '../../layout/batch-source.js';
+import { loadDecodeContext } from '../../output/decode-context.js';
+import { TimelineRenderer } from '../../output/report.js';
+import { Recording } from '../../recording/recording.js';
+import { parseCpuStats } from '../../kernel/cpu-stats.js';
+import type { CommandScope } from '../command-scope.js';
+import { stdoutWriter } from '../format.js';
+import { UsageError, parseCommandArgs } from '../usage.js';
+
+export const usage = `usage: tracering report DIR [--kallsyms FILE] [--json]
+
+Prints the events of DIR as the kernel's trace file does. DIR is a recording
+(tracering snapshot) or a live tracefs trace array such as
+/sys/kernel/tracing/instances/NAME, which is consumed like trace_pipe.
+
+  --kallsyms FILE  kernel symbols (plain or .gz); default: the recording's
+                   kallsyms.gz, else /proc/kallsyms
+  --json           JSON Lines with typed fields instead of text`;
+
+/** Header figures from per_cpu/cpuN/stats files, when all are there. */
+function headerFromStats(dir: string, cpus: readonly number[]) {
+  let entriesInBuffer = 0;
+  let entriesWritten = 0;
+  for (const cpu of cpus) {
+    let text: string;
+    try {
+      text = fs.readFileSync(join(dir, `per_cpu/cpu${cpu}/stats`), 'utf8');
+    } catch {
+      return null;
+    }
+    const stats = parseCpuStats(text);
+    entriesInBuffer += stats.entries;
+    entriesWritten += stats.entries + stats.overrun;
+  }
+  return { entriesInBuffer, entriesWritten };
+}
+
+export async function run(argv: string[], scope: CommandScope): Promise<number> {
+  const { values, positionals } = parseCommandArgs(argv, { kallsyms: { type: 'string' }, json: { type: 'boolean' } }, usage);
+  if (positionals.length !== 1) throw new UsageError(`report takes one directory\n\n${usage}`);
+  const dir = resolve(positionals[0] as string);
+  const live = fs.existsSync(join(dir, 'trace_marker'));
+  const kallsyms = values.kallsyms ?? undefined;
+
+  let sources: BatchSource[];
+  let root: string;
+  let cpus: readonly number[];
+  let littleEndian = true;
+  let onlineCpus: number;
+  if (live) {
+    // A trace array: the root itself, or instances/NAME under it.
+    root = fs.existsSync(join(dir, 'saved_cmdlines')) ? dir : dirname(dirname(dir));
+    const tracefs = Tracefs.locate({ root });
+    const array = dir === root ? tracefs.topLevel : tracefs.openInstance(dir.slice(root.length + '/instances/'.length), { create: false });
+    cpus = array.cpus();
+    onlineCpus = cpus.length;
+    const source = TraceSource.open(array, { mode: 'auto' });
+    scope.defer(() => source.close());
+    sources = [...source.readers];
+  } else {
+    const recording = Recording.open(dir);
+    root = dir;
+    cpus = recording.cpus;
+    littleEndian = recording.layout.littleEndian;
+    onlineCpus = recording.meta?.onlineCpus ?? cpus.length;
+    const readers = recording.openReaders();
+    scope.defer(() => {
+      for (const r of readers) r.close();
+    });
+    sources = readers;
+  }
+  const figures = headerFromStats(dir, cpus);
+  const ctx = loadDecodeContext(
+    { root, array: dir, ...(kallsyms !== undefined ? { kallsyms } : {}) },
+    littleEndian,
+  );
+  const renderer = new TimelineRenderer(sources, ctx, { format: values.json ? 'json' : 'text', write: stdoutWriter() });
+  if (figures !== null) renderer.header({ ...figures, cpus: onlineCpus });
+  const summary = renderer.run();
+  if (figures === null && !values.json) {
+    process.stderr.write(`tracering: ${summary.events} events (no per-CPU stats for the header)\n`);
+  }
+  return 0;
+}

@@ -1,0 +1,82 @@
+// Events as JSON Lines with typed fields. Integers keep every digit: a
+// 64-bit value is written as its exact decimal digits (valid JSON; readers
+// in most languages keep it exact, JavaScript's JSON.parse rounds past 2^53).
+
+import type { EventDecoder, FieldValue } from '../decode/field-decoder.js';
+import { EventDecoder as Decoder } from '../decode/field-decoder.js';
+import type { EventRegistry } from '../decode/registry.js';
+import type { RecordBatch } from '../layout/record.js';
+import { tsToDecimal } from '../layout/timestamp.js';
+import { latencyFlags } from './line-prefix.js';
+import type { TaskNames } from './task-names.js';
+
+const HEX = '0123456789abcdef';
+
+function hex(bytes: Uint8Array): string {
+  let s = '';
+  for (const b of bytes) s += HEX[b >> 4]! + HEX[b & 15]!;
+  return s;
+}
+
+function value(v: FieldValue): string {
+  if (typeof v === 'number' || typeof v === 'bigint') return String(v);
+  if (typeof v === 'string') return JSON.stringify(v);
+  if (v instanceof Uint8Array) return `"${hex(v)}"`;
+  return `[${(v as ReadonlyArray<number | bigint>).map(String).join(',')}]`;
+}
+
+export class JsonLines {
+  readonly #registry: EventRegistry;
+  readonly #tasks: TaskNames;
+  readonly #le: boolean;
+  readonly #decoders = new Map<number, EventDecoder | null>();
+  #generation = -1;
+
+  constructor(registry: EventRegistry, tasks: TaskNames, littleEndian = true) {
+    this.#registry = registry;
+    this.#tasks = tasks;
+    this.#le = littleEndian;
+  }
+
+  #decoder(id: number): EventDecoder | null {
+    if (this.#generation !== this.#registry.generation) {
+      this.#decoders.clear();
+      this.#generation = this.#registry.generation;
+    }
+    let d = this.#decoders.get(id);
+    if (d === undefined) {
+      const found = this.#registry.lookup(id);
+      d = found.status === 'ok' ? new Decoder(found.format, { littleEndian: this.#le }) : null;
+      this.#decoders.set(id, d);
+    }
+    return d;
+  }
+
+  /** One event as a JSON object on one line (newline included). */
+  line(batch: RecordBatch, i: number): string {
+    const view = batch.view;
+    const off = batch.payloadOffset[i]!;
+    const len = batch.payloadLength[i]!;
+    const id = view.getUint16(off, this.#le);
+    const pid = view.getInt32(off + 4, this.#le);
+    const flags = latencyFlags(view.getUint8(off + 2), view.getUint8(off + 3));
+    let s = `{"ts":${tsToDecimal(batch.tsHi[i]!, batch.tsLo[i]!)},"cpu":${batch.cpu},"pid":${pid},"comm":${JSON.stringify(this.#tasks.comm(pid))},"flags":"${flags}"`;
+    const decoder = this.#decoder(id);
+    if (decoder === null) {
+      return `${s},"id":${id},"event":null,"payload":"${hex(batch.bytes.subarray(off, off + len))}"}\n`;
+    }
+    const f = decoder.format;
+    s += `,"system":${JSON.stringify(f.system)},"event":${JSON.stringify(f.name)},"fields":{`;
+    const fields = decoder.toObject(view, batch.bytes, off, len, false);
+    let first = true;
+    for (const key of Object.keys(fields)) {
+      s += `${first ? '' : ','}${JSON.stringify(key)}:${value(fields[key]!)}`;
+      first = false;
+    }
+    return `${s}}}\n`;
+  }
+
+  lost(cpu: number, count: number): string {
+    return `{"lost":${count < 0 ? 'null' : count},"cpu":${cpu}}\n`;
+  }
+}

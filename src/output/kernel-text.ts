@@ -1,0 +1,98 @@
+// Events as the kernel's `trace` / `trace_pipe` files print them
+// (kernel-abi.md §8): the header, one line per event, loss markers.
+
+import type { EventRenderer } from '../decode/renderer.js';
+import type { RecordBatch } from '../layout/record.js';
+import {
+  clockInNs,
+  formatCpu,
+  formatNsTimestamp,
+  formatRawTimestamp,
+  formatTask,
+  formatTgid,
+  latencyFlags,
+} from './line-prefix.js';
+import type { TaskNames } from './task-names.js';
+
+export interface KernelTextOptions {
+  /** Trace clock of the events: nanosecond clocks print seconds.micros, others raw counts. */
+  clock: string;
+  tasks: TaskNames;
+  /** The `record-tgid` option: a TGID column. */
+  recordTgid?: boolean;
+  /** The `irq-info` option (default on): the five latency columns. */
+  irqInfo?: boolean;
+  /** Byte order of the recording kernel (default little endian). */
+  littleEndian?: boolean;
+}
+
+export interface HeaderFigures {
+  /** Unread events in the buffers. */
+  entriesInBuffer: number;
+  /** Unread plus overwritten events. */
+  entriesWritten: number;
+  /** Online CPUs. */
+  cpus: number;
+}
+
+export class KernelText {
+  readonly #renderer: EventRenderer;
+  readonly #tasks: TaskNames;
+  readonly #ns: boolean;
+  readonly #tgid: boolean;
+  readonly #irqInfo: boolean;
+  readonly #le: boolean;
+
+  constructor(renderer: EventRenderer, options: KernelTextOptions) {
+    this.#renderer = renderer;
+    this.#tasks = options.tasks;
+    this.#ns = clockInNs(options.clock);
+    this.#tgid = options.recordTgid ?? false;
+    this.#irqInfo = options.irqInfo ?? true;
+    this.#le = options.littleEndian ?? true;
+  }
+
+  /** Event `i` of `batch`, with the newline the kernel ends it with. */
+  line(batch: RecordBatch, i: number): string {
+    const view = batch.view;
+    const off = batch.payloadOffset[i]!;
+    const pid = view.getInt32(off + 4, this.#le);
+    let s = formatTask(this.#tasks.comm(pid), pid);
+    if (this.#tgid) s += formatTgid(this.#tasks.tgid(pid));
+    s += formatCpu(batch.cpu);
+    if (this.#irqInfo) s += latencyFlags(view.getUint8(off + 2), view.getUint8(off + 3));
+    const hi = batch.tsHi[i]!;
+    const lo = batch.tsLo[i]!;
+    s += this.#ns ? formatNsTimestamp(hi, lo) : formatRawTimestamp(hi, lo);
+    s += ': ';
+    s += this.#renderer.text(view, batch.bytes, off, batch.payloadLength[i]!);
+    return this.#renderer.endsLine ? `${s}\n` : s;
+  }
+
+  /** trace_pipe's marker before the first event after a loss (-1: count unknown). */
+  lost(cpu: number, count: number): string {
+    return count < 0 ? `CPU:${cpu} [LOST EVENTS]\n` : `CPU:${cpu} [LOST ${count} EVENTS]\n`;
+  }
+
+  /** The `trace` file's header for the nop tracer (print_func_help_header[_irq]). */
+  header(figures: HeaderFigures): string {
+    let s = '# tracer: nop\n#\n';
+    s += `# entries-in-buffer/entries-written: ${figures.entriesInBuffer}/${figures.entriesWritten}   #P:${figures.cpus}\n#\n`;
+    const tgid = this.#tgid;
+    if (this.#irqInfo) {
+      const pad = tgid ? '            ' : '  ';
+      s += `#                            ${pad}  _-----=> irqs-off/BH-disabled\n`;
+      s += `#                            ${pad} / _----=> need-resched\n`;
+      s += `#                            ${pad}| / _---=> hardirq/softirq\n`;
+      s += `#                            ${pad}|| / _--=> preempt-depth\n`;
+      s += `#                            ${pad}||| / _-=> migrate-disable\n`;
+      s += `#                            ${pad}|||| /     delay\n`;
+      s += `#           TASK-PID  ${tgid ? '     TGID   ' : '  '} CPU#  |||||  TIMESTAMP  FUNCTION\n`;
+      s += `#              | |    ${tgid ? '       |    ' : '  '}   |   |||||     |         |\n`;
+    } else {
+      s += `#           TASK-PID    ${tgid ? '   TGID   ' : ''} CPU#     TIMESTAMP  FUNCTION\n`;
+      s += `#              | |      ${tgid ? '     |    ' : ''}   |         |         |\n`;
+    }
+    return s;
+  }
+}

@@ -1,0 +1,131 @@
+// The kernel's per-line context for `trace` / `trace_pipe` text
+// (kernel/trace/trace_output.c: trace_print_context, trace_print_lat_fmt):
+//
+//   "%16s-%-7d " comm-pid   ["(%7d) " tgid]   "[%03d] " cpu   flags5
+//   " %5lu.%06lu: " (nanosecond clocks, rounded to µs) | " %12llu: " (others)
+
+import { tsDivMod } from '../layout/timestamp.js';
+
+// common_flags bits (enum trace_flag_type, 6.13+).
+const IRQS_OFF = 0x01;
+const NEED_RESCHED_LAZY = 0x02;
+const NEED_RESCHED = 0x04;
+const HARDIRQ = 0x08;
+const SOFTIRQ = 0x10;
+const PREEMPT_RESCHED = 0x20;
+const NMI = 0x40;
+const BH_OFF = 0x80;
+
+function irqsOffChar(flags: number): string {
+  if (flags & IRQS_OFF) return flags & BH_OFF ? 'D' : 'd';
+  return flags & BH_OFF ? 'b' : '.';
+}
+
+function needReschedChar(flags: number): string {
+  const nr = flags & NEED_RESCHED;
+  const lazy = flags & NEED_RESCHED_LAZY;
+  const pr = flags & PREEMPT_RESCHED;
+  if (nr && lazy && pr) return 'B';
+  if (nr && pr) return 'N';
+  if (lazy && pr) return 'L';
+  if (nr && lazy) return 'b';
+  if (nr) return 'n';
+  if (pr) return 'p';
+  if (lazy) return 'l';
+  return '.';
+}
+
+function irqContextChar(flags: number): string {
+  const nmi = flags & NMI;
+  const hard = flags & HARDIRQ;
+  const soft = flags & SOFTIRQ;
+  if (nmi && hard) return 'Z';
+  if (nmi) return 'z';
+  if (hard && soft) return 'H';
+  if (hard) return 'h';
+  if (soft) return 's';
+  return '.';
+}
+
+const flagCache: Array<string | undefined> = new Array(65536);
+
+/** The five latency columns from common_flags and common_preempt_count. */
+export function latencyFlags(flags: number, preemptCount: number): string {
+  const key = ((flags & 0xff) << 8) | (preemptCount & 0xff);
+  let s = flagCache[key];
+  if (s === undefined) {
+    const depth = preemptCount & 0xf;
+    const migrate = preemptCount >> 4;
+    s =
+      irqsOffChar(flags) +
+      needReschedChar(flags) +
+      irqContextChar(flags) +
+      (depth ? depth.toString(16) : '.') +
+      (migrate ? migrate.toString(16) : '.');
+    flagCache[key] = s;
+  }
+  return s;
+}
+
+/** Clocks whose values are nanoseconds (printed as seconds.micros); others print raw. */
+const NS_CLOCKS = new Set(['local', 'global', 'perf', 'mono', 'mono_raw', 'boot', 'tai']);
+
+export function clockInNs(clock: string): boolean {
+  return NS_CLOCKS.has(clock);
+}
+
+const SPACES = '                ';
+
+function padStart(s: string, width: number): string {
+  return s.length >= width ? s : SPACES.slice(0, width - s.length) + s;
+}
+
+/**
+ * " %5lu.%06lu" of a nanosecond timestamp rounded to microseconds (the
+ * kernel rounds: (ts + 500) / 1000), exactly for any 64-bit value.
+ */
+export function formatNsTimestamp(hi: number, lo: number): string {
+  let secs: number;
+  let micros: number;
+  if (hi < 0x200000) {
+    const us = Math.floor((hi * 4294967296 + lo + 500) / 1000);
+    secs = Math.floor(us / 1e6);
+    micros = us - secs * 1e6;
+  } else {
+    let l = lo + 500;
+    let h = hi;
+    if (l >= 4294967296) {
+      l -= 4294967296;
+      h++;
+    }
+    const [uh, ul] = tsDivMod(h, l, 1000);
+    const [sh, sl, rem] = tsDivMod(uh, ul, 1e6);
+    // Seconds of a 64-bit ns value fit a double exactly (< 2^35).
+    secs = sh * 4294967296 + sl;
+    micros = rem;
+  }
+  const m = String(micros);
+  return ` ${padStart(String(secs), 5)}.${'000000'.slice(m.length)}${m}`;
+}
+
+/** " %12llu" of a raw (non-nanosecond) timestamp. */
+export function formatRawTimestamp(hi: number, lo: number): string {
+  const v = hi < 0x200000 ? String(hi * 4294967296 + lo) : (BigInt(hi) * 4294967296n + BigInt(lo)).toString();
+  return ` ${padStart(v, 12)}`;
+}
+
+/** "%16s-%-7d " */
+export function formatTask(comm: string, pid: number): string {
+  const p = String(pid);
+  return `${padStart(comm, 16)}-${p}${p.length < 7 ? SPACES.slice(0, 7 - p.length) : ''} `;
+}
+
+/** "(%7d) " or "(-------) " */
+export function formatTgid(tgid: number | undefined): string {
+  return tgid === undefined ? '(-------) ' : `(${padStart(String(tgid), 7)}) `;
+}
+
+/** "[%03d] " */
+export function formatCpu(cpu: number): string {
+  return cpu < 10 ? `[00${cpu}] ` : cpu < 100 ? `[0${cpu}] ` : `[${cpu}] `;
+}

@@ -1,0 +1,74 @@
+// Rendering per-CPU sources merged into one timeline, as kernel text or
+// JSON Lines, in large chunks.
+
+import type { BatchSource } from '../layout/batch-source.js';
+import type { DecodeContext } from './decode-context.js';
+import type { HeaderFigures } from './kernel-text.js';
+import { JsonLines } from './json-lines.js';
+import { CpuMerger } from './merge.js';
+
+export type OutputFormat = 'text' | 'json';
+
+export interface RenderOptions {
+  format: OutputFormat;
+  write: (chunk: string) => void;
+  /** Print `CPU:N [LOST M EVENTS]` markers (trace_pipe style); default true. */
+  lostMarkers?: boolean;
+  /** Characters gathered before each write; default 64 Ki. */
+  chunk?: number;
+}
+
+export interface RenderSummary {
+  events: number;
+  /** Lost-event reports seen (count -1 when unknown). */
+  losses: Array<{ cpu: number; count: number }>;
+}
+
+/** Renders everything the sources hold now, merged by timestamp. */
+export class TimelineRenderer {
+  readonly #merger: CpuMerger;
+  readonly #ctx: DecodeContext;
+  readonly #options: RenderOptions;
+  readonly #json: JsonLines | null;
+  #pending = '';
+
+  constructor(sources: readonly BatchSource[], ctx: DecodeContext, options: RenderOptions) {
+    this.#merger = new CpuMerger(sources);
+    this.#ctx = ctx;
+    this.#options = options;
+    this.#json = options.format === 'json' ? new JsonLines(ctx.registry, ctx.tasks, ctx.littleEndian) : null;
+  }
+
+  header(figures: HeaderFigures): void {
+    if (this.#json === null) this.#emit(this.#ctx.text.header(figures));
+  }
+
+  #emit(s: string): void {
+    this.#pending += s;
+    if (this.#pending.length >= (this.#options.chunk ?? 65536)) this.flush();
+  }
+
+  flush(): void {
+    if (this.#pending.length === 0) return;
+    const out = this.#pending;
+    this.#pending = '';
+    this.#options.write(out);
+  }
+
+  /** Renders what the sources hold now; call again for more (live). */
+  run(): RenderSummary {
+    const summary: RenderSummary = { events: 0, losses: [] };
+    const text = this.#ctx.text;
+    const json = this.#json;
+    const markers = this.#options.lostMarkers ?? true;
+    summary.events = this.#merger.run({
+      event: (batch, i) => this.#emit(json ? json.line(batch, i) : text.line(batch, i)),
+      lost: (cpu, count) => {
+        summary.losses.push({ cpu, count });
+        if (markers) this.#emit(json ? json.lost(cpu, count) : text.lost(cpu, count));
+      },
+    });
+    this.flush();
+    return summary;
+  }
+}

@@ -1,0 +1,57 @@
+// comm and tgid lookup as the kernel's text does it: saved_cmdlines holds
+// the latest comm per pid (not the comm at event time), pid 0 is <idle>,
+// unknown pids print as <...>; saved_tgids maps pid to tgid.
+
+import { MalformedInputError } from '../errors.js';
+
+const MAX_LINES = 1 << 22;
+
+function parsePidTable(text: string, what: string): Map<number, string> {
+  const table = new Map<number, string>();
+  const lines = text.split('\n');
+  if (lines.length > MAX_LINES) throw new MalformedInputError(`${what}: too many lines`);
+  for (const line of lines) {
+    if (line === '') continue;
+    const space = line.indexOf(' ');
+    const pid = Number(line.slice(0, space));
+    if (space <= 0 || !Number.isInteger(pid) || pid < 0) throw new MalformedInputError(`${what}: bad line ${JSON.stringify(line.slice(0, 80))}`);
+    table.set(pid, line.slice(space + 1));
+  }
+  return table;
+}
+
+export class TaskNames {
+  readonly #comms: Map<number, string>;
+  readonly #tgids: Map<number, number>;
+
+  constructor(comms: Map<number, string> = new Map(), tgids: Map<number, number> = new Map()) {
+    this.#comms = comms;
+    this.#tgids = tgids;
+  }
+
+  /** From the text of saved_cmdlines and (optionally) saved_tgids. */
+  static parse(savedCmdlines: string, savedTgids = ''): TaskNames {
+    const tgids = new Map<number, number>();
+    for (const [pid, v] of parsePidTable(savedTgids, 'saved_tgids')) {
+      const tgid = Number(v);
+      if (!Number.isInteger(tgid)) throw new MalformedInputError(`saved_tgids: bad tgid for pid ${pid}`);
+      tgids.set(pid, tgid);
+    }
+    return new TaskNames(parsePidTable(savedCmdlines, 'saved_cmdlines'), tgids);
+  }
+
+  comm(pid: number): string {
+    if (pid === 0) return '<idle>';
+    return this.#comms.get(pid) ?? '<...>';
+  }
+
+  /** The recorded tgid, or undefined (printed as "(-------)"). */
+  tgid(pid: number): number | undefined {
+    return this.#tgids.get(pid);
+  }
+
+  /** Learns a name seen at event time (e.g. from sched_switch), as the kernel's cache does. */
+  setComm(pid: number, comm: string): void {
+    this.#comms.set(pid, comm);
+  }
+}
