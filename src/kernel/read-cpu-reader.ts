@@ -13,7 +13,7 @@ import type { RecordBatch } from '../layout/record.js';
 import { type SubbufLayout, hostSubbufLayout } from '../layout/subbuf.js';
 import { native } from '../native.js';
 import { type CpuReader, type CpuReaderCounters, newCounters } from './cpu-reader.js';
-import { LossLedger } from './loss-ledger.js';
+import { LossLedger } from '../consumer/loss-ledger.js';
 import type { TraceArray } from './trace-array.js';
 import { openTracePipeRaw } from './trace-pipe-raw.js';
 

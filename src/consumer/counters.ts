@@ -1,0 +1,24 @@
+// What a consumer of one buffer has seen, kernel or application ring.
+
+export interface CpuReaderCounters {
+  /** Data records delivered. */
+  events: number;
+  /** Data-area bytes consumed (records, headers and padding). */
+  bytes: number;
+  /** Sub-buffers started (new reader ids or pages read). */
+  subbufs: number;
+  /** Events the kernel overwrote before we read them. */
+  lost: number;
+  /** Events refused by a full buffer in non-overwrite mode (from the kernel's stats at finish). */
+  dropped: number;
+  /** Sub-buffers dropped in part because their records were inconsistent. */
+  corrupt: number;
+  /** Buffer resets seen while reading (echo > trace, clock change). */
+  resets: number;
+  /** Events that another consumer took from this buffer while we read it. */
+  consumedElsewhere: number;
+}
+
+export function newCounters(): CpuReaderCounters {
+  return { events: 0, bytes: 0, subbufs: 0, lost: 0, dropped: 0, corrupt: 0, resets: 0, consumedElsewhere: 0 };
+}
