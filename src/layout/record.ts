@@ -154,7 +154,76 @@ export function walkRecords(
 // apart because constant-endian DataView loads are faster: one walker taking
 // the byte order as an argument measured ~20% more per event (5.9 vs 4.9 ns).
 
+/** Message for a walker failure code (kept out of the hot loop). */
+function badRecordMessage(code: number, pos: number, end: number, view: DataView, dataStart: number): string {
+  const arg = end - pos >= 8 ? view.getUint32(dataStart + pos + 4, true) : 0;
+  switch (code) {
+    case 1:
+      return `truncated record header at ${pos}`;
+    case 2:
+      return `record at ${pos} (${4 + ((view.getUint32(dataStart + pos, true) & 31) << 2)} bytes) overruns the committed data (${end})`;
+    case 3:
+      return `truncated record at ${pos}`;
+    case 4:
+      return `large record at ${pos} has bad length ${arg}`;
+    default:
+      return `padding at ${pos} has bad length ${arg}`;
+  }
+}
+
+/**
+ * Indexes a run of small data records (type_len 1..28), the bulk of any
+ * trace, from byte `from` of `batch.view` up to byte `to`, with the minimum
+ * of checks: the caller guarantees that every record is to be emitted, that
+ * the batch has room for (to - from) / 8 more records (the smallest record)
+ * and that to - from is a multiple of 4. Stops at the first other record or
+ * one that would overrun `to`, and returns its byte offset; the general
+ * walker takes it from there with every check.
+ *
+ * Written for TurboFan: every loop variable is coerced to int32 (hi wraps;
+ * the Uint32Array store and the >>> 0 below undo that) and lo is a double,
+ * so no phi stays tagged; 2^32 is a literal. Each of these was worth
+ * 0.3-1.5 ns per record on Node 20.
+ */
+function smallRun(from: number, to: number, state: WalkState, batch: RecordBatch): number {
+  const view = batch.view;
+  const offsets = batch.payloadOffset;
+  const lengths = batch.payloadLength;
+  const his = batch.tsHi;
+  const los = batch.tsLo;
+  let n = batch.count | 0;
+  let hi = state.tsHi | 0;
+  let lo = +state.tsLo;
+  let p = from | 0;
+  const e = to | 0;
+  while (p < e) {
+    const w = view.getUint32(p, true);
+    const type = w & 31;
+    if (type === 0 || type > 28) break;
+    const next = (p + 4 + (type << 2)) | 0;
+    if (next > e) break;
+    lo += w >>> 5;
+    if (lo >= 4294967296) {
+      lo -= 4294967296;
+      hi = (hi + 1) | 0;
+    }
+    offsets[n] = p + 4;
+    lengths[n] = type << 2;
+    his[n] = hi;
+    los[n] = lo;
+    n = (n + 1) | 0;
+    p = next;
+  }
+  batch.count = n;
+  state.tsHi = hi >>> 0;
+  state.tsLo = lo;
+  return p;
+}
+
 function walkLittleEndian(dataStart: number, end: number, emitFrom: number, state: WalkState, batch: RecordBatch): void {
+  // Literals, not imported bindings: an import is a module-cell load per use
+  // that TurboFan does not fold, and 2^32 is a heap number.
+  const TWO32 = 4294967296;
   const view = batch.view;
   const offsets = batch.payloadOffset;
   const lengths = batch.payloadLength;
@@ -166,11 +235,29 @@ function walkLittleEndian(dataStart: number, end: number, emitFrom: number, stat
   let hi = state.tsHi;
   let lo = state.tsLo;
   const startPos = pos;
-  let bad: string | null = null;
+  let bad = 0; // failure code; the message is built after the loop (a template literal
+  // inside the loop costs ~1.3 ns/event: it keeps the loop's numbers boxed)
 
   while (pos < end) {
+    // Fast path: a run of small data records (type_len 1..28), the bulk of
+    // any trace. Taken when every record from here on is to be emitted, the
+    // batch has room for as many records as the rest of the range can hold
+    // (records are at least 8 bytes) and the range is a whole number of
+    // words, so each record needs only its type and end checked (byte
+    // offsets must fit an int32, as payloadOffset does). Anything else
+    // falls through to the general step, which re-examines that record.
+    if (pos >= emitFrom && ((end - pos) & 3) === 0 && capacity - n >= (end - pos) >>> 3 && dataStart + end <= 0x7fffffff) {
+      batch.count = n;
+      state.tsHi = hi;
+      state.tsLo = lo;
+      pos = smallRun(dataStart + pos, dataStart + end, state, batch) - dataStart;
+      n = batch.count;
+      hi = state.tsHi;
+      lo = state.tsLo;
+      if (pos >= end) break;
+    }
     if (end - pos < 4) {
-      bad = `truncated record header at ${pos}`;
+      bad = 1;
       break;
     }
     const w = view.getUint32(dataStart + pos, true);
@@ -179,13 +266,13 @@ function walkLittleEndian(dataStart: number, end: number, emitFrom: number, stat
     if (type !== 0 && type <= TYPE_DATA_MAX) {
       const len = type << 2;
       if (pos + 4 + len > end) {
-        bad = `record at ${pos} (${4 + len} bytes) overruns the committed data (${end})`;
+        bad = 2;
         break;
       }
       if (n === capacity) break;
       lo += delta;
-      if (lo >= TWO_POW_32) {
-        lo -= TWO_POW_32;
+      if (lo >= TWO32) {
+        lo -= TWO32;
         hi++;
       }
       if (pos >= emitFrom) {
@@ -199,20 +286,20 @@ function walkLittleEndian(dataStart: number, end: number, emitFrom: number, stat
       continue;
     }
     if (end - pos < 8) {
-      bad = `truncated record at ${pos}`;
+      bad = 3;
       break;
     }
     const arg = view.getUint32(dataStart + pos + 4, true);
     if (type === 0) {
       // array[0] counts the payload plus itself.
       if (arg < 4 || (arg & 3) !== 0 || pos + 4 + arg > end) {
-        bad = `large record at ${pos} has bad length ${arg}`;
+        bad = 4;
         break;
       }
       if (n === capacity) break;
       lo += delta;
-      if (lo >= TWO_POW_32) {
-        lo -= TWO_POW_32;
+      if (lo >= TWO32) {
+        lo -= TWO32;
         hi++;
       }
       if (pos >= emitFrom) {
@@ -227,8 +314,8 @@ function walkLittleEndian(dataStart: number, end: number, emitFrom: number, stat
       // (arg << 27) + delta, split exactly across the two words.
       lo += ((arg & 31) << 27 >>> 0) + delta;
       hi += arg >>> 5;
-      if (lo >= TWO_POW_32) {
-        lo -= TWO_POW_32;
+      if (lo >= TWO32) {
+        lo -= TWO32;
         hi++;
       }
       pos += 8;
@@ -252,15 +339,15 @@ function walkLittleEndian(dataStart: number, end: number, emitFrom: number, stat
         break;
       }
       if ((arg & 3) !== 0 || pos + 4 + arg > end) {
-        bad = `padding at ${pos} has bad length ${arg}`;
+        bad = 5;
         break;
       }
       pos += 4 + arg;
     }
   }
 
-  if (bad !== null) {
-    batch.corrupt = new CorruptSubbufError(`corrupt sub-buffer: ${bad}`, pos);
+  if (bad !== 0) {
+    batch.corrupt = new CorruptSubbufError(`corrupt sub-buffer: ${badRecordMessage(bad, pos, end, view, dataStart)}`, pos);
     state.ended = true;
     pos = end;
   }
