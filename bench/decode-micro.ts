@@ -1,0 +1,290 @@
+// Micro benchmark of the decoding core (src/decode): ns/event for typed
+// decoding (columns, accessors, objects), mixed-batch dispatch, and text
+// rendering of event bodies. Input: the sched_switch records (and the whole
+// mixed stream) of test/fixtures/pages/mmap_cpu1.bin, replicated in memory.
+//
+//   node --import tsx bench/decode-micro.ts [--quick]
+//
+// Figures are medians of several rounds; the machine is a noisy VM, so
+// compare ratios. Alternatives kept here (closure columns, per-record
+// dispatch, TextDecoder) are the designs the library did not pick.
+
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { BatchDecoder } from '../src/decode/batch-decoder.js';
+import { EventDecoder } from '../src/decode/field-decoder.js';
+import { SymbolTable } from '../src/decode/kallsyms.js';
+import { EventRegistry } from '../src/decode/registry.js';
+import { EventRenderer } from '../src/decode/renderer.js';
+import { StringTable } from '../src/decode/strings.js';
+import { RecordBatch, WalkState, maxRecords, walkRecords } from '../src/layout/record.js';
+import { hostSubbufLayout, newSubbufHeader, readSubbufHeader } from '../src/layout/subbuf.js';
+
+const root = path.join(path.dirname(fileURLToPath(import.meta.url)), '..');
+const fixtures = path.join(root, 'test', 'fixtures');
+const quick = process.argv.includes('--quick');
+const ROUNDS = quick ? 3 : 7;
+const COPIES = quick ? 50 : 200;
+
+// ---- input: records of the mmap capture, replicated -------------------
+
+interface Records {
+  bytes: Uint8Array;
+  view: DataView;
+  count: number;
+  payloadOffset: Int32Array;
+  payloadLength: Int32Array;
+}
+
+function loadRecords(): Records {
+  const data = new Uint8Array(fs.readFileSync(path.join(fixtures, 'pages', 'mmap_cpu1.bin')));
+  const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
+  const layout = hostSubbufLayout(4096);
+  const offs: number[] = [];
+  const lens: number[] = [];
+  for (let start = 0; start + 4096 <= data.length; start += 4096) {
+    const h = readSubbufHeader(view, start, layout, newSubbufHeader());
+    const walk = new WalkState();
+    walk.begin(h.tsHi, h.tsLo);
+    const batch = new RecordBatch(maxRecords(4080));
+    batch.reset(data, view, 1, 0);
+    walkRecords(layout, start + 16, h.commitSize, 0, walk, batch);
+    for (let i = 0; i < batch.count; i++) {
+      offs.push(batch.payloadOffset[i]!);
+      lens.push(batch.payloadLength[i]!);
+    }
+  }
+  // Replicate the pages COPIES times (records keep their in-page layout).
+  const bytes = new Uint8Array(data.length * COPIES);
+  for (let k = 0; k < COPIES; k++) bytes.set(data, k * data.length);
+  const n = offs.length * COPIES;
+  const payloadOffset = new Int32Array(n);
+  const payloadLength = new Int32Array(n);
+  for (let k = 0; k < COPIES; k++) {
+    for (let i = 0; i < offs.length; i++) {
+      payloadOffset[k * offs.length + i] = offs[i]! + k * data.length;
+      payloadLength[k * offs.length + i] = lens[i]!;
+    }
+  }
+  return { bytes, view: new DataView(bytes.buffer), count: n, payloadOffset, payloadLength };
+}
+
+function select(all: Records, id: number): Records {
+  const keep: number[] = [];
+  for (let i = 0; i < all.count; i++) if (all.view.getUint16(all.payloadOffset[i]!, true) === id) keep.push(i);
+  return {
+    bytes: all.bytes,
+    view: all.view,
+    count: keep.length,
+    payloadOffset: Int32Array.from(keep, (i) => all.payloadOffset[i]!),
+    payloadLength: Int32Array.from(keep, (i) => all.payloadLength[i]!),
+  };
+}
+
+// ---- measurement ---------------------------------------------------------
+
+let sink = 0;
+
+function measure(name: string, events: number, fn: () => void): number {
+  fn(); // warm up (JIT)
+  fn();
+  const times: number[] = [];
+  for (let r = 0; r < ROUNDS; r++) {
+    const t0 = process.hrtime.bigint();
+    fn();
+    times.push(Number(process.hrtime.bigint() - t0) / events);
+  }
+  times.sort((a, b) => a - b);
+  const median = times[times.length >> 1]!;
+  console.log(`${name.padEnd(58)} ${median.toFixed(1).padStart(8)} ns/event`);
+  return median;
+}
+
+const registry = EventRegistry.fromDirectory(path.join(fixtures, 'sched', 'tracefs'));
+const switchFormat = registry.find('sched', 'sched_switch')!;
+const all = loadRecords();
+const sw = select(all, switchFormat.id);
+console.log(`records: ${all.count} (sched_switch ${sw.count}), ${COPIES} copies of mmap_cpu1.bin, median of ${ROUNDS}\n`);
+
+// 1. Tables: generated decoder, rows of int32 slots (the library's design).
+// Per sub-buffer-sized chunk (a 4 KiB page holds ~60 sched_switch records;
+// 256 rows stay in cache as they would for a streaming reader).
+const strings = new StringTable();
+const decoder = new EventDecoder(switchFormat, { strings });
+const CHUNK = 256;
+const chunkTable = decoder.createTable(CHUNK);
+const tableNs = measure('typed decode: table, generated (sched_switch, 256/chunk)', sw.count, () => {
+  for (let s = 0; s < sw.count; s += CHUNK) {
+    chunkTable.clear();
+    decoder.decodeRecords(chunkTable, sw.bytes, sw.view, sw.payloadOffset.subarray(s), sw.payloadLength.subarray(s), null, Math.min(CHUNK, sw.count - s));
+  }
+  sink += chunkTable.data[chunkTable.stride + 5]!;
+});
+const bigTable = decoder.createTable(sw.count);
+measure('  same, all records into one table', sw.count, () => {
+  bigTable.clear();
+  decoder.decodeRecords(bigTable, sw.bytes, sw.view, sw.payloadOffset, sw.payloadLength, null, sw.count);
+  sink += bigTable.data[5]!;
+});
+
+// 2. Alternatives: one typed array per field (struct of arrays), generated
+// code of the same shape, and per-field closures.
+{
+  const fields = switchFormat.fields.filter((f) => f.kind === 'int' || f.kind === 'pointer');
+  const arrays = fields.flatMap((f) => (f.size === 8 ? [new Int32Array(CHUNK), new Int32Array(CHUNK)] : [new Int32Array(CHUNK)]));
+  const po = new Int32Array(CHUNK);
+  const pl = new Int32Array(CHUNK);
+  const lines: string[] = [];
+  let a = 0;
+  for (const f of fields) {
+    if (f.size === 8) {
+      lines.push(`a[${a}][r] = v.getInt32(o + ${f.offset}, true); a[${a + 1}][r] = v.getInt32(o + ${f.offset + 4}, true);`);
+      a += 2;
+    } else {
+      const g = f.size === 1 ? 'getUint8' : f.size === 2 ? 'getUint16' : 'getInt32';
+      lines.push(`a[${a}][r] = v.${g}(o + ${f.offset}${f.size === 1 ? '' : ', true'});`);
+      a++;
+    }
+  }
+  // Bench-only code: the offsets come from the fixture's format file we ship.
+  const soa = new Function('a', 'po', 'pl', `return (v, offs, lens, count) => { for (let r = 0; r < count; r++) { const o = offs[r], L = lens[r]; po[r] = o; if (L < ${switchFormat.fixedSize}) { pl[r] = -1; continue; } pl[r] = L; ${lines.join(' ')} } };`)(arrays, po, pl) as (v: DataView, o: Int32Array, l: Int32Array, n: number) => void;
+  measure('  alternative: one typed array per field (generated)', sw.count, () => {
+    for (let s = 0; s < sw.count; s += CHUNK) soa(sw.view, sw.payloadOffset.subarray(s), sw.payloadLength.subarray(s), Math.min(CHUNK, sw.count - s));
+  });
+  type Writer = (view: DataView, o: number, r: number) => void;
+  const writers: Writer[] = [];
+  a = 0;
+  for (const f of fields) {
+    const at = f.offset;
+    if (f.size === 8) {
+      const lo = arrays[a++]!;
+      const hi = arrays[a++]!;
+      writers.push((v, o, r) => {
+        lo[r] = v.getInt32(o + at, true);
+        hi[r] = v.getInt32(o + at + 4, true);
+      });
+    } else {
+      const arr = arrays[a++]!;
+      if (f.size === 1) writers.push((v, o, r) => (arr[r] = v.getUint8(o + at)));
+      else if (f.size === 2) writers.push((v, o, r) => (arr[r] = v.getUint16(o + at, true)));
+      else writers.push((v, o, r) => (arr[r] = v.getInt32(o + at, true)));
+    }
+  }
+  measure('  alternative: per-field closures (no code generation)', sw.count, () => {
+    for (let s = 0; s < sw.count; s += CHUNK) {
+      const n = Math.min(CHUNK, sw.count - s);
+      for (let r = 0; r < n; r++) {
+        const o = sw.payloadOffset[s + r]!;
+        for (let w = 0; w < writers.length; w++) writers[w]!(sw.view, o, r);
+      }
+    }
+  });
+}
+
+// 3. Accessors: every numeric field of every record, allocation-free.
+{
+  const prevPid = decoder.int('prev_pid');
+  const prevPrio = decoder.int('prev_prio');
+  const prevState = decoder.wide('prev_state');
+  const nextPid = decoder.int('next_pid');
+  const nextPrio = decoder.int('next_prio');
+  const pid = decoder.int('common_pid');
+  measure('typed decode: accessors, 6 numeric fields (sched_switch)', sw.count, () => {
+    const { view, payloadOffset } = sw;
+    let acc = 0;
+    for (let i = 0; i < sw.count; i++) {
+      const o = payloadOffset[i]!;
+      acc += prevPid.get(view, o) + prevPrio.get(view, o) + prevState.lo(view, o) + prevState.hi(view, o) + nextPid.get(view, o) + nextPrio.get(view, o) + pid.get(view, o);
+    }
+    sink += acc;
+  });
+  const prevComm = decoder.string('prev_comm');
+  const nextComm = decoder.string('next_comm');
+  measure('  + both comms interned (ids)', sw.count, () => {
+    const { view, bytes, payloadOffset, payloadLength } = sw;
+    let acc = 0;
+    for (let i = 0; i < sw.count; i++) {
+      const o = payloadOffset[i]!;
+      const l = payloadLength[i]!;
+      acc += prevPid.get(view, o) + nextPid.get(view, o) + prevState.lo(view, o);
+      acc += prevComm.id(view, bytes, o, l) + nextComm.id(view, bytes, o, l);
+    }
+    sink += acc;
+  });
+  const utf8 = new TextDecoder();
+  measure('  alternative: both comms via TextDecoder', sw.count, () => {
+    const { bytes, payloadOffset } = sw;
+    let acc = 0;
+    for (let i = 0; i < sw.count; i++) {
+      const o = payloadOffset[i]!;
+      let e = o + 8;
+      while (e < o + 24 && bytes[e] !== 0) e++;
+      acc += utf8.decode(bytes.subarray(o + 8, e)).length;
+      e = o + 40;
+      while (e < o + 56 && bytes[e] !== 0) e++;
+      acc += utf8.decode(bytes.subarray(o + 40, e)).length;
+    }
+    sink += acc;
+  });
+}
+
+// 4. Object form.
+{
+  const n = Math.min(sw.count, 20000);
+  measure('object form: toObject() (sched_switch)', n, () => {
+    for (let i = 0; i < n; i++) sink += decoder.toObject(sw.view, sw.bytes, sw.payloadOffset[i]!, sw.payloadLength[i]!).next_pid as number;
+  });
+}
+
+// 5. Mixed batch: group by id, then per-event generated decoders.
+{
+  const batchDecoder = new BatchDecoder(registry, { strings });
+  measure('mixed stream: BatchDecoder (group by id + tables)', all.count, () => {
+    // Decode in sub-buffer-sized chunks, as a reader hands them over.
+    const chunk = 128;
+    const view: Records = { ...all, count: 0 };
+    for (let s = 0; s < all.count; s += chunk) {
+      view.count = Math.min(chunk, all.count - s);
+      view.payloadOffset = all.payloadOffset.subarray(s);
+      view.payloadLength = all.payloadLength.subarray(s);
+      batchDecoder.decode(view);
+    }
+    sink += batchDecoder.unknown;
+  });
+  const decoders = new Map<number, EventDecoder>();
+  const perId = new Map<number, ReturnType<EventDecoder['createTable']>>();
+  for (const f of registry.formats()) {
+    const d = new EventDecoder(f, { strings });
+    decoders.set(f.id, d);
+    perId.set(f.id, d.createTable(all.count));
+  }
+  const one = new Int32Array(1);
+  measure('  alternative: per-record dispatch to decoders', all.count, () => {
+    for (const c of perId.values()) c.clear();
+    for (let i = 0; i < all.count; i++) {
+      const id = all.view.getUint16(all.payloadOffset[i]!, true);
+      one[0] = i;
+      decoders.get(id)!.decodeRecords(perId.get(id)!, all.bytes, all.view, all.payloadOffset, all.payloadLength, one, 1);
+    }
+  });
+}
+
+// 6. Text rendering of bodies, as the kernel prints them.
+const symbols = SymbolTable.parse(fs.readFileSync(path.join(fixtures, 'kallsyms.gz')));
+const renderer = new EventRenderer(registry, { symbols, strings });
+let renderNs = 0;
+{
+  const n = Math.min(sw.count, 50000);
+  renderNs = measure('render body (sched_switch)', n, () => {
+    for (let i = 0; i < n; i++) sink += renderer.body(sw.view, sw.bytes, sw.payloadOffset[i]!, sw.payloadLength[i]!).length;
+  });
+  const m = Math.min(all.count, 50000);
+  measure('render text, mixed stream (switch/wakeup/fork/exec/print)', m, () => {
+    for (let i = 0; i < m; i++) sink += renderer.text(all.view, all.bytes, all.payloadOffset[i]!, all.payloadLength[i]!).length;
+  });
+}
+
+console.log(`\nsummary: typed decode ${tableNs.toFixed(1)} ns/event (target <= 10), sched_switch body ${renderNs.toFixed(0)} ns/event` +
+  ` (~${(1200 / renderNs).toFixed(0)}x faster than trace-cmd report's ~1.2 us/event)`);
+if (sink === 0.5) console.log(sink);

@@ -1,0 +1,526 @@
+// Drain benchmark: cost per event of consuming a full per-CPU ring buffer,
+// tracering vs a small C reference consumer of the same path, both paths
+// (mmap + GET_READER, read()) at 4 KiB and 64 KiB sub-buffers.
+//
+// For each (sub-buffer size, path), in a private tracefs instance:
+//   1. empty the buffer, fill it with EVENTS raw markers from bench/c/fill.c
+//      pinned to CPU, and check the kernel's stats hold exactly EVENTS;
+//   2. drain it with bench/c/drain.c (pinned to CPU) or with tracering
+//      (TraceSource on that CPU, the calling thread pinned to CPU and Node's
+//      other threads kept off it), timing only the drain loop (not
+//      open/mmap/close) on both sides;
+//   3. check the consumer counted exactly the events the kernel had, and the
+//      kernel now reports them all read.
+// Rounds alternate which consumer goes first; medians are reported. Each
+// configuration runs in its own Node process (see runChild). Goal (issue):
+// tracering within 1.5x of the C consumer on each path.
+//
+// Environment: TRBENCH_EVENTS (default 1000000), TRBENCH_ROUNDS (7),
+// TRBENCH_CPU (the last CPU), TRBENCH_WRITE_BYTES (16: u32 id + 12 bytes, a
+// 24-byte event payload, 28-byte records), TRBENCH_SUBBUF_KB ("4,64"),
+// TRBENCH_PATHS ("mmap,read").
+//
+// Output: progress lines, a table (path, sub-buffer size, events, ns/event
+// and events/s for both consumers, their ratio, min-max per consumer), then
+// one JSON line (the summary for CI logs). Exit status 1 if a count is wrong
+// or anything fails; the goal is reported in the summary, not enforced.
+//
+// Run: npm run bench -- drain   (or node --import tsx bench/drain.ts)
+
+import { execFileSync, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import type { ReaderMode } from '../src/kernel/cpu-reader.js';
+import { TraceSource } from '../src/kernel/trace-source.js';
+import { type Instance, Tracefs } from '../src/kernel/tracefs.js';
+import { native } from '../src/native.js';
+
+const benchDir = dirname(fileURLToPath(import.meta.url));
+const outDir = join(benchDir, 'out');
+const GOAL = 1.5;
+/** Bounds: per C helper, per fill, per configuration (a Node child) and for the whole suite. */
+const CHILD_TIMEOUT_MS = 60_000;
+const FILL_MAX_MS = 20_000;
+const CONFIG_MAX_MS = 5 * 60_000;
+const SUITE_MAX_MS = 15 * 60_000;
+const MAX_EVENTS = 20_000_000;
+
+/** Set by SIGINT/SIGTERM; checked between steps (the instance is always removed). */
+let interrupted: string | null = null;
+const tick = () => new Promise<void>((resolve) => setImmediate(resolve));
+function checkInterrupted(): void {
+  if (interrupted !== null) throw new Error(`interrupted by ${interrupted}`);
+}
+function onSignal(signal: string): void {
+  interrupted = signal;
+}
+
+interface Config {
+  events: number;
+  rounds: number;
+  cpu: number;
+  writeBytes: number;
+  subbufKbs: number[];
+  paths: ReaderMode[];
+}
+
+function envInt(name: string, fallback: number, min: number, max: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < min || n > max) throw new RangeError(`${name} must be an integer in ${min}..${max}`);
+  return n;
+}
+
+function readConfig(): Config {
+  const cpus = os.availableParallelism();
+  const subbufKbs = (process.env.TRBENCH_SUBBUF_KB ?? '4,64').split(',').map(Number);
+  if (subbufKbs.some((k) => !Number.isInteger(k) || k < 4 || k > 512 || (k & (k - 1)) !== 0)) {
+    throw new RangeError('TRBENCH_SUBBUF_KB: powers of two in 4..512, comma-separated');
+  }
+  const paths = (process.env.TRBENCH_PATHS ?? 'mmap,read').split(',');
+  if (paths.some((p) => p !== 'mmap' && p !== 'read')) throw new RangeError('TRBENCH_PATHS: mmap and/or read');
+  return {
+    events: envInt('TRBENCH_EVENTS', 1_000_000, 1000, MAX_EVENTS),
+    rounds: envInt('TRBENCH_ROUNDS', 7, 1, 50),
+    cpu: envInt('TRBENCH_CPU', cpus - 1, 0, cpus - 1),
+    writeBytes: envInt('TRBENCH_WRITE_BYTES', 16, 4, 1000),
+    subbufKbs,
+    paths: paths as ReaderMode[],
+  };
+}
+
+// --- the C side ---------------------------------------------------------------
+
+function compile(): { drain: string; fill: string } {
+  fs.mkdirSync(outDir, { recursive: true });
+  const cc = process.env.CC ?? 'cc';
+  const out = { drain: join(outDir, 'drain'), fill: join(outDir, 'fill') };
+  for (const name of ['drain', 'fill'] as const) {
+    try {
+      execFileSync(cc, ['-O2', '-Wall', '-o', out[name], join(benchDir, 'c', `${name}.c`)], { stdio: 'pipe' });
+    } catch (error) {
+      const detail = error instanceof Error && 'stderr' in error ? String(error.stderr) : String(error);
+      throw new Error(`compiling bench/c/${name}.c with ${cc} failed (set CC to a C compiler): ${detail}`);
+    }
+  }
+  return out;
+}
+
+/** Runs a bench binary, bounded in time, and parses the JSON line it prints. */
+function runJson<T>(binary: string, args: string[]): T {
+  const r = spawnSync(binary, args, { encoding: 'utf8', timeout: CHILD_TIMEOUT_MS, killSignal: 'SIGKILL' });
+  if (r.error) throw new Error(`${binary}: ${r.error.message}`);
+  if (r.signal === 'SIGINT' || r.signal === 'SIGTERM') {
+    interrupted ??= r.signal;
+    checkInterrupted();
+  }
+  if (r.status !== 0) throw new Error(`${binary} ${args.join(' ')}: ${r.signal ?? `exit ${r.status}`}: ${r.stderr.trim()}`);
+  return JSON.parse(r.stdout) as T;
+}
+
+interface FillResult {
+  written: number;
+  stop: string;
+  elapsed_ns: number;
+}
+interface CDrainResult {
+  events: number;
+  bytes: number;
+  subbufs: number;
+  calls: number;
+  corrupt: number;
+  elapsed_ns: number;
+}
+
+// --- one measurement ------------------------------------------------------------
+
+interface Sample {
+  events: number;
+  ns: number;
+  subbufs: number;
+}
+
+/** Bytes of one raw_data record: 8-byte common header + the write, plus the record header (kernel-abi.md §6.2). */
+function recordBytes(writeBytes: number): number {
+  const payload = 8 + writeBytes;
+  let len = payload > 112 ? payload + 8 : payload + 4;
+  len = (len + 3) & ~3;
+  return len === 12 ? 16 : len;
+}
+
+class DrainBench {
+  #source: TraceSource | null = null;
+
+  constructor(
+    readonly instance: Instance,
+    readonly cfg: Config,
+    readonly bin: { drain: string; fill: string },
+  ) {}
+
+  /** Sizes the instance so `events` records fit on cfg.cpu with room to spare. */
+  setup(subbufKb: number): void {
+    const { instance, cfg } = this;
+    instance.setOption('overwrite', false); // a mis-sized buffer refuses writes instead of losing events
+    instance.setSubbufSizeKb(subbufKb);
+    instance.setBufferSizeKb(1); // other CPUs: the 2-sub-buffer minimum
+    const data = subbufKb * 1024 - 16;
+    const perSubbuf = Math.floor(data / recordBytes(cfg.writeBytes));
+    // Slack for TIME_EXTEND records (a preempted filler) and the reader page.
+    const subbufs = Math.ceil((cfg.events / perSubbuf) * 1.02) + 8;
+    instance.setCpuBufferSizeKb(cfg.cpu, Math.ceil((subbufs * data) / 1024));
+  }
+
+  /** Empties the buffer and writes exactly cfg.events records on cfg.cpu; returns the kernel's count. */
+  fill(events: number): number {
+    const { instance, cfg } = this;
+    instance.clear();
+    const r = runJson<FillResult>(this.bin.fill, [
+      '--file', instance.file('trace_marker_raw'),
+      '--cpu', String(cfg.cpu),
+      '--count', String(events),
+      '--size', String(cfg.writeBytes),
+      '--max-ms', String(FILL_MAX_MS),
+    ]);
+    const stats = instance.cpuStats(cfg.cpu);
+    if (r.written !== events || r.stop !== 'count') {
+      throw new Error(`filler stopped early (${r.stop}) after ${r.written} of ${events} writes`);
+    }
+    if (stats.entries !== events || stats.overrun !== 0 || stats.droppedEvents !== 0 || stats.readEvents !== 0) {
+      throw new Error(`after writing ${events} events the kernel holds ${JSON.stringify(stats)}`);
+    }
+    return stats.entries;
+  }
+
+  /** After a drain: the consumer's count must be the kernel's, and the buffer empty. */
+  check(who: string, counted: number, expected: number): void {
+    const stats = this.instance.cpuStats(this.cfg.cpu);
+    if (counted !== expected || stats.readEvents !== expected || stats.entries !== 0) {
+      throw new Error(
+        `${who} counted ${counted} events; the kernel had ${expected}, now reports ` +
+          `${stats.readEvents} read and ${stats.entries} left`,
+      );
+    }
+  }
+
+  drainC(path: ReaderMode, expected: number): Sample {
+    const r = runJson<CDrainResult>(this.bin.drain, [
+      '--dir', this.instance.path,
+      '--cpu', String(this.cfg.cpu),
+      '--mode', path,
+      '--max-ms', String(CHILD_TIMEOUT_MS / 2),
+    ]);
+    if (r.corrupt !== 0) throw new Error(`C consumer found ${r.corrupt} corrupt sub-buffers`);
+    this.check(`C consumer (${path})`, r.events, expected);
+    return { events: r.events, ns: r.elapsed_ns, subbufs: r.subbufs };
+  }
+
+  drainTracering(path: ReaderMode, expected: number): Sample {
+    const { cfg } = this;
+    // Opening (flock, mmap of the whole buffer) is setup, as on the C side.
+    const source = TraceSource.open(this.instance, { mode: path, cpus: [cfg.cpu], checkConsumers: false });
+    this.#source = source;
+    let counted = 0;
+    let ns: number;
+    const affinity = native.getThreadAffinity();
+    try {
+      native.setThreadAffinity([cfg.cpu]);
+      const t0 = process.hrtime.bigint();
+      source.drain((batch) => {
+        counted += batch.count;
+      });
+      ns = Number(process.hrtime.bigint() - t0);
+    } finally {
+      native.setThreadAffinity(affinity);
+    }
+    const summary = source.finish();
+    this.#source = null;
+    source.close();
+    const t = summary.total;
+    if (t.events !== counted || t.lost !== 0 || t.corrupt !== 0 || t.resets !== 0 || t.consumedElsewhere !== 0) {
+      throw new Error(`tracering (${path}) counters disagree: ${JSON.stringify(t)} vs ${counted} delivered`);
+    }
+    this.check(`tracering (${path})`, counted, expected);
+    return { events: counted, ns, subbufs: t.subbufs };
+  }
+
+  /** Closes a reader left open by a failure (needed before rmdir). */
+  closeSource(): void {
+    const s = this.#source;
+    this.#source = null;
+    s?.close();
+  }
+}
+
+// --- the suite --------------------------------------------------------------------
+
+interface Row {
+  path: ReaderMode;
+  subbufKb: number;
+  events: number;
+  subbufs: number;
+  cNs: number;
+  trNs: number;
+  cRange: [number, number];
+  trRange: [number, number];
+  ratio: number;
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 === 1 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
+/** Live instance and bench, for the exit handler of last resort. */
+let live: { instance: Instance; bench: DrainBench } | null = null;
+
+function cleanup(): void {
+  if (live === null) return;
+  const { instance, bench } = live;
+  live = null;
+  try {
+    bench.closeSource();
+  } finally {
+    instance.remove();
+  }
+}
+
+/** One configuration, in this process (a child of run()). */
+async function measure(cfg: Config, bin: { drain: string; fill: string }, subbufKb: number, path: ReaderMode): Promise<Row> {
+  const instance = Tracefs.locate().createUniqueInstance('trbench');
+  const bench = new DrainBench(instance, cfg, bin);
+  live = { instance, bench };
+  try {
+    bench.setup(subbufKb);
+    // Warm-up (untimed): JIT-compile tracering's readers, fault in the
+    // binaries; one full-size round each, the first of which ran slower.
+    const warm = Math.min(cfg.events, 200_000);
+    for (let i = 0; i < 2; i++) {
+      bench.drainTracering(path, bench.fill(warm));
+      bench.drainC(path, bench.fill(warm));
+    }
+    bench.drainTracering(path, bench.fill(cfg.events));
+    bench.drainC(path, bench.fill(cfg.events));
+    const c: Sample[] = [];
+    const tr: Sample[] = [];
+    for (let round = 0; round < cfg.rounds; round++) {
+      const order = round % 2 === 0 ? ['c', 'tr'] : ['tr', 'c'];
+      for (const who of order) {
+        await tick();
+        checkInterrupted();
+        const expected = bench.fill(cfg.events);
+        if (who === 'c') c.push(bench.drainC(path, expected));
+        else tr.push(bench.drainTracering(path, expected));
+      }
+    }
+    const perEvent = (s: Sample) => s.ns / s.events;
+    const cNs = median(c.map(perEvent));
+    const trNs = median(tr.map(perEvent));
+    const range = (xs: Sample[]): [number, number] => [Math.min(...xs.map(perEvent)), Math.max(...xs.map(perEvent))];
+    return {
+      path,
+      subbufKb,
+      events: cfg.events,
+      subbufs: c[0]?.subbufs ?? 0,
+      cNs,
+      trNs,
+      cRange: range(c),
+      trRange: range(tr),
+      ratio: trNs / cNs,
+    };
+  } finally {
+    cleanup();
+  }
+}
+
+const CHILD_FLAG = '--drain-config';
+const RESULT_TAG = '@drain-result ';
+
+/**
+ * Moves every thread of this process (V8's compiler and GC helpers, libuv's
+ * pool) off `cpu`, where the drain thread pins itself while timing, as the
+ * single-threaded C consumer has its CPU to itself. Without this, a helper
+ * woken on that CPU now and then doubled a round's time.
+ */
+function keepHelpersOff(cpu: number): void {
+  const others = native.getThreadAffinity().filter((c) => c !== cpu);
+  if (others.length === 0) return;
+  const r = spawnSync('taskset', ['-a', '-p', '-c', others.join(','), String(process.pid)], { stdio: 'ignore' });
+  if (r.status !== 0) console.error(`drain: taskset failed; Node's helper threads may share CPU ${cpu} (noisier figures)`);
+}
+
+/** Child entry: measures one "<subbufKb>:<path>" and prints the row as a tagged JSON line. */
+async function child(spec: string): Promise<void> {
+  const [kb, path] = spec.split(':');
+  if (path !== 'mmap' && path !== 'read') throw new Error(`bad ${CHILD_FLAG} ${spec}`);
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  process.on('exit', cleanup);
+  const cfg = readConfig();
+  keepHelpersOff(cfg.cpu);
+  const bin = { drain: join(outDir, 'drain'), fill: join(outDir, 'fill') };
+  const row = await measure(cfg, bin, Number(kb), path);
+  process.stdout.write(`${RESULT_TAG}${JSON.stringify(row)}\n`);
+}
+
+/**
+ * Runs one configuration in a fresh Node process, so that no configuration
+ * inherits another's JIT state or process-wide V8 state. (Closing a mapped
+ * reader detaches an ArrayBuffer, which permanently adds a detached-buffer
+ * check to every typed-array access in the process: ~0.7 ns per record in
+ * the walker. Measured in one process, read() would pay for mmap's runs.)
+ */
+function runChild(spec: string, tracefs: Tracefs): Row {
+  const r = spawnSync(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), CHILD_FLAG, spec], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+    timeout: CONFIG_MAX_MS,
+    killSignal: 'SIGTERM',
+  });
+  // Safety net: a child killed before its own cleanup leaves its instance
+  // (its mappings died with it, so it can be removed now).
+  if (r.pid !== undefined) {
+    for (const name of tracefs.instances().filter((n) => n.startsWith(`trbench-${r.pid}-`))) {
+      tracefs.openInstance(name, { create: false }).remove();
+    }
+  }
+  if (r.error) throw new Error(`drain ${spec}: ${r.error.message}`);
+  if (r.status === 130) interrupted ??= 'SIGINT';
+  checkInterrupted();
+  if (r.status !== 0) throw new Error(`drain ${spec}: ${r.signal ?? `exit ${r.status}`}`);
+  const line = r.stdout.split('\n').find((l) => l.startsWith(RESULT_TAG));
+  if (line === undefined) throw new Error(`drain ${spec}: no result in ${JSON.stringify(r.stdout.slice(0, 500))}`);
+  return JSON.parse(line.slice(RESULT_TAG.length)) as Row;
+}
+
+function printTable(rows: Row[]): void {
+  const head = ['path', 'subbuf', 'events', 'C ns/ev', 'tracering ns/ev', 'ratio', 'C Mev/s', 'tracering Mev/s', 'C range', 'tracering range'];
+  const fmt = (x: number, d = 1) => x.toFixed(d);
+  const body = rows.map((r) => [
+    r.path,
+    `${r.subbufKb} KiB`,
+    String(r.events),
+    fmt(r.cNs),
+    fmt(r.trNs),
+    `${fmt(r.ratio, 2)}x${r.ratio > GOAL ? ' !' : ''}`,
+    fmt(1e3 / r.cNs),
+    fmt(1e3 / r.trNs),
+    `${fmt(r.cRange[0])}-${fmt(r.cRange[1])}`,
+    `${fmt(r.trRange[0])}-${fmt(r.trRange[1])}`,
+  ]);
+  const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)));
+  const line = (cells: string[]) => cells.map((c, i) => (i < 2 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
+  console.log(line(head));
+  console.log(widths.map((w) => '-'.repeat(w)).join('  '));
+  for (const b of body) console.log(line(b));
+  console.log(`(medians; ratio = tracering / C; "!" marks a ratio above the ${GOAL}x goal; ranges are min-max ns per event)`);
+}
+
+/** Share of CPU time (all CPUs) not idle over `ms`, from /proc/stat: other load that would add noise. */
+function busyShare(ms: number): number {
+  const sample = () => {
+    const f = fs.readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
+    return { idle: (f[3] ?? 0) + (f[4] ?? 0), total: f.reduce((a, b) => a + b, 0) };
+  };
+  try {
+    const a = sample();
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+    const b = sample();
+    return b.total > a.total ? 1 - (b.idle - a.idle) / (b.total - a.total) : 0;
+  } catch {
+    return Number.NaN;
+  }
+}
+
+/** The suite (for bench/run.ts): every configuration, the table, the JSON summary. */
+export async function run(): Promise<void> {
+  try {
+    await runSuite();
+  } catch (error) {
+    if (interrupted === null) throw error;
+    console.error(`drain: interrupted by ${interrupted}; instances removed`);
+    process.exitCode = 130;
+  }
+}
+
+async function runSuite(): Promise<void> {
+  const cfg = readConfig();
+  let tracefs: Tracefs;
+  try {
+    tracefs = Tracefs.locate();
+    fs.accessSync(join(tracefs.root, 'instances'), fs.constants.W_OK);
+  } catch (error) {
+    console.log(`drain: skipped, tracefs is not usable here: ${(error as Error).message}`);
+    return;
+  }
+  compile();
+  const started = Date.now();
+  const busy = busyShare(500);
+  console.log(
+    `drain: ${cfg.events} events per run (${cfg.writeBytes}-byte raw markers, ${recordBytes(cfg.writeBytes)}-byte records), ` +
+      `CPU ${cfg.cpu}, ${cfg.rounds} rounds per consumer; ${os.release()}, Node ${process.version}, ` +
+      `${os.cpus()[0]?.model ?? '?'} x${os.availableParallelism()}, ${(busy * 100).toFixed(0)}% busy before start`,
+  );
+  if (busy > 0.1) console.log('drain: note: other work is running; expect noisy figures (rerun to confirm)');
+  // The children take SIGINT themselves (same process group) and clean up.
+  process.on('SIGINT', onSignal);
+  const rows: Row[] = [];
+  try {
+    for (const subbufKb of cfg.subbufKbs) {
+      for (const path of cfg.paths) {
+        if (interrupted !== null) throw new Error(`interrupted by ${interrupted}`);
+        if (Date.now() - started > SUITE_MAX_MS) throw new Error('drain suite exceeded its time budget');
+        const row = runChild(`${subbufKb}:${path}`, tracefs);
+        console.log(
+          `  ${path} ${subbufKb} KiB: C ${row.cNs.toFixed(1)} ns/ev, tracering ${row.trNs.toFixed(1)} ns/ev (${row.ratio.toFixed(2)}x)`,
+        );
+        rows.push(row);
+      }
+    }
+  } finally {
+    process.off('SIGINT', onSignal);
+  }
+  console.log();
+  printTable(rows);
+  const seconds = (Date.now() - started) / 1000;
+  console.log(`drain: ${seconds.toFixed(1)} s`);
+  const summary = {
+    suite: 'drain',
+    kernel: os.release(),
+    node: process.version,
+    cpu: cfg.cpu,
+    recordBytes: recordBytes(cfg.writeBytes),
+    rounds: cfg.rounds,
+    busyBefore: Number(busy.toFixed(2)),
+    goal: GOAL,
+    pass: rows.every((r) => r.ratio <= GOAL),
+    seconds: Number(seconds.toFixed(1)),
+    results: rows.map((r) => ({
+      path: r.path,
+      subbufKb: r.subbufKb,
+      events: r.events,
+      cNsPerEvent: Number(r.cNs.toFixed(2)),
+      trNsPerEvent: Number(r.trNs.toFixed(2)),
+      ratio: Number(r.ratio.toFixed(3)),
+      cEventsPerSec: Math.round(1e9 / r.cNs),
+      trEventsPerSec: Math.round(1e9 / r.trNs),
+    })),
+  };
+  console.log(JSON.stringify(summary));
+}
+
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const at = process.argv.indexOf(CHILD_FLAG);
+  const main = at >= 0 ? child(process.argv[at + 1] ?? '') : run();
+  main.catch((error: unknown) => {
+    if (interrupted !== null) {
+      process.exitCode = 130;
+      return;
+    }
+    console.error(error instanceof Error ? (error.stack ?? error.message) : error);
+    process.exitCode = 1;
+  });
+}
