@@ -75,6 +75,13 @@ export class ConcurrentReaderError extends TraceringError {
   }
 }
 
+/** An application ring already has a live writer (one writer per ring). */
+export class RingWriterBusyError extends TraceringError {
+  constructor(message: string) {
+    super('ERR_RING_WRITER_BUSY', message);
+  }
+}
+
 /** An event or event system does not exist in this tracefs. */
 export class EventNotFoundError extends TraceringError {
   constructor(message: string, options?: { cause?: unknown }) {

@@ -15,6 +15,8 @@ export class LossLedger {
   #baseline: number;
   /** Lost events attributed since the session began or the buffer was last reset. */
   #sinceBaseline = 0;
+  /** Some count was estimated from the counter (and may have taken later losses). */
+  #estimated = false;
 
   /**
    * `overrun` and `read` are the kernel's counters at the start. If nothing
@@ -32,10 +34,15 @@ export class LossLedger {
    */
   report(count: number, currentOverrun: () => number): number {
     let n = count;
+    const pending = currentOverrun() - this.#baseline - this.#sinceBaseline;
     if (n < 0) {
-      const pending = currentOverrun() - this.#baseline - this.#sinceBaseline;
       if (pending <= 0) return -1;
       n = pending;
+      this.#estimated = true;
+    } else if (this.#estimated && n > pending) {
+      // An earlier estimate (a page without a stored count) took events this
+      // count includes: the total never exceeds the overrun counter.
+      n = Math.max(0, pending);
     }
     this.total += n;
     this.#sinceBaseline += n;
@@ -55,5 +62,6 @@ export class LossLedger {
   rebase(): void {
     this.#baseline = 0;
     this.#sinceBaseline = 0;
+    this.#estimated = false;
   }
 }

@@ -99,14 +99,21 @@ export class MappedConsumer implements BatchSource {
     return this.metaPageSize + id * this.layout.subbufSize;
   }
 
-  /** Starts walking sub-buffer `id`; returns its loss report (0, n or -1). */
+  /**
+   * Starts walking sub-buffer `id`; returns its loss report (0, n or -1).
+   * A count the header could not carry may be in the meta page's
+   * reader.lost_events (application rings put it there; the kernel leaves
+   * it 0 after GET_READER).
+   */
   #beginSubbuf(id: number): number {
     const start = this.#subbufStart(id);
     const h = readSubbufHeader(this.#view, start, this.layout, this.#header);
     this.#walk.begin(h.tsHi, h.tsLo);
     this.#begun = true;
     this.#pageMissed = h.missedEvents;
-    return h.missedEvents ? h.lost : 0;
+    const reported = h.missedEvents ? h.lost : 0;
+    const metaLost = this.meta.readerLostEvents;
+    return metaLost > 0 && reported <= 0 ? metaLost : reported;
   }
 
   /**

@@ -1,0 +1,136 @@
+// Memory for an application ring: a SharedArrayBuffer (between threads) or
+// a file mapped MAP_SHARED (between processes, e.g. /dev/shm/NAME). Both
+// give plain views for data and Int32/BigInt64 views for Atomics; they
+// differ in how a side sleeps and wakes the other: Atomics.wait/notify on
+// a SharedArrayBuffer, futex on a file mapping (Atomics.wait refuses
+// non-shared memory and Atomics.notify cannot reach another process).
+
+import fs from 'node:fs';
+import { InvalidArgumentError, isSystemError } from '../errors.js';
+import { type FutexResult, native } from '../native.js';
+
+export interface RingMemory {
+  readonly buffer: ArrayBuffer | SharedArrayBuffer;
+  readonly bytes: Uint8Array;
+  readonly view: DataView;
+  readonly i32: Int32Array;
+  readonly i64: BigInt64Array;
+  /** The file behind the memory, or null for a SharedArrayBuffer. */
+  readonly path: string | null;
+  /** Sleeps the calling thread while i32[index] === expected (at most timeoutMs). */
+  wait(index: number, expected: number, timeoutMs: number): FutexResult;
+  /** The same without blocking the event loop. */
+  waitAsync(index: number, expected: number, timeoutMs: number): Promise<FutexResult>;
+  /** Wakes up to `count` sleepers on i32[index]. */
+  notify(index: number, count: number): number;
+  close(): void;
+}
+
+function views(buffer: ArrayBuffer | SharedArrayBuffer) {
+  return {
+    bytes: new Uint8Array(buffer),
+    view: new DataView(buffer),
+    i32: new Int32Array(buffer),
+    i64: new BigInt64Array(buffer, 0, Math.floor(buffer.byteLength / 8)),
+  };
+}
+
+export class SharedRingMemory implements RingMemory {
+  readonly buffer: SharedArrayBuffer;
+  readonly bytes: Uint8Array;
+  readonly view: DataView;
+  readonly i32: Int32Array;
+  readonly i64: BigInt64Array;
+  readonly path = null;
+
+  constructor(buffer: SharedArrayBuffer) {
+    this.buffer = buffer;
+    ({ bytes: this.bytes, view: this.view, i32: this.i32, i64: this.i64 } = views(buffer));
+  }
+
+  static allocate(size: number): SharedRingMemory {
+    return new SharedRingMemory(new SharedArrayBuffer(size));
+  }
+
+  wait(index: number, expected: number, timeoutMs: number): FutexResult {
+    return Atomics.wait(this.i32, index, expected, timeoutMs);
+  }
+
+  async waitAsync(index: number, expected: number, timeoutMs: number): Promise<FutexResult> {
+    return Atomics.waitAsync(this.i32, index, expected, timeoutMs).value;
+  }
+
+  notify(index: number, count: number): number {
+    return Atomics.notify(this.i32, index, count);
+  }
+
+  close(): void {
+    // garbage collected with its last view
+  }
+}
+
+export class FileRingMemory implements RingMemory {
+  readonly buffer: ArrayBuffer;
+  readonly bytes: Uint8Array;
+  readonly view: DataView;
+  readonly i32: Int32Array;
+  readonly i64: BigInt64Array;
+  readonly path: string;
+  #closed = false;
+
+  private constructor(path: string, buffer: ArrayBuffer) {
+    this.path = path;
+    this.buffer = buffer;
+    ({ bytes: this.bytes, view: this.view, i32: this.i32, i64: this.i64 } = views(buffer));
+  }
+
+  /** Creates the file (it must not exist) with `size` zero bytes and maps it. */
+  static create(path: string, size: number): FileRingMemory {
+    let fd: number;
+    try {
+      fd = fs.openSync(path, fs.constants.O_RDWR | fs.constants.O_CREAT | fs.constants.O_EXCL, 0o600);
+    } catch (error) {
+      if (isSystemError(error, 'EEXIST')) throw new InvalidArgumentError(`${path} exists: remove it or open it instead`);
+      throw error;
+    }
+    try {
+      fs.ftruncateSync(fd, size);
+      return new FileRingMemory(path, native.mmap(fd, size, 0, true));
+    } catch (error) {
+      fs.rmSync(path, { force: true });
+      throw error;
+    } finally {
+      fs.closeSync(fd);
+    }
+  }
+
+  /** Maps an existing ring file (its whole length). */
+  static open(path: string): FileRingMemory {
+    const fd = fs.openSync(path, fs.constants.O_RDWR);
+    try {
+      const size = fs.fstatSync(fd).size;
+      if (size < 4096) throw new InvalidArgumentError(`${path} is too small to be a tracering ring`);
+      return new FileRingMemory(path, native.mmap(fd, size, 0, true));
+    } finally {
+      fs.closeSync(fd);
+    }
+  }
+
+  wait(index: number, expected: number, timeoutMs: number): FutexResult {
+    return native.futexWait(this.i32, index, expected, timeoutMs);
+  }
+
+  waitAsync(index: number, expected: number, timeoutMs: number): Promise<FutexResult> {
+    return native.futexWaitAsync(this.i32, index, expected, timeoutMs);
+  }
+
+  notify(index: number, count: number): number {
+    return native.futexWake(this.i32, index, count);
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    native.munmap(this.buffer);
+  }
+}
