@@ -36,3 +36,27 @@ export {
   type BatchHandler,
 } from './kernel/trace-source.js';
 export { findBufferUsers, type BufferUser } from './kernel/buffer-users.js';
+
+// Decoding: format files, typed decoders, print fmt, kernel text
+export * from './decode/index.js';
+export { KernelText, type KernelTextOptions, type HeaderFigures } from './output/kernel-text.js';
+export { JsonLines } from './output/json-lines.js';
+export { CpuMerger, type MergeVisitor } from './output/merge.js';
+export { TimelineRenderer, type OutputFormat, type RenderOptions, type RenderSummary } from './output/report.js';
+export { TaskNames } from './output/task-names.js';
+export { loadDecodeContext, loadSymbols, type DecodeContext, type DecodeContextOptions } from './output/decode-context.js';
+export { latencyFlags, clockInNs } from './output/line-prefix.js';
+export type { BatchSource } from './layout/batch-source.js';
+
+// Recordings
+export { Recording, FileCpuReader, type RecordingMeta } from './recording/recording.js';
+export { writeSnapshot, type SnapshotOptions, type SnapshotSummary } from './recording/snapshot.js';
+
+// Application rings
+export { AppRing, type AppRingOptions, type RingHandle, type RingStats } from './ring/app-ring.js';
+export { AppEvent, type AppFieldValue } from './ring/app-event.js';
+export { RingWriter, type RingWriterOptions, type ClockMode } from './ring/writer.js';
+export { RingReader, RingChannel } from './ring/reader.js';
+export { type EventSchema, type FieldType, APP_EVENT_ID_BASE } from './ring/schema.js';
+export { type RingMode, RING_MODES } from './layout/ring-control.js';
+export { MappedConsumer, type MappedChannel } from './consumer/mapped-consumer.js';

@@ -6,14 +6,18 @@
 // `constants` option. Only for the kernel that produced the trace: a
 // recording from another machine needs that machine's BTF.
 //
-// Only ENUM and ENUM64 types are read; everything else is skipped by its
-// size. All offsets are bounds-checked (MalformedInputError otherwise).
+// ENUM and ENUM64 types are read, and the sizes of named structs and unions
+// (for pointer arithmetic such as `(struct page *)vmemmap_base + pfn`);
+// everything else is skipped by its size. All offsets are bounds-checked
+// (MalformedInputError otherwise).
 
 import fs from 'node:fs';
 import path from 'node:path';
 import { MalformedInputError } from '../errors.js';
 
 const BTF_MAGIC = 0xeb9f;
+const KIND_STRUCT = 4;
+const KIND_UNION = 5;
 const KIND_ENUM = 6;
 const KIND_ENUM64 = 19;
 
@@ -59,8 +63,16 @@ export interface ParsedBtf {
  * Adds the enumerators of one BTF blob to `out` (`ambiguous` collects names
  * seen with different values). `base` is vmlinux's string section when
  * parsing a module's split BTF (its string offsets continue the base's).
+ * With `sizes`, named structs and unions are added as "struct name" ->
+ * bytes (names seen with different sizes are removed and become ambiguous).
  */
-export function parseBtfEnums(data: Uint8Array, out: Map<string, bigint>, ambiguous: Set<string>, base?: Uint8Array): ParsedBtf {
+export function parseBtfEnums(
+  data: Uint8Array,
+  out: Map<string, bigint>,
+  ambiguous: Set<string>,
+  base?: Uint8Array,
+  sizes?: Map<string, number>,
+): ParsedBtf {
   const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
   if (data.length < 24) throw new MalformedInputError('BTF: too short');
   let le = true;
@@ -116,7 +128,21 @@ export function parseBtfEnums(data: Uint8Array, out: Map<string, bigint>, ambigu
     const size = trailing(kind, vlen);
     const q = p + 12;
     if (q + size > end) throw new MalformedInputError('BTF: truncated type members');
-    if (kind === KIND_ENUM) {
+    if ((kind === KIND_STRUCT || kind === KIND_UNION) && sizes !== undefined) {
+      const n = name(view.getUint32(p, le));
+      if (n.length > 0) {
+        const key = `${kind === KIND_STRUCT ? 'struct' : 'union'} ${n}`;
+        const bytes = view.getUint32(p + 8, le);
+        const prev = sizes.get(key);
+        if (ambiguous.has(key)) {
+          // seen with different sizes: stays unknown
+        } else if (prev === undefined) sizes.set(key, bytes);
+        else if (prev !== bytes) {
+          sizes.delete(key);
+          ambiguous.add(key);
+        }
+      }
+    } else if (kind === KIND_ENUM) {
       for (let i = 0; i < vlen; i++) {
         const m = q + 8 * i;
         const v = signed ? view.getInt32(m + 4, le) : view.getUint32(m + 4, le);
@@ -140,15 +166,27 @@ export function parseBtfEnums(data: Uint8Array, out: Map<string, bigint>, ambigu
  * different enums are left out. Returns an empty map if BTF is absent.
  */
 export function loadBtfEnums(dir = '/sys/kernel/btf'): Map<string, bigint> {
+  return loadBtfFacts(dir).enums;
+}
+
+export interface BtfFacts {
+  enums: Map<string, bigint>;
+  /** "struct page" -> 64 */
+  typeSizes: Map<string, number>;
+}
+
+/** Enumerators and struct/union sizes of the running kernel (empty without BTF). */
+export function loadBtfFacts(dir = '/sys/kernel/btf'): BtfFacts {
   const out = new Map<string, bigint>();
+  const typeSizes = new Map<string, number>();
   const ambiguous = new Set<string>();
   let vmlinux: Uint8Array;
   try {
     vmlinux = new Uint8Array(fs.readFileSync(path.join(dir, 'vmlinux')));
   } catch {
-    return out;
+    return { enums: out, typeSizes };
   }
-  const base = parseBtfEnums(vmlinux, out, ambiguous).strings;
+  const base = parseBtfEnums(vmlinux, out, ambiguous, undefined, typeSizes).strings;
   let modules: string[] = [];
   try {
     modules = fs.readdirSync(dir).filter((n) => n !== 'vmlinux');
@@ -157,10 +195,10 @@ export function loadBtfEnums(dir = '/sys/kernel/btf'): Map<string, bigint> {
   }
   for (const m of modules) {
     try {
-      parseBtfEnums(new Uint8Array(fs.readFileSync(path.join(dir, m))), out, ambiguous, base);
+      parseBtfEnums(new Uint8Array(fs.readFileSync(path.join(dir, m))), out, ambiguous, base, typeSizes);
     } catch {
       // A module unloaded meanwhile or unreadable BTF: its enums stay unknown.
     }
   }
-  return out;
+  return { enums: out, typeSizes };
 }

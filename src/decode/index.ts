@@ -2,7 +2,7 @@
 // (Re-exported by the package entry point once it is wired in.)
 
 export { BatchDecoder, type BatchDecoderOptions, type RecordsLike } from './batch-decoder.js';
-export { loadBtfEnums, parseBtfEnums } from './btf-enums.js';
+export { type BtfFacts, loadBtfEnums, loadBtfFacts, parseBtfEnums } from './btf-enums.js';
 export { type IntType, scalarType } from './ctypes.js';
 export {
   type DataSpan,
@@ -33,6 +33,18 @@ export {
 } from './format-file.js';
 export { FTRACE_BODIES, type FtraceOptions, ftraceBody, ipSymbol } from './ftrace-bodies.js';
 export { type Int, fromHiLo } from './int64.js';
+export {
+  CONSTANTS_FILE,
+  HZ_KEY,
+  type KernelConstants,
+  constantsUsedBy,
+  emptyKernelConstants,
+  formatKernelConstants,
+  parseKernelConstants,
+  readJiffies,
+  readKernelHz,
+  readLiveKernelConstants,
+} from './kernel-constants.js';
 export { type SymbolInfo, SymbolTable } from './kallsyms.js';
 export { PrintkFormats } from './printk-formats.js';
 export {
@@ -56,3 +68,4 @@ export {
 } from './registry.js';
 export { type EventPlan, EventRenderer, type RenderStatus, type RendererOptions } from './renderer.js';
 export { FixedStringCache, StringTable, type StringTableOptions, decodeBytes, decodeCString } from './strings.js';
+export { type SyscallBody, type SyscallOptions, syscallBody } from './syscall-bodies.js';

@@ -9,6 +9,13 @@
 // Approximation: the last symbol of a group has no next symbol; the kernel
 // uses the end of the section (_etext, module text end), we use `_etext`
 // for the core kernel and leave module tails unsized (size 0: not found).
+//
+// Like kallsyms_lookup() (is_ksym_addr), a kernel built without
+// CONFIG_KALLSYMS_ALL resolves core addresses only inside [_stext, _etext)
+// and [_sinittext, _einittext): a pointer into rodata or data prints as
+// hex even though some section markers (__start_rodata...) are listed.
+// A table with static data symbols (types d, b, r) comes from a kernel
+// with KALLSYMS_ALL, where every listed symbol counts.
 
 import { gunzipSync } from 'node:zlib';
 import { MalformedInputError } from '../errors.js';
@@ -40,12 +47,23 @@ export class SymbolTable {
   readonly #endLo: Uint32Array;
   readonly #names: readonly string[];
   readonly #modules: readonly string[];
+  /** Core address ranges the kernel resolves ([startHi, startLo, endHi, endLo]...), or null for all. */
+  readonly #coreRanges: readonly number[] | null;
   // Direct-mapped cache of recent lookups (ftrace ips repeat).
   readonly #cacheHi = new Uint32Array(CACHE_SIZE);
   readonly #cacheLo = new Uint32Array(CACHE_SIZE);
   readonly #cacheIdx = new Int32Array(CACHE_SIZE).fill(-2);
 
-  private constructor(hi: Uint32Array, lo: Uint32Array, endHi: Uint32Array, endLo: Uint32Array, names: string[], modules: string[]) {
+  private constructor(
+    hi: Uint32Array,
+    lo: Uint32Array,
+    endHi: Uint32Array,
+    endLo: Uint32Array,
+    names: string[],
+    modules: string[],
+    coreRanges: number[] | null,
+  ) {
+    this.#coreRanges = coreRanges;
     this.#hi = hi;
     this.#lo = lo;
     this.#endHi = endHi;
@@ -60,7 +78,7 @@ export class SymbolTable {
 
   /** An empty table: every lookup fails (addresses print as hex). */
   static empty(): SymbolTable {
-    return new SymbolTable(new Uint32Array(0), new Uint32Array(0), new Uint32Array(0), new Uint32Array(0), [], []);
+    return new SymbolTable(new Uint32Array(0), new Uint32Array(0), new Uint32Array(0), new Uint32Array(0), [], [], null);
   }
 
   /** Parses kallsyms text, or gzip-compressed text (detected by its magic bytes). */
@@ -85,6 +103,7 @@ export class SymbolTable {
     const los: number[] = [];
     const names: string[] = [];
     const modules: string[] = [];
+    let staticData = false;
     let lineNo = 0;
     let pos = 0;
     while (pos < text.length) {
@@ -102,6 +121,7 @@ export class SymbolTable {
       los.push(parseInt(hex.slice(8), 16));
       names.push(m[3]!);
       modules.push(m[4] ?? '');
+      if (m[4] === undefined && (m[2] === 'd' || m[2] === 'b' || m[2] === 'r')) staticData = true;
     }
     // Stable sort by address.
     const order = Array.from(names.keys());
@@ -156,7 +176,7 @@ export class SymbolTable {
         }
       }
     }
-    return new SymbolTable(hi, lo, endHi, endLo, sortedNames, sortedModules);
+    return new SymbolTable(hi, lo, endHi, endLo, sortedNames, sortedModules, staticData ? null : textRanges(hi, lo, sortedNames, sortedModules));
   }
 
   /** Index of the symbol containing hi:lo, or -1. */
@@ -196,10 +216,22 @@ export class SymbolTable {
       if (eh > hi || (eh === hi && el > lo)) {
         // First alias at that address.
         while (best > 0 && H[best - 1] === H[best] && L[best - 1] === L[best]) best--;
+        if (this.#modules[best] === '' && !this.#coreResolves(hi, lo)) return -1;
         return best;
       }
     }
     return -1;
+  }
+
+  #coreResolves(hi: number, lo: number): boolean {
+    const r = this.#coreRanges;
+    if (r === null) return true;
+    for (let i = 0; i < r.length; i += 4) {
+      const afterStart = hi > r[i]! || (hi === r[i]! && lo >= r[i + 1]!);
+      const beforeEnd = hi < r[i + 2]! || (hi === r[i + 2]! && lo < r[i + 3]!);
+      if (afterStart && beforeEnd) return true;
+    }
+    return false;
   }
 
   /** Symbol containing the address given as hi:lo words. */
@@ -226,6 +258,26 @@ export class SymbolTable {
     const size = (this.#endHi[i]! - this.#hi[i]!) * 4294967296 + (this.#endLo[i]! - this.#lo[i]!);
     return { name: this.#names[i]!, module: this.#modules[i]!, offset, size };
   }
+}
+
+/**
+ * [_stext, _etext) and [_sinittext, _einittext) of the core kernel as
+ * flat [startHi, startLo, endHi, endLo] quadruples; null (no restriction)
+ * if the table lacks the text markers.
+ */
+function textRanges(hi: Uint32Array, lo: Uint32Array, names: readonly string[], modules: readonly string[]): number[] | null {
+  const at = new Map<string, number>();
+  for (let i = 0; i < names.length; i++) {
+    const n = names[i]!;
+    if (modules[i] === '' && (n === '_stext' || n === '_etext' || n === '_sinittext' || n === '_einittext') && !at.has(n)) at.set(n, i);
+  }
+  const out: number[] = [];
+  for (const [start, end] of [['_stext', '_etext'], ['_sinittext', '_einittext']] as const) {
+    const s = at.get(start);
+    const e = at.get(end);
+    if (s !== undefined && e !== undefined) out.push(hi[s]!, lo[s]!, hi[e]!, lo[e]!);
+  }
+  return at.has('_stext') && at.has('_etext') ? out : null;
 }
 
 /** Splits a non-negative 64-bit address into (hi, lo); negative values wrap to 64 bits. */

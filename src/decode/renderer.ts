@@ -2,7 +2,8 @@
 // "<comm>-<pid> [cpu] flags ts: " prefix (kernel-abi.md §8.2).
 //
 //   text(): "<event name>: <print fmt output>" for trace events, the
-//           dedicated output for internal ftrace events (ftrace-bodies.ts);
+//           dedicated output for internal ftrace events (ftrace-bodies.ts)
+//           and syscall events (syscall-bodies.ts);
 //   body(): the same without "<event name>: ".
 // The kernel's final newline is not included (an internal event whose text
 // has no final newline, e.g. trace_printk without "\n", is returned as is).
@@ -22,6 +23,7 @@ import { parsePrintFmt } from './printfmt/parser.js';
 import { PrintkFormats } from './printk-formats.js';
 import type { EventRegistry } from './registry.js';
 import { FixedStringCache, StringTable } from './strings.js';
+import { syscallBody } from './syscall-bodies.js';
 
 export interface RendererOptions {
   /** Kernel symbols for %ps/%pS and ftrace ips (default: none, addresses print as hex). */
@@ -41,6 +43,8 @@ export interface RendererOptions {
   symOffset?: boolean;
   symAddr?: boolean;
   printParent?: boolean;
+  /** The verbose trace option (syscall events print argument types). */
+  verbose?: boolean;
 }
 
 export type RenderStatus =
@@ -82,6 +86,7 @@ export class EventRenderer {
   readonly #symOffset: boolean;
   readonly #symAddr: boolean;
   readonly #printParent: boolean;
+  readonly #verbose: boolean;
   readonly #constants: ReadonlyMap<string, bigint> | undefined;
   readonly #typeSizes: ReadonlyMap<string, number> | undefined;
   readonly #plans = new Map<number, EventPlan>();
@@ -101,6 +106,7 @@ export class EventRenderer {
     this.#symOffset = options.symOffset ?? false;
     this.#symAddr = options.symAddr ?? false;
     this.#printParent = options.printParent ?? true;
+    this.#verbose = options.verbose ?? false;
     this.#constants = options.constants;
     this.#typeSizes = options.typeSizes;
   }
@@ -142,6 +148,9 @@ export class EventRenderer {
       printParent: this.#printParent,
     });
     if (ftrace !== null) return this.#plan(format, '', 'ok', null, [], ftrace);
+    // Syscall events too are printed by dedicated routines, without "<name>: ".
+    const syscall = syscallBody(format, { littleEndian: this.#le, verbose: this.#verbose });
+    if (syscall !== null) return this.#plan(format, '', 'ok', null, [], syscall);
     // Internal ftrace events are printed without "<name>: " by the kernel.
     const prefix = format.system === 'ftrace' ? '' : `${format.name}: `;
     let compiled: CompiledPrintFmt;

@@ -1,10 +1,24 @@
 // Everything needed to turn records into kernel text or typed fields,
 // loaded from a tracefs-like directory: a recording, or the live tracefs
 // (formats from the trace array, names and printk formats from the root).
+//
+// Kernel constants (kernel-constants.ts: enum values from BTF, jiffies,
+// HZ) come by default from the recording's kernel_constants file, or, for
+// the live tracefs, from the running kernel, read when the context is
+// loaded: writeback's "age" (jiffies at output time minus a recorded time)
+// is then relative to that moment.
 
 import fs from 'node:fs';
 import { join } from 'node:path';
 import { SymbolTable } from '../decode/kallsyms.js';
+import {
+  CONSTANTS_FILE,
+  HZ_KEY,
+  type KernelConstants,
+  emptyKernelConstants,
+  parseKernelConstants,
+  readLiveKernelConstants,
+} from '../decode/kernel-constants.js';
 import { PrintkFormats } from '../decode/printk-formats.js';
 import { EventRegistry } from '../decode/registry.js';
 import { EventRenderer } from '../decode/renderer.js';
@@ -19,6 +33,13 @@ export interface DecodeContextOptions {
   array?: string;
   /** kallsyms file (plain or .gz), or null for none; default: the recording's, else /proc/kallsyms. */
   kallsyms?: string | null;
+  /**
+   * Values for identifiers print fmts leave unresolved. 'auto' (default):
+   * the recording's kernel_constants file, or the running kernel's when
+   * `root` is a live tracefs; null: none (those events print table values
+   * as hex, or "[FAILED TO PARSE]" when the value is needed).
+   */
+  constants?: 'auto' | KernelConstants | null;
 }
 
 export interface DecodeContext {
@@ -27,9 +48,13 @@ export interface DecodeContext {
   tasks: TaskNames;
   symbols: SymbolTable | null;
   clock: string;
+  /** Kernel constants given to the renderer (see DecodeContextOptions.constants). */
+  constants: KernelConstants;
   littleEndian: boolean;
   irqInfo: boolean;
   recordTgid: boolean;
+  /** The annotate option: the `trace` file marks where each CPU's buffer starts after overruns. */
+  annotate: boolean;
   text: KernelText;
 }
 
@@ -39,6 +64,21 @@ function readOptional(path: string): string | null {
   } catch {
     return null;
   }
+}
+
+function isLiveTracefs(root: string): boolean {
+  return fs.existsSync(join(root, 'trace_marker')) && fs.existsSync(join(root, 'per_cpu'));
+}
+
+/**
+ * The kernel constants for decoding `root` (see DecodeContextOptions.constants):
+ * its kernel_constants file, else the running kernel's if `root` is a live
+ * tracefs, else none.
+ */
+export function kernelConstantsOf(root: string): KernelConstants {
+  const text = readOptional(join(root, CONSTANTS_FILE));
+  if (text !== null) return parseKernelConstants(text);
+  return isLiveTracefs(root) ? readLiveKernelConstants() : emptyKernelConstants();
 }
 
 function defaultKallsyms(root: string): string | null {
@@ -64,23 +104,42 @@ export function loadDecodeContext(options: DecodeContextOptions, littleEndian = 
   const registry = EventRegistry.fromDirectory(array);
   const kallsyms = options.kallsyms === undefined ? defaultKallsyms(root) : options.kallsyms;
   const symbols = kallsyms === null ? null : loadSymbols(kallsyms);
-  const printkText = readOptional(join(root, 'printk_formats'));
-  const renderer = new EventRenderer(registry, {
-    ...(symbols ? { symbols } : {}),
-    ...(printkText !== null ? { printkFormats: PrintkFormats.parse(printkText) } : {}),
-    littleEndian,
-  });
-  const tasks = TaskNames.parse(readOptional(join(root, 'saved_cmdlines')) ?? '', readOptional(join(root, 'saved_tgids')) ?? '');
-  const clockText = readOptional(join(array, 'trace_clock'));
-  const clock = clockText === null ? 'local' : (/\[([^\]]+)\]/.exec(clockText)?.[1] ?? clockText.trim());
   const option = (name: string, fallback: boolean) => {
     const v = readOptional(join(array, 'options', name));
     if (v === null) return fallback;
     if (v.trim() !== '0' && v.trim() !== '1') throw new MalformedInputError(`options/${name}: expected 0 or 1`);
     return v.trim() === '1';
   };
+  const printkText = readOptional(join(root, 'printk_formats'));
+  const choice = options.constants === undefined ? 'auto' : options.constants;
+  const constants = choice === 'auto' ? kernelConstantsOf(root) : (choice ?? emptyKernelConstants());
+  const hz = constants.values.get(HZ_KEY);
+  const renderer = new EventRenderer(registry, {
+    ...(symbols ? { symbols } : {}),
+    ...(printkText !== null ? { printkFormats: PrintkFormats.parse(printkText) } : {}),
+    littleEndian,
+    constants: constants.values,
+    typeSizes: constants.typeSizes,
+    ...(hz !== undefined && hz > 0n && hz <= 100000n ? { hz: Number(hz) } : {}),
+    symOffset: option('sym-offset', false),
+    symAddr: option('sym-addr', false),
+    printParent: option('print-parent', true),
+    verbose: option('verbose', false),
+  });
+  const tasks = TaskNames.parse(readOptional(join(root, 'saved_cmdlines')) ?? '', readOptional(join(root, 'saved_tgids')) ?? '');
+  const clockText = readOptional(join(array, 'trace_clock'));
+  const clock = clockText === null ? 'local' : (/\[([^\]]+)\]/.exec(clockText)?.[1] ?? clockText.trim());
   const irqInfo = option('irq-info', true);
   const recordTgid = option('record-tgid', false);
-  const text = new KernelText(renderer, { clock, tasks, irqInfo, recordTgid, littleEndian });
-  return { registry, renderer, tasks, symbols, clock, littleEndian, irqInfo, recordTgid, text };
+  const text = new KernelText(renderer, {
+    clock,
+    tasks,
+    irqInfo,
+    recordTgid,
+    littleEndian,
+    contextInfo: option('context-info', true),
+    verbose: option('verbose', false),
+  });
+  const annotate = option('annotate', true);
+  return { registry, renderer, tasks, symbols, clock, constants, littleEndian, irqInfo, recordTgid, annotate, text };
 }

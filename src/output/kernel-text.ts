@@ -22,6 +22,10 @@ export interface KernelTextOptions {
   recordTgid?: boolean;
   /** The `irq-info` option (default on): the five latency columns. */
   irqInfo?: boolean;
+  /** The `context-info` option (default on): off, lines are the bare event text and the header has no columns. */
+  contextInfo?: boolean;
+  /** The `verbose` option (default off): the header has no columns. */
+  verbose?: boolean;
   /** Byte order of the recording kernel (default little endian). */
   littleEndian?: boolean;
 }
@@ -41,6 +45,8 @@ export class KernelText {
   readonly #ns: boolean;
   readonly #tgid: boolean;
   readonly #irqInfo: boolean;
+  readonly #context: boolean;
+  readonly #verbose: boolean;
   readonly #le: boolean;
 
   constructor(renderer: EventRenderer, options: KernelTextOptions) {
@@ -49,6 +55,8 @@ export class KernelText {
     this.#ns = clockInNs(options.clock);
     this.#tgid = options.recordTgid ?? false;
     this.#irqInfo = options.irqInfo ?? true;
+    this.#context = options.contextInfo ?? true;
+    this.#verbose = options.verbose ?? false;
     this.#le = options.littleEndian ?? true;
   }
 
@@ -56,6 +64,10 @@ export class KernelText {
   line(batch: RecordBatch, i: number): string {
     const view = batch.view;
     const off = batch.payloadOffset[i]!;
+    if (!this.#context) {
+      const body = this.#renderer.text(view, batch.bytes, off, batch.payloadLength[i]!);
+      return this.#renderer.endsLine ? `${body}\n` : body;
+    }
     const pid = view.getInt32(off + 4, this.#le);
     let s = formatTask(this.#tasks.comm(pid), pid);
     if (this.#tgid) s += formatTgid(this.#tasks.tgid(pid));
@@ -69,14 +81,23 @@ export class KernelText {
     return this.#renderer.endsLine ? `${s}\n` : s;
   }
 
+  /** The `trace` file's annotation before a CPU's first event once buffers overran. */
+  cpuStarted(cpu: number): string {
+    return `##### CPU ${cpu} buffer started ####\n`;
+  }
+
   /** trace_pipe's marker before the first event after a loss (-1: count unknown). */
   lost(cpu: number, count: number): string {
     return count < 0 ? `CPU:${cpu} [LOST EVENTS]\n` : `CPU:${cpu} [LOST ${count} EVENTS]\n`;
   }
 
-  /** The `trace` file's header for the nop tracer (print_func_help_header[_irq]). */
+  /**
+   * The `trace` file's header for the nop tracer (trace_default_header():
+   * print_func_help_header[_irq], nothing with context-info off or verbose on).
+   */
   header(figures: HeaderFigures): string {
     let s = '# tracer: nop\n#\n';
+    if (!this.#context || this.#verbose) return s;
     s += `# entries-in-buffer/entries-written: ${figures.entriesInBuffer}/${figures.entriesWritten}   #P:${figures.cpus}\n#\n`;
     const tgid = this.#tgid;
     if (this.#irqInfo) {

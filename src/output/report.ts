@@ -14,6 +14,13 @@ export interface RenderOptions {
   write: (chunk: string) => void;
   /** Print `CPU:N [LOST M EVENTS]` markers (trace_pipe style); default true. */
   lostMarkers?: boolean;
+  /**
+   * Print the `trace` file's "##### CPU N buffer started ####" before the
+   * first event of each CPU but the very first event (test_cpu_buff_start();
+   * the kernel does it when the buffers overran and the annotate option is
+   * on). Text only; default false.
+   */
+  annotateCpuStart?: boolean;
   /** Characters gathered before each write; default 64 Ki. */
   chunk?: number;
 }
@@ -31,6 +38,9 @@ export class TimelineRenderer {
   readonly #options: RenderOptions;
   readonly #json: JsonLines | null;
   #pending = '';
+  /** CPUs that had an event (for annotateCpuStart), and events so far. */
+  readonly #started = new Set<number>();
+  #rendered = 0;
 
   constructor(sources: readonly BatchSource[], ctx: DecodeContext, options: RenderOptions) {
     this.#merger = new CpuMerger(sources);
@@ -61,8 +71,16 @@ export class TimelineRenderer {
     const text = this.#ctx.text;
     const json = this.#json;
     const markers = this.#options.lostMarkers ?? true;
+    const annotate = json === null && (this.#options.annotateCpuStart ?? false);
     summary.events = this.#merger.run({
-      event: (batch, i) => this.#emit(json ? json.line(batch, i) : text.line(batch, i)),
+      event: (batch, i) => {
+        if (annotate && !this.#started.has(batch.cpu)) {
+          this.#started.add(batch.cpu);
+          if (this.#rendered > 0) this.#emit(text.cpuStarted(batch.cpu));
+        }
+        this.#rendered++;
+        this.#emit(json ? json.line(batch, i) : text.line(batch, i));
+      },
       lost: (cpu, count) => {
         summary.losses.push({ cpu, count });
         if (markers) this.#emit(json ? json.lost(cpu, count) : text.lost(cpu, count));

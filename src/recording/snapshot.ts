@@ -2,9 +2,10 @@
 // out like tracefs, so the capture decodes on another machine:
 //
 //   events/header_page, events/header_event, events/<sys>/<event>/format
-//   saved_cmdlines, saved_tgids, printk_formats, trace_clock,
+//   saved_cmdlines, saved_tgids, printk_formats, trace_clock, options/*,
 //   buffer_subbuf_size_kb, per_cpu/cpuN/{trace_pipe_raw,stats},
-//   kallsyms.gz (symbols for %ps / ip fields), tracering.json (machine facts)
+//   kallsyms.gz (symbols for %ps / ip fields), kernel_constants (enum values,
+//   jiffies and HZ the print fmts need), tracering.json (machine facts)
 //
 // Pages are consumed with read(), so they are stored exactly as the kernel
 // formats them (including copy-path pages and loss flags).
@@ -13,6 +14,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
+import { CONSTANTS_FILE, constantsUsedBy, formatKernelConstants, readLiveKernelConstants } from '../decode/kernel-constants.js';
 import { InvalidArgumentError, type WarningHandler, emitProcessWarning } from '../errors.js';
 import { HOST_LITTLE_ENDIAN } from '../layout/subbuf.js';
 import { CpuBufferMissingError } from '../errors.js';
@@ -88,6 +90,9 @@ export function writeSnapshot(array: TraceArray, dir: string, options: SnapshotO
   }
   fs.mkdirSync(dir, { recursive: true });
   const onWarning = options.onWarning ?? emitProcessWarning;
+  // Read before the (long) consuming: `jiffies` as close as possible to
+  // when the events were recorded.
+  const constants = readLiveKernelConstants();
   const seenIds = new Set<number>();
   const cpus: SnapshotSummary['cpus'] = [];
   let subbufSize = 0;
@@ -157,6 +162,10 @@ export function writeSnapshot(array: TraceArray, dir: string, options: SnapshotO
     }
   }
 
+  // Only the constants these formats name.
+  const formatTexts = [...copied].map((rel) => fs.readFileSync(join(dir, 'events', rel), 'utf8'));
+  writeFile(dir, CONSTANTS_FILE, formatKernelConstants(constantsUsedBy(formatTexts, constants)));
+
   // Names last: saved_cmdlines holds the latest comm per pid, as `trace` shows it.
   for (const file of ['saved_cmdlines', 'saved_tgids', 'printk_formats']) {
     const text = readIfPresent(join(options.tracefsRoot, file));
@@ -165,6 +174,17 @@ export function writeSnapshot(array: TraceArray, dir: string, options: SnapshotO
   for (const file of ['trace_clock', 'buffer_subbuf_size_kb']) {
     const text = readIfPresent(array.file(file));
     if (text !== null) writeFile(dir, file, text);
+  }
+  // Trace options change the text (irq-info, record-tgid, sym-offset...).
+  let optionNames: string[] = [];
+  try {
+    optionNames = fs.readdirSync(array.file('options'));
+  } catch {
+    // no options directory: the defaults apply
+  }
+  for (const name of optionNames) {
+    const text = NAME.test(name) ? readIfPresent(array.file(`options/${name}`)) : null;
+    if (text !== null) writeFile(dir, `options/${name}`, text);
   }
   if (options.kallsyms !== false) {
     const symbols = readIfPresent('/proc/kallsyms');

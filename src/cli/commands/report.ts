@@ -83,7 +83,14 @@ export async function run(argv: string[], scope: CommandScope): Promise<number> 
     { root, array: dir, ...(kallsyms !== undefined ? { kallsyms } : {}) },
     littleEndian,
   );
-  const renderer = new TimelineRenderer(sources, ctx, { format: values.json ? 'json' : 'text', write: stdoutWriter() });
+  // A recording prints as its `trace` file would: no trace_pipe loss markers,
+  // but the "CPU N buffer started" lines once events were overwritten.
+  const overran = figures !== null && figures.entriesWritten > figures.entriesInBuffer;
+  const renderer = new TimelineRenderer(sources, ctx, {
+    format: values.json ? 'json' : 'text',
+    write: stdoutWriter(),
+    ...(live ? {} : { lostMarkers: false, annotateCpuStart: overran && ctx.annotate }),
+  });
   if (figures !== null) renderer.header({ ...figures, cpus: onlineCpus });
   const summary = renderer.run();
   if (figures === null && !values.json) {
