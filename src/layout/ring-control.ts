@@ -53,10 +53,14 @@ export const CTRL = {
   readerPid: 68,
   /** Bit 0: the writer has closed the ring. */
   flags: 72,
+  /** Lock word for appenders to the schema area. */
+  schemaLock: 76,
   /** u64 counters (BigInt64 words): events committed, overwritten, refused. */
   entries: 80,
   overrun: 88,
   dropped: 96,
+  /** Thread id of the last writer (kept after it closes, to name its events). */
+  lastWriter: 104,
   /** Writer's name (comm), 16 bytes, NUL padded. */
   comm: 112,
   /** int32 ring[nrSubbufs - 1]: the sub-buffer id at each ring slot. */

@@ -20,15 +20,21 @@ import {
   readLiveKernelConstants,
 } from '../decode/kernel-constants.js';
 import { PrintkFormats } from '../decode/printk-formats.js';
-import { EventRegistry } from '../decode/registry.js';
+import { DirectorySource, EventRegistry, type FormatSource } from '../decode/registry.js';
+import { UnionFormatSource } from '../decode/union-source.js';
 import { EventRenderer } from '../decode/renderer.js';
 import { MalformedInputError, TracefsNotFoundError } from '../errors.js';
 import { KernelText } from './kernel-text.js';
 import { TaskNames } from './task-names.js';
 
 export interface DecodeContextOptions {
-  /** Directory with events/, saved_cmdlines, printk_formats: a recording or the tracefs root. */
-  root: string;
+  /**
+   * Directory with events/, saved_cmdlines, printk_formats: a recording or
+   * the tracefs root. Omitted: no kernel events (application rings only).
+   */
+  root?: string;
+  /** More event formats: the schema areas of application rings. */
+  formats?: readonly FormatSource[];
   /** Directory with trace_clock and options/ (an instance); default `root`. */
   array?: string;
   /** kallsyms file (plain or .gz), or null for none; default: the recording's, else /proc/kallsyms. */
@@ -98,10 +104,13 @@ export function loadSymbols(path: string): SymbolTable {
 }
 
 export function loadDecodeContext(options: DecodeContextOptions, littleEndian = true): DecodeContext {
+  if (options.root === undefined) return appOnlyContext(options.formats ?? [], littleEndian);
   const { root } = options;
   const array = options.array ?? root;
   if (!fs.existsSync(join(array, 'events'))) throw new TracefsNotFoundError(`${array} has no events/ directory`);
-  const registry = EventRegistry.fromDirectory(array);
+  const kernelFormats = new DirectorySource(array);
+  const extra = options.formats ?? [];
+  const registry = new EventRegistry(extra.length === 0 ? kernelFormats : new UnionFormatSource([kernelFormats, ...extra]));
   const kallsyms = options.kallsyms === undefined ? defaultKallsyms(root) : options.kallsyms;
   const symbols = kallsyms === null ? null : loadSymbols(kallsyms);
   const option = (name: string, fallback: boolean) => {
@@ -142,4 +151,26 @@ export function loadDecodeContext(options: DecodeContextOptions, littleEndian = 
   });
   const annotate = option('annotate', true);
   return { registry, renderer, tasks, symbols, clock, constants, littleEndian, irqInfo, recordTgid, annotate, text };
+}
+
+/** Application rings without kernel events: their formats, the mono clock, no kernel symbols. */
+function appOnlyContext(formats: readonly FormatSource[], littleEndian: boolean): DecodeContext {
+  const registry = new EventRegistry(formats.length === 1 ? (formats[0] as FormatSource) : new UnionFormatSource(formats));
+  const renderer = new EventRenderer(registry, { littleEndian });
+  const tasks = new TaskNames();
+  const clock = 'mono';
+  const text = new KernelText(renderer, { clock, tasks, littleEndian });
+  return {
+    registry,
+    renderer,
+    tasks,
+    symbols: null,
+    clock,
+    constants: emptyKernelConstants(),
+    littleEndian,
+    irqInfo: true,
+    recordTgid: false,
+    annotate: false,
+    text,
+  };
 }

@@ -173,6 +173,16 @@ export class AppRing {
     return new TextDecoder().decode(raw.subarray(0, end < 0 ? 16 : end));
   }
 
+  /** Thread id of the writer holding the ring now (its events' common_pid), or 0. */
+  get writerTid(): number {
+    return this.#ctl.load(CTRL.writer);
+  }
+
+  /** Thread id of the most recent writer, also after it closed (0: never written). */
+  get lastWriterTid(): number {
+    return this.#ctl.load(CTRL.lastWriter);
+  }
+
   /** Declares an event type; its format is published in the ring for every reader. */
   defineEvent(schema: EventSchema): AppEvent {
     return new AppEvent(this.formats.append((id) => layoutEvent(schema, id)));
@@ -193,6 +203,7 @@ export class AppRing {
   writer(options: RingWriterOptions = {}): RingWriter {
     const tid = native.gettid();
     this.#claim(CTRL.writer, CTRL.writerPid, tid, 'writer');
+    this.#ctl.store(CTRL.lastWriter, tid);
     return new RingWriter(this.#ctl, this.mode, { pid: tid, ...options });
   }
 

@@ -167,6 +167,8 @@ export class RingReader extends MappedConsumer {
   /**
    * Resolves when the writer signals data at the ring's watermark, the
    * writer closes the ring, or `timeoutMs` passes (whichever is first).
+   * Always yields to the event loop, even when data is already there, so a
+   * consumer looping on it cannot starve timers and signal handlers.
    */
   async waitReadable(timeoutMs: number): Promise<void> {
     const ctl = this.#ctl;
@@ -174,8 +176,8 @@ export class RingReader extends MappedConsumer {
     const seq = Atomics.load(ctl.memory.i32, seqWord);
     ctl.store(CTRL.readerWaiting, 1);
     try {
-      if (this.channel.hasData() || this.channel.writerClosed) return;
-      await ctl.memory.waitAsync(seqWord, seq, timeoutMs);
+      if (this.channel.hasData()) await new Promise<void>((resolve) => setImmediate(resolve));
+      else await ctl.memory.waitAsync(seqWord, seq, timeoutMs);
     } finally {
       ctl.store(CTRL.readerWaiting, 0);
     }

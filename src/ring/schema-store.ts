@@ -17,8 +17,7 @@ interface StoredFormat {
 
 const decoder = new TextDecoder();
 const encoder = new TextEncoder();
-/** Lock word for appenders: the spare word after `flags`. */
-const LOCK = CTRL.flags + 4;
+const LOCK = CTRL.schemaLock;
 
 export class SchemaStore implements FormatSource {
   readonly label: string;

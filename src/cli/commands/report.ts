@@ -14,9 +14,11 @@ import { Recording } from '../../recording/recording.js';
 import { parseCpuStats } from '../../kernel/cpu-stats.js';
 import type { CommandScope } from '../command-scope.js';
 import { stdoutWriter } from '../format.js';
+import { openRings } from '../rings.js';
 import { UsageError, parseCommandArgs } from '../usage.js';
 
 export const usage = `usage: tracering report DIR [--kallsyms FILE] [--json]
+       tracering report --ring PATH... [--json]
 
 Prints the events of DIR as the kernel's trace file does. DIR is a recording
 (tracering snapshot) or a live tracefs trace array such as
@@ -24,6 +26,7 @@ Prints the events of DIR as the kernel's trace file does. DIR is a recording
 
   --kallsyms FILE  kernel symbols (plain or .gz); default: the recording's
                    kallsyms.gz, else /proc/kallsyms
+  --ring PATH      print (and consume) what application rings hold; repeatable
   --json           JSON Lines with typed fields instead of text`;
 
 /** Header figures from per_cpu/cpuN/stats files, when all are there. */
@@ -45,7 +48,12 @@ function headerFromStats(dir: string, cpus: readonly number[]) {
 }
 
 export async function run(argv: string[], scope: CommandScope): Promise<number> {
-  const { values, positionals } = parseCommandArgs(argv, { kallsyms: { type: 'string' }, json: { type: 'boolean' } }, usage);
+  const { values, positionals } = parseCommandArgs(
+    argv,
+    { kallsyms: { type: 'string' }, json: { type: 'boolean' }, ring: { type: 'string', multiple: true } },
+    usage,
+  );
+  if (values.ring !== undefined && positionals.length === 0) return reportRings(values.ring, values.json === true, scope);
   if (positionals.length !== 1) throw new UsageError(`report takes one directory\n\n${usage}`);
   const dir = resolve(positionals[0] as string);
   const live = fs.existsSync(join(dir, 'trace_marker'));
@@ -96,5 +104,14 @@ export async function run(argv: string[], scope: CommandScope): Promise<number> 
   if (figures === null && !values.json) {
     process.stderr.write(`tracering: ${summary.events} events (no per-CPU stats for the header)\n`);
   }
+  return 0;
+}
+
+/** Everything the rings hold, merged by time. */
+function reportRings(paths: readonly string[], json: boolean, scope: CommandScope): number {
+  const rings = openRings(paths, 0, scope);
+  const ctx = loadDecodeContext({ formats: rings.formats });
+  rings.nameWriters(ctx.tasks);
+  new TimelineRenderer(rings.readers, ctx, { format: json ? 'json' : 'text', write: stdoutWriter() }).run();
   return 0;
 }

@@ -7,16 +7,27 @@ import type { CommandScope } from '../command-scope.js';
 import { printJson, table } from '../format.js';
 import { openTarget, targetOptions, targetUsage } from '../target.js';
 import { parseCommandArgs } from '../usage.js';
+import { AppRing } from '../../ring/app-ring.js';
+import { ringUsage } from '../rings.js';
 
 export const usage = `usage: tracering stats [-B NAME] [--json]
+       tracering stats --ring PATH... [--json]
 
-Prints each CPU buffer's meta page (struct trace_buffer_meta) as mapped.
+Prints each CPU buffer's meta page (struct trace_buffer_meta) as mapped, or
+an application ring's (nothing is consumed).
 
 ${targetUsage}
-  --json          one JSON object: {"cpus":[{"cpu":0,"entries":...}, ...]}`;
+${ringUsage}
+  --json          one JSON object: {"cpus":[{"cpu":0,"entries":...}, ...]}
+                  (with --ring: {"rings":[{"path":...,"entries":...}, ...]})`;
 
 export async function run(argv: string[], scope: CommandScope): Promise<number> {
-  const { values } = parseCommandArgs(argv, { ...targetOptions, json: { type: 'boolean' } }, usage);
+  const { values } = parseCommandArgs(
+    argv,
+    { ...targetOptions, json: { type: 'boolean' }, ring: { type: 'string', multiple: true } },
+    usage,
+  );
+  if (values.ring !== undefined) return ringStats(values.ring, values.json === true);
   const array = openTarget(values, scope);
   const cpus = [];
   for (const cpu of array.cpus()) {
@@ -55,6 +66,41 @@ export async function run(argv: string[], scope: CommandScope): Promise<number> 
         c.readerId,
         c.readerRead,
         c.metaPageSize,
+      ]),
+    )}\n`,
+  );
+  return 0;
+}
+
+function ringStats(paths: readonly string[], json: boolean): number {
+  const rings = paths.map((path) => {
+    const ring = AppRing.open(path);
+    try {
+      return { path, name: ring.name, writerTid: ring.writerTid, ...ring.stats() };
+    } finally {
+      ring.close();
+    }
+  });
+  if (json) {
+    printJson({ rings });
+    return 0;
+  }
+  process.stdout.write(
+    `${table(
+      ['ring', 'mode', 'entries', 'overrun', 'dropped', 'read', 'unread', 'subbuf', 'subbufs', 'reader', 'reader.read', 'writer'],
+      rings.map((r) => [
+        r.path,
+        r.mode,
+        r.entries,
+        r.overrun,
+        r.dropped,
+        r.read,
+        r.unread,
+        r.subbufSize,
+        r.nrSubbufs,
+        r.readerId,
+        r.readerRead,
+        r.writerClosed ? 'closed' : r.writerTid === 0 ? 'none' : `${r.name}-${r.writerTid}`,
       ]),
     )}\n`,
   );
