@@ -18,7 +18,8 @@ function ensureBuilt(): void {
 
 export function runCli(args: string[], timeoutMs = 60_000): CliResult {
   ensureBuilt();
-  const r = spawnSync(process.execPath, [cliPath, ...args], { encoding: 'utf8', timeout: timeoutMs });
+  // SIGKILL on timeout: a wedged child must not outlive the test.
+  const r = spawnSync(process.execPath, [cliPath, ...args], { encoding: 'utf8', timeout: timeoutMs, killSignal: 'SIGKILL' });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
