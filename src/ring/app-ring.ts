@@ -253,7 +253,8 @@ export class AppRing {
       overrun,
       mode: this.mode,
       dropped: ctl.load64(CTRL.dropped),
-      unread: entries - overrun - meta.read,
+      // The writer publishes its counters per page: they may lag a little.
+      unread: Math.max(0, entries - overrun - meta.read),
       writerClosed: (ctl.load(CTRL.flags) & 1) !== 0,
     };
   }

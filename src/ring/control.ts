@@ -79,6 +79,11 @@ export class RingControl {
     return Number(Atomics.load(this.#i64, (this.#base + offset) >> 3));
   }
 
+  /** Low 32 bits of a 64-bit counter (little-endian host), without a BigInt. */
+  low32(offset: number): number {
+    return Atomics.load(this.#i32, (this.#base + offset) >> 2);
+  }
+
   store64(offset: number, value: number): void {
     Atomics.store(this.#i64, (this.#base + offset) >> 3, BigInt(value));
   }

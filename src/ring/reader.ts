@@ -23,6 +23,12 @@ import type { RingControl } from './control.js';
 
 const DATA_OFFSET = 16;
 
+/** A u64 meta field from a Number (exact below 2^53), little-endian. */
+function setU64(v: DataView, offset: number, x: number): void {
+  v.setUint32(offset, x >>> 0, true);
+  v.setUint32(offset + 4, Math.floor(x / 4294967296), true);
+}
+
 export class RingChannel implements MappedChannel {
   readonly memory: ArrayBuffer | SharedArrayBuffer;
   readonly label: string;
@@ -36,6 +42,11 @@ export class RingChannel implements MappedChannel {
   #lastOverrun: number;
   /** Lost events before the current reader page that its header could not carry. */
   #metaLost = 0;
+  /** What the meta page holds (low words of the shared counters): -1 = not yet written. */
+  #pubLost = -1;
+  #pubEntriesLo = -1;
+  #pubOverrunLo = -1;
+  #pubRead = -1;
 
   constructor(ctl: RingControl, label: string) {
     this.#ctl = ctl;
@@ -79,6 +90,10 @@ export class RingChannel implements MappedChannel {
     const headPos = head >>> HEAD_SHIFT;
     const d = ctl.distance(headPos, ctl.load(CTRL.tail) >>> HEAD_SHIFT);
     if (d < 0) return false; // the writer is on the reader page: nothing in the ring
+    // The writer has left the reader page, possibly since getReader() looked:
+    // it published the page's final commit before moving the tail, so this
+    // load sees it. Read the rest before swapping the page away.
+    if (ctl.commitSize(this.#readerId) > this.#readerRead) return true;
     const slot = headPos % ctl.slotCount;
     if (d === 0 && ctl.commitSize(ctl.slot(slot)) === 0) return false; // the writer's page, still empty
     // Overrun before the claim: a push after this read changes the head and
@@ -127,10 +142,27 @@ export class RingChannel implements MappedChannel {
     const v = this.#view;
     v.setUint32(META.readerId, this.#readerId, true);
     v.setUint32(META.readerRead, this.#readerRead, true);
-    v.setBigUint64(META.readerLostEvents, BigInt(this.#metaLost), true);
-    v.setBigUint64(META.entries, BigInt(ctl.load64(CTRL.entries)), true);
-    v.setBigUint64(META.overrun, BigInt(ctl.load64(CTRL.overrun)), true);
-    v.setBigUint64(META.read, BigInt(this.#read), true);
+    // Only what changed, and without BigInt: this runs on every next(),
+    // most often with nothing new. A counter moves by less than 2^32
+    // between two calls, so an unchanged low word means unchanged.
+    if (this.#metaLost !== this.#pubLost) {
+      setU64(v, META.readerLostEvents, this.#metaLost);
+      this.#pubLost = this.#metaLost;
+    }
+    const entriesLo = ctl.low32(CTRL.entries);
+    if (entriesLo !== this.#pubEntriesLo) {
+      setU64(v, META.entries, ctl.load64(CTRL.entries));
+      this.#pubEntriesLo = entriesLo;
+    }
+    const overrunLo = ctl.low32(CTRL.overrun);
+    if (overrunLo !== this.#pubOverrunLo) {
+      setU64(v, META.overrun, ctl.load64(CTRL.overrun));
+      this.#pubOverrunLo = overrunLo;
+    }
+    if (this.#read !== this.#pubRead) {
+      setU64(v, META.read, this.#read);
+      this.#pubRead = this.#read;
+    }
   }
 
   dropped(): number {

@@ -48,6 +48,8 @@ export class RingWriter {
   /** Views over the whole ring memory: payloads are written at the offsets reserve() returns. */
   readonly bytes: Uint8Array;
   readonly view: DataView;
+  /** Int32 view of the same memory, for the header words (host order = little-endian here). */
+  readonly #i32: Int32Array;
   readonly mode: RingMode;
   /** Events written, overwritten and refused, as this writer counts them. */
   entries = 0;
@@ -98,6 +100,7 @@ export class RingWriter {
     this.#ctl = ctl;
     this.bytes = ctl.memory.bytes;
     this.view = ctl.memory.view;
+    this.#i32 = ctl.memory.i32;
     this.mode = mode;
     this.#modeCode = MODE_CODE[mode];
     this.#subbufSize = ctl.geometry.subbufSize;
@@ -106,6 +109,8 @@ export class RingWriter {
     this.#pid = options.pid ?? 0;
     this.#batchClock = options.clock === 'batch';
     this.#autoFlush = options.autoFlush ?? true;
+    // Without auto-flush nothing is ever pending: reserve() skips the check.
+    this.#flushPending = !this.#autoFlush;
     this.#blockTimeoutMs = options.blockTimeoutMs ?? 1000;
     this.#watermark = ctl.load(CTRL.watermark);
     const [sec, ns] = monotonicParts();
@@ -153,6 +158,47 @@ export class RingWriter {
 
   /** reserve() at a given time (ns relative to the clock base; see clockBase). */
   reserveAt(length: number, time: number): number {
+    // Fast path (inlined into callers): a record on a page already started,
+    // with a delta that fits the header word. Everything else (a page's
+    // first record, TIME_EXTEND, moving to the next page, bad lengths) is
+    // the general path below.
+    const pos = this.#pos;
+    const delta = time - this.#last;
+    if (pos !== 0 && length > 0 && delta >= 0 && delta < 134217728) {
+      const large = length > 112;
+      let size = (length + (large ? 11 : 7)) & ~3;
+      if (size === 12) size = 16;
+      const end = pos + size;
+      if (end <= this.#dataSize) {
+        const at = this.#dataStart + pos;
+        const word = at >> 2;
+        const i32 = this.#i32;
+        let payload = at + 4;
+        if (large) {
+          i32[word] = delta << 5; // type_len 0: the length follows
+          i32[word + 1] = size - 4;
+          payload = at + 8;
+        } else {
+          i32[word] = (delta << 5) | ((size - 4) >>> 2);
+        }
+        this.#pos = end;
+        this.#last = time;
+        this.#pageEvents++;
+        this.entries++;
+        if (!this.#flushPending) this.#scheduleFlush();
+        return payload;
+      }
+    }
+    return this.#reserveSlow(length, time);
+  }
+
+  #scheduleFlush(): void {
+    if (!this.#autoFlush) return;
+    this.#flushPending = true;
+    queueMicrotask(this.#flush);
+  }
+
+  #reserveSlow(length: number, time: number): number {
     // rb_calculate_event_length: 0 counts as 1; larger payloads carry their length.
     let size = length === 0 ? 1 : length;
     size = (size + (size > SMALL_PAYLOAD_MAX ? 11 : 7)) & ~3;
@@ -240,7 +286,7 @@ export class RingWriter {
    * and a wake-up for a reader waiting at the watermark.
    */
   flush(): void {
-    this.#flushPending = false;
+    this.#flushPending = !this.#autoFlush;
     this.#batchTime = -1;
     if (this.#closed) return;
     const ctl = this.#ctl;
@@ -250,8 +296,14 @@ export class RingWriter {
       Atomics.store(ctl.memory.i32, ctl.commitWord(this.#cur), this.#committed);
       this.#published = this.#committed;
     }
-    this.#publishCounters();
-    if (ctl.load(CTRL.readerWaiting) !== 0 && this.#watermarkReached()) this.#wakeReader();
+    // The shared counters (entries, overrun, dropped) are published when the
+    // writer leaves a page (#advance) and on close(), not per batch: a
+    // sequentially consistent 64-bit store (and a BigInt) per flush, on a
+    // line the reader loads at every poll, cost more than the records.
+    if (ctl.load(CTRL.readerWaiting) !== 0) {
+      this.#publishCounters();
+      if (this.#watermarkReached()) this.#wakeReader();
+    }
   }
 
   #publishCounters(): void {
@@ -387,6 +439,7 @@ export class RingWriter {
   close(): void {
     if (this.#closed) return;
     this.flush();
+    this.#publishCounters();
     this.#closed = true;
     const ctl = this.#ctl;
     Atomics.or(ctl.memory.i32, ctl.word(CTRL.flags), FLAG_WRITER_CLOSED);

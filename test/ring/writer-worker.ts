@@ -11,8 +11,11 @@ export interface WriterPlan {
   seed: number;
   minLength: number;
   maxLength: number;
-  /** Yield to the event loop (publish) every this many events. */
+  /** Publish (flush) every this many events. */
   batch: number;
+  /** Yield to the event loop after each batch (default true); false: a tight loop. */
+  yieldBetweenBatches?: boolean;
+  clock?: 'event' | 'batch';
   /** Stop after this long whatever the count. */
   maxMs: number;
 }
@@ -28,7 +31,7 @@ export interface WriterReport {
 
 export async function writePlan(plan: WriterPlan): Promise<WriterReport> {
   const ring = AppRing.attach(plan.handle);
-  const writer = ring.writer({ autoFlush: false });
+  const writer = ring.writer({ autoFlush: false, clock: plan.clock ?? 'event' });
   const random = rng(plan.seed);
   const refused: number[] = [];
   const deadline = Date.now() + plan.maxMs;
@@ -46,7 +49,7 @@ export async function writePlan(plan: WriterPlan): Promise<WriterReport> {
       writer.commit();
     }
     writer.flush();
-    await new Promise<void>((resolve) => setImmediate(resolve));
+    if (plan.yieldBetweenBatches !== false) await new Promise<void>((resolve) => setImmediate(resolve));
   }
   writer.close();
   const report = { written: seq, refused, entries: writer.entries, overrun: writer.overrun, dropped: writer.dropped };
