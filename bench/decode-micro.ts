@@ -33,9 +33,12 @@ interface Records {
   bytes: Uint8Array;
   view: DataView;
   count: number;
-  payloadOffset: Int32Array;
-  payloadLength: Int32Array;
+  /** As RecordBatch.records: payload offset and length at i * 4 and i * 4 + 1. */
+  records: Int32Array;
 }
+
+const offsetOf = (r: Records, i: number) => r.records[i * 4]!;
+const lengthOf = (r: Records, i: number) => r.records[i * 4 + 1]!;
 
 function loadRecords(): Records {
   const data = new Uint8Array(fs.readFileSync(path.join(fixtures, 'pages', 'mmap_cpu1.bin')));
@@ -51,35 +54,30 @@ function loadRecords(): Records {
     batch.reset(data, view, 1, 0);
     walkRecords(layout, start + 16, h.commitSize, 0, walk, batch);
     for (let i = 0; i < batch.count; i++) {
-      offs.push(batch.payloadOffset[i]!);
-      lens.push(batch.payloadLength[i]!);
+      offs.push(batch.offset(i));
+      lens.push(batch.length(i));
     }
   }
   // Replicate the pages COPIES times (records keep their in-page layout).
   const bytes = new Uint8Array(data.length * COPIES);
   for (let k = 0; k < COPIES; k++) bytes.set(data, k * data.length);
   const n = offs.length * COPIES;
-  const payloadOffset = new Int32Array(n);
-  const payloadLength = new Int32Array(n);
+  const records = new Int32Array(n * 4);
   for (let k = 0; k < COPIES; k++) {
     for (let i = 0; i < offs.length; i++) {
-      payloadOffset[k * offs.length + i] = offs[i]! + k * data.length;
-      payloadLength[k * offs.length + i] = lens[i]!;
+      records[(k * offs.length + i) * 4] = offs[i]! + k * data.length;
+      records[(k * offs.length + i) * 4 + 1] = lens[i]!;
     }
   }
-  return { bytes, view: new DataView(bytes.buffer), count: n, payloadOffset, payloadLength };
+  return { bytes, view: new DataView(bytes.buffer), count: n, records };
 }
 
 function select(all: Records, id: number): Records {
   const keep: number[] = [];
-  for (let i = 0; i < all.count; i++) if (all.view.getUint16(all.payloadOffset[i]!, true) === id) keep.push(i);
-  return {
-    bytes: all.bytes,
-    view: all.view,
-    count: keep.length,
-    payloadOffset: Int32Array.from(keep, (i) => all.payloadOffset[i]!),
-    payloadLength: Int32Array.from(keep, (i) => all.payloadLength[i]!),
-  };
+  for (let i = 0; i < all.count; i++) if (all.view.getUint16(offsetOf(all, i), true) === id) keep.push(i);
+  const records = new Int32Array(keep.length * 4);
+  keep.forEach((i, k) => records.set([offsetOf(all, i), lengthOf(all, i)], k * 4));
+  return { bytes: all.bytes, view: all.view, count: keep.length, records };
 }
 
 // ---- measurement ---------------------------------------------------------
@@ -117,14 +115,14 @@ const chunkTable = decoder.createTable(CHUNK);
 const tableNs = measure('typed decode: table, generated (sched_switch, 256/chunk)', sw.count, () => {
   for (let s = 0; s < sw.count; s += CHUNK) {
     chunkTable.clear();
-    decoder.decodeRecords(chunkTable, sw.bytes, sw.view, sw.payloadOffset.subarray(s), sw.payloadLength.subarray(s), null, Math.min(CHUNK, sw.count - s));
+    decoder.decodeRecords(chunkTable, sw.bytes, sw.view, sw.records.subarray(s * 4), null, Math.min(CHUNK, sw.count - s));
   }
   sink += chunkTable.data[chunkTable.stride + 5]!;
 });
 const bigTable = decoder.createTable(sw.count);
 measure('  same, all records into one table', sw.count, () => {
   bigTable.clear();
-  decoder.decodeRecords(bigTable, sw.bytes, sw.view, sw.payloadOffset, sw.payloadLength, null, sw.count);
+  decoder.decodeRecords(bigTable, sw.bytes, sw.view, sw.records, null, sw.count);
   sink += bigTable.data[5]!;
 });
 
@@ -148,9 +146,9 @@ measure('  same, all records into one table', sw.count, () => {
     }
   }
   // Bench-only code: the offsets come from the fixture's format file we ship.
-  const soa = new Function('a', 'po', 'pl', `return (v, offs, lens, count) => { for (let r = 0; r < count; r++) { const o = offs[r], L = lens[r]; po[r] = o; if (L < ${switchFormat.fixedSize}) { pl[r] = -1; continue; } pl[r] = L; ${lines.join(' ')} } };`)(arrays, po, pl) as (v: DataView, o: Int32Array, l: Int32Array, n: number) => void;
+  const soa = new Function('a', 'po', 'pl', `return (v, rec, count) => { for (let r = 0; r < count; r++) { const o = rec[r * 4], L = rec[r * 4 + 1]; po[r] = o; if (L < ${switchFormat.fixedSize}) { pl[r] = -1; continue; } pl[r] = L; ${lines.join(' ')} } };`)(arrays, po, pl) as (v: DataView, rec: Int32Array, n: number) => void;
   measure('  alternative: one typed array per field (generated)', sw.count, () => {
-    for (let s = 0; s < sw.count; s += CHUNK) soa(sw.view, sw.payloadOffset.subarray(s), sw.payloadLength.subarray(s), Math.min(CHUNK, sw.count - s));
+    for (let s = 0; s < sw.count; s += CHUNK) soa(sw.view, sw.records.subarray(s * 4), Math.min(CHUNK, sw.count - s));
   });
   type Writer = (view: DataView, o: number, r: number) => void;
   const writers: Writer[] = [];
@@ -175,7 +173,7 @@ measure('  same, all records into one table', sw.count, () => {
     for (let s = 0; s < sw.count; s += CHUNK) {
       const n = Math.min(CHUNK, sw.count - s);
       for (let r = 0; r < n; r++) {
-        const o = sw.payloadOffset[s + r]!;
+        const o = offsetOf(sw, s + r);
         for (let w = 0; w < writers.length; w++) writers[w]!(sw.view, o, r);
       }
     }
@@ -191,10 +189,10 @@ measure('  same, all records into one table', sw.count, () => {
   const nextPrio = decoder.int('next_prio');
   const pid = decoder.int('common_pid');
   measure('typed decode: accessors, 6 numeric fields (sched_switch)', sw.count, () => {
-    const { view, payloadOffset } = sw;
+    const { view, records } = sw;
     let acc = 0;
     for (let i = 0; i < sw.count; i++) {
-      const o = payloadOffset[i]!;
+      const o = records[i * 4]!;
       acc += prevPid.get(view, o) + prevPrio.get(view, o) + prevState.lo(view, o) + prevState.hi(view, o) + nextPid.get(view, o) + nextPrio.get(view, o) + pid.get(view, o);
     }
     sink += acc;
@@ -202,11 +200,11 @@ measure('  same, all records into one table', sw.count, () => {
   const prevComm = decoder.string('prev_comm');
   const nextComm = decoder.string('next_comm');
   measure('  + both comms interned (ids)', sw.count, () => {
-    const { view, bytes, payloadOffset, payloadLength } = sw;
+    const { view, bytes, records } = sw;
     let acc = 0;
     for (let i = 0; i < sw.count; i++) {
-      const o = payloadOffset[i]!;
-      const l = payloadLength[i]!;
+      const o = records[i * 4]!;
+      const l = records[i * 4 + 1]!;
       acc += prevPid.get(view, o) + nextPid.get(view, o) + prevState.lo(view, o);
       acc += prevComm.id(view, bytes, o, l) + nextComm.id(view, bytes, o, l);
     }
@@ -214,10 +212,10 @@ measure('  same, all records into one table', sw.count, () => {
   });
   const utf8 = new TextDecoder();
   measure('  alternative: both comms via TextDecoder', sw.count, () => {
-    const { bytes, payloadOffset } = sw;
+    const { bytes, records } = sw;
     let acc = 0;
     for (let i = 0; i < sw.count; i++) {
-      const o = payloadOffset[i]!;
+      const o = records[i * 4]!;
       let e = o + 8;
       while (e < o + 24 && bytes[e] !== 0) e++;
       acc += utf8.decode(bytes.subarray(o + 8, e)).length;
@@ -233,7 +231,7 @@ measure('  same, all records into one table', sw.count, () => {
 {
   const n = Math.min(sw.count, 20000);
   measure('object form: toObject() (sched_switch)', n, () => {
-    for (let i = 0; i < n; i++) sink += decoder.toObject(sw.view, sw.bytes, sw.payloadOffset[i]!, sw.payloadLength[i]!).next_pid as number;
+    for (let i = 0; i < n; i++) sink += decoder.toObject(sw.view, sw.bytes, offsetOf(sw, i), lengthOf(sw, i)).next_pid as number;
   });
 }
 
@@ -246,8 +244,7 @@ measure('  same, all records into one table', sw.count, () => {
     const view: Records = { ...all, count: 0 };
     for (let s = 0; s < all.count; s += chunk) {
       view.count = Math.min(chunk, all.count - s);
-      view.payloadOffset = all.payloadOffset.subarray(s);
-      view.payloadLength = all.payloadLength.subarray(s);
+      view.records = all.records.subarray(s * 4);
       batchDecoder.decode(view);
     }
     sink += batchDecoder.unknown;
@@ -263,9 +260,9 @@ measure('  same, all records into one table', sw.count, () => {
   measure('  alternative: per-record dispatch to decoders', all.count, () => {
     for (const c of perId.values()) c.clear();
     for (let i = 0; i < all.count; i++) {
-      const id = all.view.getUint16(all.payloadOffset[i]!, true);
+      const id = all.view.getUint16(offsetOf(all, i), true);
       one[0] = i;
-      decoders.get(id)!.decodeRecords(perId.get(id)!, all.bytes, all.view, all.payloadOffset, all.payloadLength, one, 1);
+      decoders.get(id)!.decodeRecords(perId.get(id)!, all.bytes, all.view, all.records, one, 1);
     }
   });
 }
@@ -277,11 +274,11 @@ let renderNs = 0;
 {
   const n = Math.min(sw.count, 50000);
   renderNs = measure('render body (sched_switch)', n, () => {
-    for (let i = 0; i < n; i++) sink += renderer.body(sw.view, sw.bytes, sw.payloadOffset[i]!, sw.payloadLength[i]!).length;
+    for (let i = 0; i < n; i++) sink += renderer.body(sw.view, sw.bytes, offsetOf(sw, i), lengthOf(sw, i)).length;
   });
   const m = Math.min(all.count, 50000);
   measure('render text, mixed stream (switch/wakeup/fork/exec/print)', m, () => {
-    for (let i = 0; i < m; i++) sink += renderer.text(all.view, all.bytes, all.payloadOffset[i]!, all.payloadLength[i]!).length;
+    for (let i = 0; i < m; i++) sink += renderer.text(all.view, all.bytes, offsetOf(all, i), lengthOf(all, i)).length;
   });
 }
 

@@ -207,14 +207,12 @@ export function trConsume(reader: RingReader, len: number, deadlineMs: number, b
       continue;
     }
     const view = b.view;
-    const offsets = b.payloadOffset;
-    const lengths = b.payloadLength;
-    const his = b.tsHi;
-    const los = b.tsLo;
+    const rec = b.records;
     const n = b.count;
     for (let i = 0; i < n; i++) {
-      const off = offsets[i]!;
-      if (lengths[i]! !== padded) r.lengthErrors++;
+      const k = i << 2;
+      const off = rec[k]!;
+      if (rec[k + 1]! !== padded) r.lengthErrors++;
       const seq = view.getUint32(off + 4, true);
       if (seq <= last) r.seqErrors++;
       else if (seq !== last + 1) {
@@ -222,8 +220,8 @@ export function trConsume(reader: RingReader, len: number, deadlineMs: number, b
         if (r.gapLog.length < 16) r.gapLog.push([last, seq, b.subbufId, i]);
       }
       last = seq;
-      const hi = his[i]!;
-      const lo = los[i]!;
+      const hi = rec[k + 2]! >>> 0;
+      const lo = rec[k + 3]! >>> 0;
       if (hi < lastHi || (hi === lastHi && lo < lastLo)) r.timeErrors++;
       lastHi = hi;
       lastLo = lo;

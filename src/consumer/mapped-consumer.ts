@@ -11,7 +11,7 @@
 // trace_pipe_raw for the kernel, a lock-free swap in shared memory for an
 // application ring.
 
-import { MalformedInputError, WarningCode, type WarningHandler, emitProcessWarning } from '../errors.js';
+import { MalformedInputError, UnsupportedError, WarningCode, type WarningHandler, emitProcessWarning } from '../errors.js';
 import type { BatchSource } from '../layout/batch-source.js';
 import { MIN_PADDING_LENGTH } from '../layout/encode.js';
 import { MetaPage, checkMetaGeometry } from '../layout/meta-page.js';
@@ -19,6 +19,9 @@ import { RecordBatch, WalkState, maxRecords, walkRecords } from '../layout/recor
 import { type SubbufLayout, dataSize, hostSubbufLayout, newSubbufHeader, readSubbufHeader } from '../layout/subbuf.js';
 import { type CpuReaderCounters, newCounters } from './counters.js';
 import { LossLedger } from './loss-ledger.js';
+
+/** RecordBatch keeps byte offsets in an Int32Array. */
+const MAX_MAPPING = 0x7fffffff;
 
 export interface MappedChannel {
   /** Meta region followed by the sub-buffers. */
@@ -82,6 +85,9 @@ export class MappedConsumer implements BatchSource {
     this.nrSubbufs = this.meta.nrSubbufs;
     if (this.metaPageSize + this.nrSubbufs * this.meta.subbufSize > channel.memory.byteLength) {
       throw new MalformedInputError(`${channel.label}: the meta page describes more memory than is mapped`);
+    }
+    if (channel.memory.byteLength > MAX_MAPPING) {
+      throw new UnsupportedError(`${channel.label}: mappings of 2 GiB or more are not supported (record offsets are int32)`);
     }
     this.layout = hostSubbufLayout(this.meta.subbufSize);
     this.#batch = new RecordBatch(maxRecords(dataSize(this.layout)));

@@ -13,8 +13,8 @@ export interface RecordsLike {
   readonly bytes: Uint8Array;
   readonly view: DataView;
   readonly count: number;
-  readonly payloadOffset: Int32Array;
-  readonly payloadLength: Int32Array;
+  /** 4 int32 per record: payload offset, payload length, (timestamp hi, lo). */
+  readonly records: Int32Array;
 }
 
 export interface BatchDecoderOptions {
@@ -70,16 +70,16 @@ export class BatchDecoder {
     }
     for (const g of this.#touched) g.n = 0;
     const touched: Group[] = [];
-    const { view, payloadOffset, payloadLength } = records;
+    const { view, records: rec } = records;
     const count = records.count;
     let last: Group | null = null;
     let unknown = 0;
     for (let i = 0; i < count; i++) {
-      if (payloadLength[i]! < 2) {
+      if (rec[(i << 2) + 1]! < 2) {
         unknown++;
         continue;
       }
-      const id = view.getUint16(payloadOffset[i]!, this.#le);
+      const id = view.getUint16(rec[i << 2]!, this.#le);
       let g: Group | undefined = last !== null && last.id === id ? last : this.#groups.get(id);
       if (g === undefined) g = this.#group(id);
       if (g.n === 0) touched.push(g);
@@ -98,7 +98,7 @@ export class BatchDecoder {
       }
       if (g.table === null || g.table.capacity < g.n) g.table = g.decoder.createTable(Math.max(g.n, 256));
       g.table.clear();
-      g.decoder.decodeRecords(g.table, records.bytes, view, payloadOffset, payloadLength, g.indices, g.n);
+      g.decoder.decodeRecords(g.table, records.bytes, view, rec, g.indices, g.n);
     }
     this.#touched = touched;
     this.unknown = unknown;

@@ -330,11 +330,10 @@ export class EventTable {
   }
 }
 
-/** Generated batch decoder: (view, offsets, lengths, indices, count, row0, data) => void. */
+/** Generated batch decoder: (view, records, indices, count, row0, data) => void. */
 type RowsDecoder = (
   view: DataView,
-  offsets: Int32Array,
-  lengths: Int32Array,
+  records: Int32Array,
   indices: Int32Array | null,
   count: number,
   row0: number,
@@ -375,11 +374,11 @@ function generateRowsDecoder(table: EventTable, le: boolean): RowsDecoder {
   }
   const body = [
     '"use strict";',
-    'return function decodeRows(view, offsets, lengths, indices, count, row0, d) {',
+    'return function decodeRows(view, records, indices, count, row0, d) {',
     '  for (let k = 0; k < count; k++) {',
-    '    const i = indices === null ? k : indices[k];',
-    '    const o = offsets[i];',
-    '    const L = lengths[i];',
+    '    const i = (indices === null ? k : indices[k]) << 2;',
+    '    const o = records[i];',
+    '    const L = records[i + 1];',
     `    const b = (row0 + k) * ${lit(table.stride)};`,
     '    d[b] = o;',
     `    if (L < ${lit(table.format.fixedSize)}) { d[b + 1] = -1; continue; }`,
@@ -458,30 +457,30 @@ export class EventDecoder {
   }
 
   /**
-   * Decodes `count` records into `table` (appending rows): record i is at
-   * offsets[i] with payload length lengths[i] in `bytes`; `indices`, if
-   * given, selects which records (e.g. those of this event in a mixed
-   * batch). The caller guarantees they are records of this event.
+   * Decodes `count` records into `table` (appending rows): `records` holds
+   * them as RecordBatch.records does (payload offset in `bytes` at i * 4,
+   * payload length at i * 4 + 1); `indices`, if given, selects which
+   * records (e.g. those of this event in a mixed batch). The caller
+   * guarantees they are records of this event.
    */
   decodeRecords(
     table: EventTable,
     bytes: Uint8Array,
     view: DataView,
-    offsets: Int32Array,
-    lengths: Int32Array,
+    records: Int32Array,
     indices: Int32Array | null,
     count: number,
   ): void {
     if (table.format !== this.format) throw new InvalidArgumentError('table was created for another event');
     if (table.length + count > table.capacity) throw new InvalidArgumentError(`table full: ${table.length} + ${count} rows > capacity ${table.capacity}`);
-    if (count > (indices === null ? Math.min(offsets.length, lengths.length) : indices.length)) throw new InvalidArgumentError('count exceeds the records given');
+    if (count > (indices === null ? records.length >> 2 : indices.length)) throw new InvalidArgumentError('count exceeds the records given');
     if (table.bytes !== bytes) {
       if (table.length > 0) throw new InvalidArgumentError('table already holds rows of another buffer; clear() it first');
       table.bytes = bytes;
       table.view = view;
     }
     if (this.#rows === null) this.#rows = generateRowsDecoder(table, this.littleEndian);
-    this.#rows(view, offsets, lengths, indices, count, table.length, table.data);
+    this.#rows(view, records, indices, count, table.length, table.data);
     table.length += count;
   }
 

@@ -30,10 +30,25 @@ const TS_MSB_HI = 0xf8000000;
 /** 2^59 expressed in the high word. */
 const TWO_POW_59_HI = 0x08000000;
 
+/** Int32 slots per record in RecordBatch.records. */
+export const RECORD_STRIDE = 4;
+/** Slot of the payload's byte offset in `bytes`. */
+export const REC_OFFSET = 0;
+/** Slot of the payload area's length. */
+export const REC_LENGTH = 1;
+/** Slots of the timestamp's high and low 32 bits (stored as int32: read them with >>> 0). */
+export const REC_TS_HI = 2;
+export const REC_TS_LO = 3;
+
 /**
  * Data records of one stretch of one sub-buffer, as views into the memory
  * that holds them. Valid until the reader that produced it moves on (its next
  * `next()` call); copy what must outlive that.
+ *
+ * The records are one Int32Array, RECORD_STRIDE slots each (payload offset,
+ * payload length, timestamp high and low words): the walker fills a single
+ * array, which V8 writes markedly faster than four (1.7 vs 2.7 ns/record).
+ * Hot loops read `records[i * 4 + REC_…]`; the methods read the same.
  */
 export class RecordBatch {
   /** The memory the offsets refer to: a mapping, a read buffer or a file. */
@@ -51,42 +66,54 @@ export class RecordBatch {
   byteLength = 0;
   /** Set when a record was inconsistent: the rest of the sub-buffer was dropped. */
   corrupt: CorruptSubbufError | null = null;
-  /** Offset in `bytes` of each record's payload (the event's common header). */
-  payloadOffset: Int32Array;
-  /**
-   * Length of each payload area. Rounded up to 4 bytes and possibly longer
-   * than the event's data: the event format gives the true extent.
-   */
-  payloadLength: Int32Array;
-  /** High and low 32 bits of each record's timestamp. */
-  tsHi: Uint32Array;
-  tsLo: Uint32Array;
+  /** RECORD_STRIDE int32 slots per record: offset, length, timestamp hi, lo. */
+  readonly records: Int32Array;
 
   constructor(capacity: number) {
-    this.payloadOffset = new Int32Array(capacity);
-    this.payloadLength = new Int32Array(capacity);
-    this.tsHi = new Uint32Array(capacity);
-    this.tsLo = new Uint32Array(capacity);
+    this.records = new Int32Array(capacity * RECORD_STRIDE);
   }
 
   get capacity(): number {
-    return this.payloadOffset.length;
+    return this.records.length / RECORD_STRIDE;
+  }
+
+  /** Offset in `bytes` of record i's payload (the event's common header). */
+  offset(i: number): number {
+    return this.records[i * RECORD_STRIDE]!;
+  }
+
+  /**
+   * Length of record i's payload area: rounded up to 4 bytes and possibly
+   * longer than the event's data (the event format gives the true extent).
+   */
+  length(i: number): number {
+    return this.records[i * RECORD_STRIDE + REC_LENGTH]!;
+  }
+
+  /** High 32 bits of record i's timestamp. */
+  tsHi(i: number): number {
+    return this.records[i * RECORD_STRIDE + REC_TS_HI]! >>> 0;
+  }
+
+  /** Low 32 bits of record i's timestamp. */
+  tsLo(i: number): number {
+    return this.records[i * RECORD_STRIDE + REC_TS_LO]! >>> 0;
   }
 
   /** Timestamp of record i as a Number (exact below 2^53). */
   timestamp(i: number): number {
-    return this.tsHi[i]! * TWO_POW_32 + this.tsLo[i]!;
+    return this.tsHi(i) * TWO_POW_32 + this.tsLo(i);
   }
 
   /** Timestamp of record i, exact. */
   timestampBigInt(i: number): bigint {
-    return (BigInt(this.tsHi[i]!) << 32n) | BigInt(this.tsLo[i]!);
+    return (BigInt(this.tsHi(i)) << 32n) | BigInt(this.tsLo(i));
   }
 
   /** The payload of record i as a view (no copy). */
   payload(i: number): Uint8Array {
-    const off = this.payloadOffset[i]!;
-    return this.bytes.subarray(off, off + this.payloadLength[i]!);
+    const off = this.offset(i);
+    return this.bytes.subarray(off, off + this.length(i));
   }
 
   reset(bytes: Uint8Array, view: DataView, cpu: number, subbufId: number): void {
@@ -181,16 +208,13 @@ function badRecordMessage(code: number, pos: number, end: number, view: DataView
  * walker takes it from there with every check.
  *
  * Written for TurboFan: every loop variable is coerced to int32 (hi wraps;
- * the Uint32Array store and the >>> 0 below undo that) and lo is a double,
+ * the >>> 0 below and the readers' >>> 0 undo that) and lo is a double,
  * so no phi stays tagged; 2^32 is a literal. Each of these was worth
  * 0.3-1.5 ns per record on Node 20.
  */
 function smallRun(from: number, to: number, state: WalkState, batch: RecordBatch): number {
   const view = batch.view;
-  const offsets = batch.payloadOffset;
-  const lengths = batch.payloadLength;
-  const his = batch.tsHi;
-  const los = batch.tsLo;
+  const rec = batch.records;
   let n = batch.count | 0;
   let hi = state.tsHi | 0;
   let lo = +state.tsLo;
@@ -207,10 +231,11 @@ function smallRun(from: number, to: number, state: WalkState, batch: RecordBatch
       lo -= 4294967296;
       hi = (hi + 1) | 0;
     }
-    offsets[n] = p + 4;
-    lengths[n] = type << 2;
-    his[n] = hi;
-    los[n] = lo;
+    const k = n << 2;
+    rec[k] = p + 4;
+    rec[k + 1] = type << 2;
+    rec[k + 2] = hi;
+    rec[k + 3] = lo | 0;
     n = (n + 1) | 0;
     p = next;
   }
@@ -225,11 +250,8 @@ function walkLittleEndian(dataStart: number, end: number, emitFrom: number, stat
   // that TurboFan does not fold, and 2^32 is a heap number.
   const TWO32 = 4294967296;
   const view = batch.view;
-  const offsets = batch.payloadOffset;
-  const lengths = batch.payloadLength;
-  const his = batch.tsHi;
-  const los = batch.tsLo;
-  const capacity = offsets.length;
+  const rec = batch.records;
+  const capacity = rec.length >> 2;
   let n = batch.count;
   let pos = state.pos;
   let hi = state.tsHi;
@@ -244,7 +266,7 @@ function walkLittleEndian(dataStart: number, end: number, emitFrom: number, stat
     // batch has room for as many records as the rest of the range can hold
     // (records are at least 8 bytes) and the range is a whole number of
     // words, so each record needs only its type and end checked (byte
-    // offsets must fit an int32, as payloadOffset does). Anything else
+    // offsets must fit an int32, as the records array holds them). Anything else
     // falls through to the general step, which re-examines that record.
     if (pos >= emitFrom && ((end - pos) & 3) === 0 && capacity - n >= (end - pos) >>> 3 && dataStart + end <= 0x7fffffff) {
       batch.count = n;
@@ -276,10 +298,11 @@ function walkLittleEndian(dataStart: number, end: number, emitFrom: number, stat
         hi++;
       }
       if (pos >= emitFrom) {
-        offsets[n] = dataStart + pos + 4;
-        lengths[n] = len;
-        his[n] = hi;
-        los[n] = lo;
+        const k = n << 2;
+        rec[k] = dataStart + pos + 4;
+        rec[k + 1] = len;
+        rec[k + 2] = hi;
+        rec[k + 3] = lo | 0;
         n++;
       }
       pos += 4 + len;
@@ -303,10 +326,11 @@ function walkLittleEndian(dataStart: number, end: number, emitFrom: number, stat
         hi++;
       }
       if (pos >= emitFrom) {
-        offsets[n] = dataStart + pos + 8;
-        lengths[n] = arg - 4;
-        his[n] = hi;
-        los[n] = lo;
+        const k = n << 2;
+        rec[k] = dataStart + pos + 8;
+        rec[k + 1] = arg - 4;
+        rec[k + 2] = hi;
+        rec[k + 3] = lo | 0;
         n++;
       }
       pos += 4 + arg;
@@ -360,7 +384,8 @@ function walkLittleEndian(dataStart: number, end: number, emitFrom: number, stat
 
 function walkBigEndian(dataStart: number, end: number, emitFrom: number, state: WalkState, batch: RecordBatch): void {
   const view = batch.view;
-  const capacity = batch.payloadOffset.length;
+  const rec = batch.records;
+  const capacity = rec.length >> 2;
   let n = batch.count;
   let pos = state.pos;
   let hi = state.tsHi;
@@ -376,10 +401,11 @@ function walkBigEndian(dataStart: number, end: number, emitFrom: number, state: 
     }
   };
   const emit = (at: number, len: number) => {
-    batch.payloadOffset[n] = dataStart + at;
-    batch.payloadLength[n] = len;
-    batch.tsHi[n] = hi;
-    batch.tsLo[n] = lo;
+    const k = n << 2;
+    rec[k] = dataStart + at;
+    rec[k + 1] = len;
+    rec[k + 2] = hi;
+    rec[k + 3] = lo | 0;
     n++;
   };
 

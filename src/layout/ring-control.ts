@@ -103,7 +103,9 @@ export function ringGeometry(subbufSize: number, nrSubbufs: number, schemaBytes:
   if (!(Number.isInteger(schemaBytes) && schemaBytes >= PAGE && schemaBytes <= 1 << 24)) {
     throw new MalformedInputError(`ring schema area must be 4 KiB to 16 MiB (got ${schemaBytes})`);
   }
-  return { subbufSize, nrSubbufs, ctrlBytes: align(ctrlArrays(nrSubbufs).end, PAGE), schemaBytes: align(schemaBytes, PAGE) };
+  const g = { subbufSize, nrSubbufs, ctrlBytes: align(ctrlArrays(nrSubbufs).end, PAGE), schemaBytes: align(schemaBytes, PAGE) };
+  if (ringBytes(g) > 0x7fffffff) throw new MalformedInputError('a ring must stay below 2 GiB (record offsets are int32)');
+  return g;
 }
 
 /** Offset of the control trailer. */

@@ -55,12 +55,12 @@ export class JsonLines {
   /** One event as a JSON object on one line (newline included). */
   line(batch: RecordBatch, i: number): string {
     const view = batch.view;
-    const off = batch.payloadOffset[i]!;
-    const len = batch.payloadLength[i]!;
+    const off = batch.offset(i);
+    const len = batch.length(i);
     const id = view.getUint16(off, this.#le);
     const pid = view.getInt32(off + 4, this.#le);
     const flags = latencyFlags(view.getUint8(off + 2), view.getUint8(off + 3));
-    let s = `{"ts":${tsToDecimal(batch.tsHi[i]!, batch.tsLo[i]!)},"cpu":${batch.cpu},"pid":${pid},"comm":${JSON.stringify(this.#tasks.comm(pid))},"flags":"${flags}"`;
+    let s = `{"ts":${tsToDecimal(batch.tsHi(i), batch.tsLo(i))},"cpu":${batch.cpu},"pid":${pid},"comm":${JSON.stringify(this.#tasks.comm(pid))},"flags":"${flags}"`;
     const decoder = this.#decoder(id);
     if (decoder === null) {
       return `${s},"id":${id},"event":null,"payload":"${hex(batch.bytes.subarray(off, off + len))}"}\n`;

@@ -63,9 +63,9 @@ export class KernelText {
   /** Event `i` of `batch`, with the newline the kernel ends it with. */
   line(batch: RecordBatch, i: number): string {
     const view = batch.view;
-    const off = batch.payloadOffset[i]!;
+    const off = batch.offset(i);
     if (!this.#context) {
-      const body = this.#renderer.text(view, batch.bytes, off, batch.payloadLength[i]!);
+      const body = this.#renderer.text(view, batch.bytes, off, batch.length(i));
       return this.#renderer.endsLine ? `${body}\n` : body;
     }
     const pid = view.getInt32(off + 4, this.#le);
@@ -73,11 +73,11 @@ export class KernelText {
     if (this.#tgid) s += formatTgid(this.#tasks.tgid(pid));
     s += formatCpu(batch.cpu);
     if (this.#irqInfo) s += latencyFlags(view.getUint8(off + 2), view.getUint8(off + 3));
-    const hi = batch.tsHi[i]!;
-    const lo = batch.tsLo[i]!;
+    const hi = batch.tsHi(i);
+    const lo = batch.tsLo(i);
     s += this.#ns ? formatNsTimestamp(hi, lo) : formatRawTimestamp(hi, lo);
     s += ': ';
-    s += this.#renderer.text(view, batch.bytes, off, batch.payloadLength[i]!);
+    s += this.#renderer.text(view, batch.bytes, off, batch.length(i));
     return this.#renderer.endsLine ? `${s}\n` : s;
   }
 

@@ -69,8 +69,8 @@ export class CpuMerger {
         if (!this.#fill(s, visitor)) continue;
         const b = this.#batch[s] as RecordBatch;
         const i = this.#index[s]!;
-        const hi = b.tsHi[i]!;
-        const lo = b.tsLo[i]!;
+        const hi = b.tsHi(i);
+        const lo = b.tsLo(i);
         if (best < 0 || hi < bestHi || (hi === bestHi && lo < bestLo)) {
           best = s;
           bestHi = hi;

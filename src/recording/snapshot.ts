@@ -114,7 +114,7 @@ export function writeSnapshot(array: TraceArray, dir: string, options: SnapshotO
         for (let batch = reader.next(); batch !== null; batch = reader.next()) {
           fs.writeSync(fd, reader.lastPage);
           const v = batch.view;
-          for (let i = 0; i < batch.count; i++) seenIds.add(v.getUint16(batch.payloadOffset[i]!, HOST_LITTLE_ENDIAN));
+          for (let i = 0; i < batch.count; i++) seenIds.add(v.getUint16(batch.offset(i), HOST_LITTLE_ENDIAN));
           if (reader.caughtUp) break;
         }
       } finally {

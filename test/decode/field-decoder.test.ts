@@ -7,7 +7,7 @@ import { BatchDecoder } from '../../src/decode/batch-decoder.js';
 import { EventDecoder, SLOT_PAYLOAD_LENGTH } from '../../src/decode/field-decoder.js';
 import { EventRegistry } from '../../src/decode/registry.js';
 import { InvalidArgumentError } from '../../src/errors.js';
-import { FIXTURES, Payload, makeFormat, readPages } from './support.js';
+import { FIXTURES, Payload, makeFormat, readPages, recordsOf } from './support.js';
 
 const registry = EventRegistry.fromDirectory(path.join(FIXTURES, 'sched', 'tracefs'));
 const switchFormat = registry.find('sched', 'sched_switch')!;
@@ -69,7 +69,7 @@ describe('EventDecoder tables (generated code)', () => {
     const d = new EventDecoder(switchFormat);
     const indices = Int32Array.from(pages.offsets.flatMap((o, i) => (pages.view.getUint16(o, true) === switchFormat.id ? [i] : [])));
     const table = d.createTable(indices.length);
-    d.decodeRecords(table, pages.bytes, pages.view, Int32Array.from(pages.offsets), Int32Array.from(pages.lengths), indices, indices.length);
+    d.decodeRecords(table, pages.bytes, pages.view, recordsOf(pages.offsets, pages.lengths), indices, indices.length);
     assert.equal(table.length, 6);
     const pid = table.slot('prev_pid');
     const state = table.slot('prev_state');
@@ -83,7 +83,7 @@ describe('EventDecoder tables (generated code)', () => {
     assert.equal(table.string(table.length - 1, table.slot('prev_comm')), 'swapper/0');
     assert.equal(table.int(0, table.slot('common_type')), switchFormat.id);
     assert.equal(comm.kind, 'fixed');
-    assert.throws(() => d.decodeRecords(table, pages.bytes, pages.view, new Int32Array(1), new Int32Array(1), null, 1), /table full/);
+    assert.throws(() => d.decodeRecords(table, pages.bytes, pages.view, new Int32Array(4), null, 1), /table full/);
   });
 
   it('decodes dynamic arrays and marks short records', () => {
@@ -95,7 +95,7 @@ describe('EventDecoder tables (generated code)', () => {
     const view = new DataView(bytes.buffer);
     const d = new EventDecoder(f);
     const t = d.createTable(4);
-    d.decodeRecords(t, bytes, view, Int32Array.of(0, 40), Int32Array.of(40, 12), null, 2);
+    d.decodeRecords(t, bytes, view, recordsOf([0, 40], [40, 12]), null, 2);
     assert.equal(t.string(0, t.slot('name')), 'abc');
     const span = t.span(0, t.slot('blob'), { offset: 0, length: 0 });
     assert.deepEqual([span.offset, span.length], [24, 2]); // rel: 12 + 4 + 8
@@ -110,7 +110,7 @@ describe('EventDecoder tables (generated code)', () => {
     const p = new Payload(24).i32(8, 1).i32(12, 2).i32(16, 3);
     const d = new EventDecoder(f);
     const t = d.createTable(1);
-    d.decodeRecords(t, p.bytes, p.view, Int32Array.of(0), Int32Array.of(24), null, 1);
+    d.decodeRecords(t, p.bytes, p.view, recordsOf([0], [24]), null, 1);
     assert.deepEqual([t.int(0, t.slot('constructor')), t.int(0, t.slot('__proto__')), t.int(0, t.slot('toString'))], [1, 2, 3]);
     const o = d.toObject(p.view, p.bytes, 0, 24);
     assert.deepEqual([o.constructor, o['__proto__'], o.toString], [1, 2, 3]);
@@ -158,8 +158,7 @@ describe('BatchDecoder', () => {
       bytes: all.bytes,
       view: all.view,
       count: all.offsets.length,
-      payloadOffset: Int32Array.from(all.offsets),
-      payloadLength: Int32Array.from(all.lengths),
+      records: recordsOf(all.offsets, all.lengths),
     };
     const b = new BatchDecoder(registry);
     b.decode(records);
@@ -173,7 +172,7 @@ describe('BatchDecoder', () => {
     assert.equal([...b.tables()].reduce((n, t) => n + t.length, 0), 3);
     // Unknown ids are counted, not thrown.
     const bogus = new Payload(16, 4242);
-    b.decode({ bytes: bogus.bytes, view: bogus.view, count: 1, payloadOffset: Int32Array.of(0), payloadLength: Int32Array.of(16) });
+    b.decode({ bytes: bogus.bytes, view: bogus.view, count: 1, records: recordsOf([0], [16]) });
     assert.equal(b.unknown, 1);
   });
 });

@@ -213,10 +213,7 @@ describe('trace text options (trace_default_header, print_trace_fmt)', () => {
   const batch = new RecordBatch(1);
   batch.reset(p.bytes, p.view, 1, 0);
   batch.count = 1;
-  batch.payloadOffset[0] = 0;
-  batch.payloadLength[0] = 24;
-  batch.tsHi[0] = 0;
-  batch.tsLo[0] = 1_500_000_000;
+  batch.records.set([0, 24, 0, 1_500_000_000]); // offset, length, timestamp hi, lo
   const tasks = new TaskNames(new Map([[42, 'sh']]));
 
   it('verbose on: no column header', () => {
@@ -245,10 +242,7 @@ describe('TimelineRenderer as the trace file after overruns', () => {
       batch.reset(p.bytes, p.view, cpu, 0);
       stamps.forEach((ts, i) => {
         p.u16(24 * i, 701).i32(24 * i + 4, 42).u64(24 * i + 16, BigInt(ts));
-        batch.payloadOffset[i] = 24 * i;
-        batch.payloadLength[i] = 24;
-        batch.tsHi[i] = 0;
-        batch.tsLo[i] = ts;
+        batch.records.set([24 * i, 24, 0, ts], i * 4); // offset, length, timestamp hi, lo
       });
       batch.count = stamps.length;
       batch.lostBefore = 5;

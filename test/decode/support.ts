@@ -124,8 +124,8 @@ export function readPages(file: string, subbufSize = 4096, cpu = 0): PageRecords
     walkRecords(layout, start + layout.dataOffset, h.commitSize, 0, walk, batch);
     if (batch.corrupt !== null) throw batch.corrupt;
     for (let i = 0; i < batch.count; i++) {
-      offsets.push(batch.payloadOffset[i]!);
-      lengths.push(batch.payloadLength[i]!);
+      offsets.push(batch.offset(i));
+      lengths.push(batch.length(i));
     }
   }
   return { bytes, view, offsets, lengths };
@@ -156,4 +156,14 @@ let symbolsCache: SymbolTable | null = null;
 export function fixtureSymbols(): SymbolTable {
   symbolsCache ??= SymbolTable.parse(fs.readFileSync(path.join(FIXTURES, 'kallsyms.gz')));
   return symbolsCache;
+}
+
+/** Offsets and lengths as RecordBatch.records lays them out (4 int32 per record). */
+export function recordsOf(offsets: readonly number[], lengths: readonly number[]): Int32Array {
+  const out = new Int32Array(offsets.length * 4);
+  offsets.forEach((o, i) => {
+    out[i * 4] = o;
+    out[i * 4 + 1] = lengths[i] ?? 0;
+  });
+  return out;
 }

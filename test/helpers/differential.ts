@@ -52,7 +52,7 @@ export function renderEvents(sources: readonly BatchSource[], ctx: DecodeContext
   let losses = 0;
   new CpuMerger(sources).run({
     event: (batch, i) => {
-      const id = batch.view.getUint16(batch.payloadOffset[i]!, ctx.littleEndian);
+      const id = batch.view.getUint16(batch.offset(i), ctx.littleEndian);
       if (annotate && !started.has(batch.cpu)) {
         started.add(batch.cpu);
         const last = events[events.length - 1];
@@ -266,7 +266,7 @@ export function probeVmemmapBase(inst: TraceArray, pageSize: number): bigint | n
   try {
     source.drain((batch) => {
       for (let i = 0; i < batch.count; i++) {
-        const off = batch.payloadOffset[i]!;
+        const off = batch.offset(i);
         if (batch.view.getUint16(off, true) !== format.id) continue;
         const f = batch.view.getBigUint64(off + folio.offset, true);
         const p = batch.view.getBigUint64(off + pfn.offset, true);

@@ -43,12 +43,12 @@ export function walkPages(bytes: Uint8Array, layout: SubbufLayout = hostSubbufLa
     walkRecords(layout, start + layout.dataOffset, header.commitSize, 0, walk, batch);
     const records: WalkedRecord[] = [];
     for (let i = 0; i < batch.count; i++) {
-      const off = batch.payloadOffset[i] as number;
+      const off = batch.offset(i);
       records.push({
         page: p,
         dataOffset: off - start - layout.dataOffset,
         fileOffset: off,
-        length: batch.payloadLength[i] as number,
+        length: batch.length(i),
         ts: batch.timestampBigInt(i),
         type: view.getUint16(off, layout.littleEndian),
         pid: view.getInt32(off + 4, layout.littleEndian),

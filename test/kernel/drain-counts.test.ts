@@ -29,7 +29,7 @@ function checker(cpu: number) {
     check(batch: RecordBatch) {
       const v = batch.view;
       for (let i = 0; i < batch.count; i++) {
-        const off = batch.payloadOffset[i] as number;
+        const off = batch.offset(i);
         const ts = batch.timestampBigInt(i);
         assert.ok(ts >= lastTs, 'timestamps within a CPU never go back');
         lastTs = ts;

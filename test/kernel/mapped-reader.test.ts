@@ -17,7 +17,7 @@ function texts(batch: RecordBatch | null): string[] {
   if (!batch) return [];
   const out = [];
   for (let i = 0; i < batch.count; i++) {
-    const off = (batch.payloadOffset[i] as number) + 16;
+    const off = (batch.offset(i)) + 16;
     out.push(Buffer.from(batch.bytes.subarray(off, batch.bytes.indexOf(0, off))).toString().trimEnd());
   }
   return out;
@@ -95,7 +95,7 @@ describe('mapped reader', () => {
     const batch = reader.next();
     assert.ok(batch);
     assert.deepEqual(texts(batch), [0, 1, 2].map((i) => `${i}:${big.slice(0, sizes[i])}`));
-    for (let i = 0; i < batch.count; i++) assert.ok((batch.payloadLength[i] as number) > 112);
+    for (let i = 0; i < batch.count; i++) assert.ok((batch.length(i)) > 112);
   });
 
   it('detects a reset while mapped and delivers only what came after it', (t) => {

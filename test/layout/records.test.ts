@@ -222,8 +222,8 @@ describe('corrupt sub-buffers', () => {
       walkRecords(layout, 16, commit, 0, walk, batch);
       assert.ok(walk.pos <= commit || walk.ended);
       for (let i = 0; i < batch.count; i++) {
-        const off = (batch.payloadOffset[i] as number) - 16;
-        assert.ok(off >= 0 && off + (batch.payloadLength[i] as number) <= commit, `record ${i} escapes the commit`);
+        const off = (batch.offset(i)) - 16;
+        assert.ok(off >= 0 && off + (batch.length(i)) <= commit, `record ${i} escapes the commit`);
       }
     }
     assert.ok(Date.now() - started < 5000);

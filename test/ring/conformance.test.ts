@@ -127,7 +127,7 @@ describe('ring layout conformance', () => {
     for (let b = reader.next(); b; b = reader.next()) {
       assert.equal(b.corrupt, null);
       assert.notEqual(b.lostBefore, LOST_UNKNOWN);
-      for (let i = 0; i < b.count; i++) lines.push(renderer.text(b.view, b.bytes, b.payloadOffset[i] as number, b.payloadLength[i] as number));
+      for (let i = 0; i < b.count; i++) lines.push(renderer.text(b.view, b.bytes, b.offset(i), b.length(i)));
       assert.equal(renderer.status, 'ok');
     }
     assert.equal(lines.length, 200);

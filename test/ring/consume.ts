@@ -26,8 +26,8 @@ export async function consumeUntilClosed(
     if (batch) {
       if (batch.lostBefore > 0) pendingLost += batch.lostBefore;
       for (let i = 0; i < batch.count; i++) {
-        const off = batch.payloadOffset[i] as number;
-        out.seqs.push(checkPayload(batch.bytes, batch.view, off, batch.payloadLength[i] as number));
+        const off = batch.offset(i);
+        out.seqs.push(checkPayload(batch.bytes, batch.view, off, batch.length(i)));
         out.lostBefore.push(pendingLost);
         out.times.push(batch.timestampBigInt(i));
         pendingLost = 0;

@@ -44,7 +44,7 @@ describe('ring under a full-speed race', () => {
           if (!b) continue;
           progressed = true;
           for (let i = 0; i < b.count; i++) {
-            const seq = checkPayload(b.bytes, b.view, b.payloadOffset[i] as number, b.payloadLength[i] as number);
+            const seq = checkPayload(b.bytes, b.view, b.offset(i), b.length(i));
             assert.ok(seq > last, `round ${round}: ${seq} after ${last}`);
             last = seq;
             seen[seq] = 1;

@@ -35,7 +35,7 @@ function stress(seed: number): void {
         assert.equal(b.corrupt, null, `seed ${seed}: corrupt page`);
         if (b.lostBefore > 0) pendingLost += b.lostBefore;
         for (let i = 0; i < b.count; i++) {
-          const seq = checkPayload(b.bytes, b.view, b.payloadOffset[i] as number, b.payloadLength[i] as number);
+          const seq = checkPayload(b.bytes, b.view, b.offset(i), b.length(i));
           read.push({ seq, time: b.timestampBigInt(i), lostBefore: pendingLost });
           pendingLost = 0;
         }
