@@ -207,17 +207,16 @@ function badRecordMessage(code: number, pos: number, end: number, view: DataView
  * one that would overrun `to`, and returns its byte offset; the general
  * walker takes it from there with every check.
  *
- * Written for TurboFan: every loop variable is coerced to int32 (hi wraps;
- * the >>> 0 below and the readers' >>> 0 undo that) and lo is a double,
- * so no phi stays tagged; 2^32 is a literal. Each of these was worth
- * 0.3-1.5 ns per record on Node 20.
+ * Written for TurboFan: every loop variable is an int32 (hi and lo wrap; the
+ * >>> 0 below and the readers' >>> 0 undo that), so no phi stays tagged or
+ * becomes a double. Each of these was worth 0.3-1.5 ns per record on Node 20.
  */
 function smallRun(from: number, to: number, state: WalkState, batch: RecordBatch): number {
   const view = batch.view;
   const rec = batch.records;
   let n = batch.count | 0;
   let hi = state.tsHi | 0;
-  let lo = +state.tsLo;
+  let lo = state.tsLo | 0;
   let p = from | 0;
   const e = to | 0;
   while (p < e) {
@@ -226,22 +225,21 @@ function smallRun(from: number, to: number, state: WalkState, batch: RecordBatch
     if (type === 0 || type > 28) break;
     const next = (p + 4 + (type << 2)) | 0;
     if (next > e) break;
-    lo += w >>> 5;
-    if (lo >= 4294967296) {
-      lo -= 4294967296;
-      hi = (hi + 1) | 0;
-    }
+    // lo wraps as an int32; an unsigned decrease means a carry into hi.
+    const sum = (lo + (w >>> 5)) | 0;
+    if (sum >>> 0 < lo >>> 0) hi = (hi + 1) | 0;
+    lo = sum;
     const k = n << 2;
     rec[k] = p + 4;
     rec[k + 1] = type << 2;
     rec[k + 2] = hi;
-    rec[k + 3] = lo | 0;
+    rec[k + 3] = lo;
     n = (n + 1) | 0;
     p = next;
   }
   batch.count = n;
   state.tsHi = hi >>> 0;
-  state.tsLo = lo;
+  state.tsLo = lo >>> 0;
   return p;
 }
 
