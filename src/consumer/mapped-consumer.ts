@@ -32,6 +32,12 @@ export interface MappedChannel {
   getReader(): void;
   /** Events a full non-overwrite buffer refused, or null if the channel cannot tell. */
   dropped(): number | null;
+  /**
+   * The consumer indexed `events` data records of the reader page: a channel
+   * that keeps the `read` counter itself (an application ring) counts them
+   * here instead of walking the page a second time.
+   */
+  delivered?(events: number): void;
 }
 
 export interface MappedConsumerOptions {
@@ -168,6 +174,7 @@ export class MappedConsumer implements BatchSource {
 
     walkRecords(this.layout, this.#subbufStart(id) + this.layout.dataOffset, end, this.#skipTo, this.#walk, batch);
     this.#pos = end;
+    this.#channel.delivered?.(batch.count);
     this.counters.events += batch.count;
     this.counters.bytes += batch.byteLength;
     if (batch.corrupt !== null) this.#onCorrupt(batch);

@@ -481,34 +481,3 @@ function walkBigEndian(dataStart: number, end: number, emitFrom: number, state: 
   state.tsHi = hi;
   state.tsLo = lo;
 }
-
-/**
- * Counts the data records in [from, to) of the data area at byte
- * `dataStart` (what GET_READER adds to the `read` counter). Stops at the
- * first inconsistent record.
- */
-export function countRecords(view: DataView, dataStart: number, from: number, to: number, le: boolean): number {
-  let n = 0;
-  let pos = from;
-  while (pos + 4 <= to) {
-    const w = view.getUint32(dataStart + pos, le);
-    const type = le ? w & 31 : w >>> 27;
-    const delta = le ? w >>> 5 : w & 0x07ffffff;
-    if (type !== 0 && type <= TYPE_DATA_MAX) {
-      n++;
-      pos += 4 + (type << 2);
-      continue;
-    }
-    if (pos + 8 > to) break;
-    if (type === TYPE_TIME_EXTEND || type === TYPE_TIME_STAMP) {
-      pos += 8;
-      continue;
-    }
-    if (type === TYPE_PADDING && delta === 0) break;
-    const arg = view.getUint32(dataStart + pos + 4, le);
-    if (arg < 4 || (arg & 3) !== 0) break;
-    if (type === 0) n++;
-    pos += 4 + arg;
-  }
-  return n;
-}

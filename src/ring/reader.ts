@@ -4,8 +4,8 @@
 //
 // getReader():
 //   if the reader page has committed bytes past reader.read: advance
-//     reader.read to them (counting their events into `read`) — the writer
-//     may still be on this page;
+//     reader.read to them — the writer may still be on this page (the
+//     consumer counts their events into `read` as it walks them);
 //   else swap: claim the head page (CAS on the head word, bit 0 = swapping),
 //     put the old reader page into its ring slot with commit 0, release the
 //     head one position on. If events were overwritten since the last swap,
@@ -16,7 +16,6 @@
 import { type MappedChannel, MappedConsumer, type MappedConsumerOptions } from '../consumer/mapped-consumer.js';
 import { writeSubbufHeader } from '../layout/encode.js';
 import { META } from '../layout/meta-page.js';
-import { countRecords } from '../layout/record.js';
 import { CTRL, FLAG_WRITER_CLOSED, HEAD_SHIFT, HEAD_SWAPPING, HEAD_UPDATING } from '../layout/ring-control.js';
 import { hostSubbufLayout, type SubbufLayout } from '../layout/subbuf.js';
 import type { RingControl } from './control.js';
@@ -69,7 +68,8 @@ export class RingChannel implements MappedChannel {
       const id = this.#readerId;
       const commit = ctl.commitSize(id);
       if (this.#readerRead < commit) {
-        this.#read += countRecords(this.#view, ctl.subbufStart(id) + DATA_OFFSET, this.#readerRead, commit, true);
+        // The consumer walks [readerRead, commit) and reports the events it
+        // found (delivered()), which `read` counts: no second walk here.
         this.#readerRead = commit;
         break;
       }
@@ -167,6 +167,10 @@ export class RingChannel implements MappedChannel {
 
   dropped(): number {
     return this.#ctl.load64(CTRL.dropped);
+  }
+
+  delivered(events: number): void {
+    this.#read += events;
   }
 
   /** The writer has closed the ring. */
