@@ -21,8 +21,7 @@
 // by index), so a hostile format file cannot inject code.
 
 import { InvalidArgumentError, MalformedInputError } from '../errors.js';
-import type { EventFormat, FieldFormat } from './format-file.js';
-import { FORMAT_LIMITS } from './format-file.js';
+import { type EventFormat, type FieldFormat, FORMAT_LIMITS } from './format-file.js';
 import { type Int, fromHiLo } from './int64.js';
 import { FixedIdCache, FixedStringCache, StringTable } from './strings.js';
 

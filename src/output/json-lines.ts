@@ -2,8 +2,7 @@
 // 64-bit value is written as its exact decimal digits (valid JSON; readers
 // in most languages keep it exact, JavaScript's JSON.parse rounds past 2^53).
 
-import type { EventDecoder, FieldValue } from '../decode/field-decoder.js';
-import { EventDecoder as Decoder } from '../decode/field-decoder.js';
+import { EventDecoder, type FieldValue } from '../decode/field-decoder.js';
 import type { EventRegistry } from '../decode/registry.js';
 import type { RecordBatch } from '../layout/record.js';
 import { tsToDecimal } from '../layout/timestamp.js';
@@ -46,7 +45,7 @@ export class JsonLines {
     let d = this.#decoders.get(id);
     if (d === undefined) {
       const found = this.#registry.lookup(id);
-      d = found.status === 'ok' ? new Decoder(found.format, { littleEndian: this.#le }) : null;
+      d = found.status === 'ok' ? new EventDecoder(found.format, { littleEndian: this.#le }) : null;
       this.#decoders.set(id, d);
     }
     return d;
