@@ -4,7 +4,7 @@
 // every decoder call site monomorphic (one generated function per loop);
 // dispatching per record measured slower (bench/decode-micro.ts).
 
-import { EventDecoder, type EventTable } from './field-decoder.js';
+import { EventDecoder, type EventTable, type RowsDecoder } from './field-decoder.js';
 import type { EventRegistry } from './registry.js';
 import { StringTable } from './strings.js';
 
@@ -26,6 +26,7 @@ interface Group {
   readonly id: number;
   readonly decoder: EventDecoder | null;
   table: EventTable | null;
+  rows: RowsDecoder | null;
   indices: Int32Array;
   n: number;
 }
@@ -34,9 +35,11 @@ export class BatchDecoder {
   readonly registry: EventRegistry;
   readonly strings: StringTable;
   readonly #le: boolean;
-  readonly #groups = new Map<number, Group>();
-  /** Groups touched by the last decode(), in first-seen order. */
-  #touched: Group[] = [];
+  /** Groups by event id (ids are 16-bit): a dense array, no hashing per record. */
+  #groups: Array<Group | null> = new Array<Group | null>(65536).fill(null);
+  /** Groups touched by the last decode(), in first-seen order: the first #touchedCount entries. */
+  readonly #touched: Group[] = [];
+  #touchedCount = 0;
   #generation = -1;
   /** Records of the last decode() whose event id has no usable format. */
   unknown = 0;
@@ -48,12 +51,12 @@ export class BatchDecoder {
   }
 
   #group(id: number): Group {
-    let g = this.#groups.get(id);
-    if (g === undefined) {
+    let g = this.#groups[id] ?? null;
+    if (g === null) {
       const found = this.registry.lookup(id);
       const decoder = found.status === 'ok' ? new EventDecoder(found.format, { littleEndian: this.#le, strings: this.strings }) : null;
-      g = { id, decoder, table: null, indices: new Int32Array(64), n: 0 };
-      this.#groups.set(id, g);
+      g = { id, decoder, table: null, rows: null, indices: new Int32Array(64), n: 0 };
+      this.#groups[id] = g;
     }
     return g;
   }
@@ -65,24 +68,29 @@ export class BatchDecoder {
    */
   decode(records: RecordsLike): void {
     if (this.#generation !== this.registry.generation) {
-      this.#groups.clear();
+      this.#groups.fill(null);
+      this.#touchedCount = 0;
       this.#generation = this.registry.generation;
     }
-    for (const g of this.#touched) g.n = 0;
-    const touched: Group[] = [];
+    const touched = this.#touched;
+    for (let t = 0; t < this.#touchedCount; t++) touched[t]!.n = 0;
+    let nt = 0;
+    const groups = this.#groups;
+    const le = this.#le;
     const { view, records: rec } = records;
     const count = records.count;
     let last: Group | null = null;
     let unknown = 0;
     for (let i = 0; i < count; i++) {
-      if (rec[(i << 2) + 1]! < 2) {
+      const at = i << 2;
+      if (rec[at + 1]! < 2) {
         unknown++;
         continue;
       }
-      const id = view.getUint16(rec[i << 2]!, this.#le);
-      let g: Group | undefined = last !== null && last.id === id ? last : this.#groups.get(id);
-      if (g === undefined) g = this.#group(id);
-      if (g.n === 0) touched.push(g);
+      const id = view.getUint16(rec[at]!, le);
+      let g: Group | null = last !== null && last.id === id ? last : groups[id]!;
+      if (g === null) g = this.#group(id);
+      if (g.n === 0) touched[nt++] = g;
       if (g.n === g.indices.length) {
         const grown = new Int32Array(g.indices.length * 2);
         grown.set(g.indices);
@@ -91,27 +99,39 @@ export class BatchDecoder {
       g.indices[g.n++] = i;
       last = g;
     }
-    for (const g of touched) {
+    for (let t = 0; t < nt; t++) {
+      const g = touched[t]!;
       if (g.decoder === null) {
         unknown += g.n;
         continue;
       }
-      if (g.table === null || g.table.capacity < g.n) g.table = g.decoder.createTable(Math.max(g.n, 256));
-      g.table.clear();
-      g.decoder.decodeRecords(g.table, records.bytes, view, rec, g.indices, g.n);
+      let table = g.table;
+      if (table === null || table.capacity < g.n) {
+        table = g.table = g.decoder.createTable(Math.max(g.n, 256));
+        g.rows = g.decoder.rowsDecoder(table);
+      }
+      if (table.bytes !== records.bytes) {
+        table.bytes = records.bytes;
+        table.view = view;
+      }
+      g.rows!(view, rec, g.indices, g.n, 0, table.data);
+      table.length = g.n;
     }
-    this.#touched = touched;
+    this.#touchedCount = nt;
     this.unknown = unknown;
   }
 
   /** Rows of event `id` from the last decode(), or undefined if it had none. */
   table(id: number): EventTable | undefined {
-    const g = this.#groups.get(id);
-    return g !== undefined && g.n > 0 && g.table !== null ? g.table : undefined;
+    const g = id >= 0 && id < 65536 ? this.#groups[id] : null;
+    return g !== null && g !== undefined && g.n > 0 && g.table !== null ? g.table : undefined;
   }
 
   /** Tables of every event present in the last decode(). */
   *tables(): IterableIterator<EventTable> {
-    for (const g of this.#touched) if (g.table !== null && g.decoder !== null) yield g.table;
+    for (let t = 0; t < this.#touchedCount; t++) {
+      const g = this.#touched[t]!;
+      if (g.table !== null && g.decoder !== null) yield g.table;
+    }
   }
 }

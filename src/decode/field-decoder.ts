@@ -330,7 +330,7 @@ export class EventTable {
 }
 
 /** Generated batch decoder: (view, records, indices, count, row0, data) => void. */
-type RowsDecoder = (
+export type RowsDecoder = (
   view: DataView,
   records: Int32Array,
   indices: Int32Array | null,
@@ -481,6 +481,17 @@ export class EventDecoder {
     if (this.#rows === null) this.#rows = generateRowsDecoder(table, this.littleEndian);
     this.#rows(view, records, indices, count, table.length, table.data);
     table.length += count;
+  }
+
+  /**
+   * The generated row decoder itself, for callers that have already checked
+   * what decodeRecords() checks (BatchDecoder: its own tables, sized and
+   * cleared, records of this event only).
+   */
+  rowsDecoder(table: EventTable): RowsDecoder {
+    if (table.format !== this.format) throw new InvalidArgumentError('table was created for another event');
+    if (this.#rows === null) this.#rows = generateRowsDecoder(table, this.littleEndian);
+    return this.#rows;
   }
 
   /** One event as an object: every field (common ones too unless `common` is false). */

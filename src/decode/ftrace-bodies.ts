@@ -15,6 +15,7 @@
 // offset unless the sym-offset option), "0x%08lx" when unknown, "0" for 0.
 
 import type { EventFormat, FieldFormat } from './format-file.js';
+import { hex64 as hexOf64 } from './int-text.js';
 import { fromHiLo } from './int64.js';
 import type { SymbolTable } from './kallsyms.js';
 import type { RenderContext } from './printfmt/interpreter.js';
@@ -51,7 +52,7 @@ function readWord(view: DataView, at: number, size: 4 | 8, le: boolean): [number
 }
 
 function hex64(hi: number, lo: number): string {
-  return hi === 0 ? lo.toString(16) : hi.toString(16) + lo.toString(16).padStart(8, '0');
+  return hexOf64(hi, lo);
 }
 
 /** seq_print_ip_sym(). */

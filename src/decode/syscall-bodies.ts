@@ -13,6 +13,7 @@
 // followed by what follows "sys_enter"/"sys_exit" in the event name.
 
 import type { EventFormat } from './format-file.js';
+import { hex32, hex64 } from './int-text.js';
 import type { RenderContext } from './printfmt/interpreter.js';
 
 export interface SyscallOptions {
@@ -28,13 +29,13 @@ const EXIT = 'sys_exit';
 
 /** Unsigned hex of a 4- or 8-byte word at `at`. */
 function readHex(c: RenderContext, at: number, size: 4 | 8, le: boolean): string {
-  if (size === 4) return c.view.getUint32(at, le).toString(16);
-  return c.view.getBigUint64(at, le).toString(16);
+  if (size === 4) return hex32(c.view.getUint32(at, le));
+  return hex64(c.view.getUint32(le ? at + 4 : at, le), c.view.getUint32(le ? at : at + 4, le));
 }
 
 /** An argument: %lu below 10, else 0x%lx. */
 function argText(c: RenderContext, at: number, size: 4 | 8, le: boolean): string {
-  const small = size === 4 ? c.view.getUint32(at, le) < 10 : c.view.getBigUint64(at, le) < 10n;
+  const small = size === 4 ? c.view.getUint32(at, le) < 10 : c.view.getUint32(le ? at + 4 : at, le) === 0 && c.view.getUint32(le ? at : at + 4, le) < 10;
   return small ? String(c.view.getUint8(le ? at : at + size - 1)) : `0x${readHex(c, at, size, le)}`;
 }
 

@@ -21,6 +21,8 @@ export interface ReadReaderOptions {
   onWarning?: WarningHandler;
   /** Bytes read per native call (rounded to whole sub-buffers); default 256 KiB. */
   readBytes?: number;
+  /** Sub-buffers per batch (see PageStreamOptions.pagesPerBatch); default 1. */
+  pagesPerBatch?: number;
 }
 
 /** Sub-buffer size of the trace array's buffers: the file since 6.8, else one page. */
@@ -53,6 +55,7 @@ export class ReadCpuReader implements CpuReader {
     this.#readBase = stats.readEvents;
     this.#pages = new PageStream(this.layout, cpu, (into, pageSize, max) => this.#fill(into, pageSize, max), {
       ...(options.readBytes === undefined ? {} : { readBytes: options.readBytes }),
+      ...(options.pagesPerBatch === undefined ? {} : { pagesPerBatch: options.pagesPerBatch }),
       resolveLost: (reported) => {
         const n = this.#ledger.report(reported, () => this.#array.cpuStats(this.cpu).overrun);
         this.counters.lost = this.#ledger.total;
@@ -102,9 +105,9 @@ export class ReadCpuReader implements CpuReader {
     return batch;
   }
 
-  /** The sub-buffer the last next() returned, exactly as read() delivered it (valid until the next call). */
-  get lastPage(): Uint8Array {
-    return this.#pages.lastPage;
+  /** The sub-buffers the last next() returned, exactly as read() delivered them (valid until the next call). */
+  get lastPages(): Uint8Array {
+    return this.#pages.lastPages;
   }
 
   /** The last batched read found the buffer empty before it was full, and all of it was delivered. */

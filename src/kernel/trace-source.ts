@@ -25,6 +25,8 @@ export interface CpuReaderOptions {
   onWarning?: WarningHandler;
   /** read mode: bytes per native read call. */
   readBytes?: number;
+  /** read mode: sub-buffers per batch (default 1). */
+  pagesPerBatch?: number;
 }
 
 /**
@@ -34,18 +36,21 @@ export interface CpuReaderOptions {
 export function openCpuReader(array: TraceArray, cpu: number, options: CpuReaderOptions = {}): CpuReader {
   const mode = options.mode ?? 'auto';
   const onWarning = options.onWarning ?? emitProcessWarning;
-  if (mode === 'read') return ReadCpuReader.open(array, cpu, { onWarning, ...pick(options) });
+  if (mode === 'read') return ReadCpuReader.open(array, cpu, { onWarning, ...readOptions(options) });
   try {
     return MappedCpuReader.open(array, cpu, { onWarning });
   } catch (error) {
     if (mode === 'mmap' || !(error instanceof MmapUnsupportedError)) throw error;
     onWarning({ code: WarningCode.mmapFallback, cpu, message: `${error.message}; reading with read() instead` });
-    return ReadCpuReader.open(array, cpu, { onWarning, ...pick(options) });
+    return ReadCpuReader.open(array, cpu, { onWarning, ...readOptions(options) });
   }
 }
 
-function pick(options: CpuReaderOptions): { readBytes?: number } {
-  return options.readBytes === undefined ? {} : { readBytes: options.readBytes };
+function readOptions(options: CpuReaderOptions): { readBytes?: number; pagesPerBatch?: number } {
+  return {
+    ...(options.readBytes === undefined ? {} : { readBytes: options.readBytes }),
+    ...(options.pagesPerBatch === undefined ? {} : { pagesPerBatch: options.pagesPerBatch }),
+  };
 }
 
 export interface TraceSourceOptions extends CpuReaderOptions {

@@ -48,6 +48,8 @@ export class KernelText {
   readonly #context: boolean;
   readonly #verbose: boolean;
   readonly #le: boolean;
+  /** formatTask() per pid, with the comm it was made from (names can change: TaskNames.setComm). */
+  readonly #taskText = new Map<number, { comm: string; text: string }>();
 
   constructor(renderer: EventRenderer, options: KernelTextOptions) {
     this.#renderer = renderer;
@@ -69,7 +71,14 @@ export class KernelText {
       return this.#renderer.endsLine ? `${body}\n` : body;
     }
     const pid = view.getInt32(off + 4, this.#le);
-    let s = formatTask(this.#tasks.comm(pid), pid);
+    const comm = this.#tasks.comm(pid);
+    let task = this.#taskText.get(pid);
+    if (task === undefined || task.comm !== comm) {
+      task = { comm, text: formatTask(comm, pid) };
+      if (this.#taskText.size >= 65536) this.#taskText.clear();
+      this.#taskText.set(pid, task);
+    }
+    let s = task.text;
     if (this.#tgid) s += formatTgid(this.#tasks.tgid(pid));
     s += formatCpu(batch.cpu);
     if (this.#irqInfo) s += latencyFlags(view.getUint8(off + 2), view.getUint8(off + 3));

@@ -80,6 +80,13 @@ function padStart(s: string, width: number): string {
   return s.length >= width ? s : SPACES.slice(0, width - s.length) + s;
 }
 
+/** Three-digit zero-padded 000..999. */
+const DIGITS3: string[] = [];
+for (let i = 0; i < 1000; i++) DIGITS3.push(String(i).padStart(3, '0'));
+/** The " %5lu." part of the last timestamp formatted (seconds change rarely). */
+let lastSecs = -1;
+let lastSecsText = '';
+
 /**
  * " %5lu.%06lu" of a nanosecond timestamp rounded to microseconds (the
  * kernel rounds: (ts + 500) / 1000), exactly for any 64-bit value.
@@ -104,8 +111,12 @@ export function formatNsTimestamp(hi: number, lo: number): string {
     secs = sh * 4294967296 + sl;
     micros = rem;
   }
-  const m = String(micros);
-  return ` ${padStart(String(secs), 5)}.${'000000'.slice(m.length)}${m}`;
+  if (secs !== lastSecs) {
+    lastSecs = secs;
+    lastSecsText = ` ${padStart(String(secs), 5)}.`;
+  }
+  const ms = Math.floor(micros / 1000);
+  return lastSecsText + DIGITS3[ms]! + DIGITS3[micros - ms * 1000]!;
 }
 
 /** " %12llu" of a raw (non-nanosecond) timestamp. */

@@ -111,7 +111,7 @@ export function writeSnapshot(array: TraceArray, dir: string, options: SnapshotO
       const fd = fs.openSync(join(dir, `per_cpu/cpu${cpu}/trace_pipe_raw`), 'w');
       try {
         for (let batch = reader.next(); batch !== null; batch = reader.next()) {
-          fs.writeSync(fd, reader.lastPage);
+          fs.writeSync(fd, reader.lastPages);
           const v = batch.view;
           for (let i = 0; i < batch.count; i++) seenIds.add(v.getUint16(batch.offset(i), HOST_LITTLE_ENDIAN));
           if (reader.caughtUp) break;

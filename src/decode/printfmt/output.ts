@@ -4,6 +4,8 @@
 
 import { MalformedInputError } from '../../errors.js';
 import { type IntType, intTypeOfSize } from '../ctypes.js';
+import { hexInt } from '../int-text.js';
+import type { Int } from '../int64.js';
 import type { SymbolTable } from '../kallsyms.js';
 import type { StringTable } from '../strings.js';
 import type { CompiledPrintFmt, RenderContext } from './context.js';
@@ -88,7 +90,7 @@ export function compileDirective(d: Directive, x: CExpr, widthFn: NumFn | null, 
       }
       if (!dyn && d.flags === 0 && w === UNSET && p === UNSET) {
         if (base === 10) return (c) => String(fn(c));
-        if (base === 16 && !upper) return (c) => fn(c).toString(16);
+        if (base === 16 && !upper) return (c) => hexInt(fn(c));
       }
       if (!dyn) {
         const flags = d.flags;
@@ -147,9 +149,18 @@ function compilePointer(d: Directive, x: CExpr, spec: (c: RenderContext) => [num
     const fn = x.fn;
     if (c0 === 'S' || c0 === 's' || c0 === 'B' || c0 === 'F' || c0 === 'f') {
       const symbols = o.symbols;
+      // Call sites and handlers repeat: remember their text (bounded).
+      const cache = new Map<Int, string>();
       return (c) => {
         const [flags, width, prec] = spec(c);
-        return widen(symbolString(symbols, fn(c), ext), flags, width, prec);
+        const v = fn(c);
+        let s = cache.get(v);
+        if (s === undefined) {
+          s = symbolString(symbols, v, ext);
+          if (cache.size >= 4096) cache.clear();
+          cache.set(v, s);
+        }
+        return widen(s, flags, width, prec);
       };
     }
     // %p (hash-ptr off: printed like %px), %px, %pK, %pe and unknown extensions.

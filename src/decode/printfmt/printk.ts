@@ -7,6 +7,7 @@
 // unknown conversion stops the output (vsnprintf gives up on the rest).
 
 import { MalformedInputError } from '../../errors.js';
+import { decNum, hexNum } from '../int-text.js';
 import { type Int, toS32, toS64, toU32, toU64 } from '../int64.js';
 
 export const FLAG_LEFT = 1;
@@ -213,7 +214,7 @@ export function formatNumber(v: Int, base: 8 | 10 | 16, upper: boolean, signed: 
       negative = true;
       v = -v;
     }
-    digits = v.toString(base);
+    digits = base === 16 ? hexNum(v) : base === 10 ? decNum(v) : v.toString(8);
   } else {
     if (signed && v < 0n) {
       negative = true;
