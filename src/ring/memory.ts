@@ -57,7 +57,16 @@ export class SharedRingMemory implements RingMemory {
   }
 
   async waitAsync(index: number, expected: number, timeoutMs: number): Promise<FutexResult> {
-    return Atomics.waitAsync(this.i32, index, expected, timeoutMs).value;
+    const wait = Atomics.waitAsync(this.i32, index, expected, timeoutMs);
+    if (!wait.async) return wait.value;
+    // A pending Atomics.waitAsync does not keep Node's event loop alive: a
+    // process whose only work is this wait would exit. A timer holds it.
+    const keepAlive = setTimeout(() => {}, timeoutMs);
+    try {
+      return await wait.value;
+    } finally {
+      clearTimeout(keepAlive);
+    }
   }
 
   notify(index: number, count: number): number {
