@@ -27,18 +27,17 @@
 //
 // Run: npm run bench -- drain   (or node --import tsx bench/drain.ts)
 
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { ReaderMode } from '../src/kernel/cpu-reader.js';
 import { TraceSource } from '../src/kernel/trace-source.js';
 import { type Instance, Tracefs } from '../src/kernel/tracefs.js';
 import { native } from '../src/native.js';
+import { busyShare, compileC, envInt, median, outDir, runJson } from './lib/common.js';
 
-const benchDir = dirname(fileURLToPath(import.meta.url));
-const outDir = join(benchDir, 'out');
 const GOAL = 1.5;
 /** Bounds: per C helper, per fill, per configuration (a Node child) and for the whole suite. */
 const CHILD_TIMEOUT_MS = 60_000;
@@ -53,6 +52,11 @@ const tick = () => new Promise<void>((resolve) => setImmediate(resolve));
 function checkInterrupted(): void {
   if (interrupted !== null) throw new Error(`interrupted by ${interrupted}`);
 }
+/** A helper program ended by Ctrl-C/SIGTERM: the suite is being interrupted. */
+function onChildSignal(signal: string): void {
+  interrupted ??= signal;
+  checkInterrupted();
+}
 function onSignal(signal: string): void {
   interrupted = signal;
 }
@@ -66,13 +70,6 @@ interface Config {
   paths: ReaderMode[];
 }
 
-function envInt(name: string, fallback: number, min: number, max: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < min || n > max) throw new RangeError(`${name} must be an integer in ${min}..${max}`);
-  return n;
-}
 
 function readConfig(): Config {
   const cpus = os.availableParallelism();
@@ -94,32 +91,8 @@ function readConfig(): Config {
 
 // --- the C side ---------------------------------------------------------------
 
-function compile(): { drain: string; fill: string } {
-  fs.mkdirSync(outDir, { recursive: true });
-  const cc = process.env.CC ?? 'cc';
-  const out = { drain: join(outDir, 'drain'), fill: join(outDir, 'fill') };
-  for (const name of ['drain', 'fill'] as const) {
-    try {
-      execFileSync(cc, ['-O2', '-Wall', '-o', out[name], join(benchDir, 'c', `${name}.c`)], { stdio: 'pipe' });
-    } catch (error) {
-      const detail = error instanceof Error && 'stderr' in error ? String(error.stderr) : String(error);
-      throw new Error(`compiling bench/c/${name}.c with ${cc} failed (set CC to a C compiler): ${detail}`);
-    }
-  }
-  return out;
-}
 
 /** Runs a bench binary, bounded in time, and parses the JSON line it prints. */
-function runJson<T>(binary: string, args: string[]): T {
-  const r = spawnSync(binary, args, { encoding: 'utf8', timeout: CHILD_TIMEOUT_MS, killSignal: 'SIGKILL' });
-  if (r.error) throw new Error(`${binary}: ${r.error.message}`);
-  if (r.signal === 'SIGINT' || r.signal === 'SIGTERM') {
-    interrupted ??= r.signal;
-    checkInterrupted();
-  }
-  if (r.status !== 0) throw new Error(`${binary} ${args.join(' ')}: ${r.signal ?? `exit ${r.status}`}: ${r.stderr.trim()}`);
-  return JSON.parse(r.stdout) as T;
-}
 
 interface FillResult {
   written: number;
@@ -183,7 +156,7 @@ class DrainBench {
       '--count', String(events),
       '--size', String(cfg.writeBytes),
       '--max-ms', String(FILL_MAX_MS),
-    ]);
+    ], CHILD_TIMEOUT_MS, onChildSignal);
     const stats = instance.cpuStats(cfg.cpu);
     if (r.written !== events || r.stop !== 'count') {
       throw new Error(`filler stopped early (${r.stop}) after ${r.written} of ${events} writes`);
@@ -211,7 +184,7 @@ class DrainBench {
       '--cpu', String(this.cfg.cpu),
       '--mode', path,
       '--max-ms', String(CHILD_TIMEOUT_MS / 2),
-    ]);
+    ], CHILD_TIMEOUT_MS, onChildSignal);
     if (r.corrupt !== 0) throw new Error(`C consumer found ${r.corrupt} corrupt sub-buffers`);
     this.check(`C consumer (${path})`, r.events, expected);
     return { events: r.events, ns: r.elapsed_ns, subbufs: r.subbufs };
@@ -268,11 +241,6 @@ interface Row {
   ratio: number;
 }
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 === 1 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-}
 
 /** Live instance and bench, for the exit handler of last resort. */
 let live: { instance: Instance; bench: DrainBench } | null = null;
@@ -420,20 +388,6 @@ function printTable(rows: Row[]): void {
 }
 
 /** Share of CPU time (all CPUs) not idle over `ms`, from /proc/stat: other load that would add noise. */
-function busyShare(ms: number): number {
-  const sample = () => {
-    const f = fs.readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
-    return { idle: (f[3] ?? 0) + (f[4] ?? 0), total: f.reduce((a, b) => a + b, 0) };
-  };
-  try {
-    const a = sample();
-    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
-    const b = sample();
-    return b.total > a.total ? 1 - (b.idle - a.idle) / (b.total - a.total) : 0;
-  } catch {
-    return Number.NaN;
-  }
-}
 
 /** The suite (for bench/run.ts): every configuration, the table, the JSON summary. */
 export async function run(): Promise<void> {
@@ -456,7 +410,7 @@ async function runSuite(): Promise<void> {
     console.log(`drain: skipped, tracefs is not usable here: ${(error as Error).message}`);
     return;
   }
-  compile();
+  compileC(['drain', 'fill'] as const);
   const started = Date.now();
   const busy = busyShare(500);
   console.log(

@@ -56,16 +56,17 @@
 //
 // Run: npm run bench -- ring   (or node --import tsx bench/ring.ts)
 
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { Worker } from 'node:worker_threads';
 import { RingBuffer } from 'ringbuf.js';
 import { type Instance, Tracefs } from '../src/kernel/tracefs.js';
 import { native } from '../src/native.js';
+import { busyShare, compileC, envInt, median, outDir, runJson } from './lib/common.js';
 import { AppRing } from '../src/ring/app-ring.js';
 import type { ClockMode } from '../src/ring/writer.js';
 import {
@@ -85,8 +86,6 @@ import {
 import { tsWorker } from './ring/ts-worker.js';
 import type { Job, WorkerMessage } from './ring/worker.js';
 
-const benchDir = dirname(fileURLToPath(import.meta.url));
-const outDir = join(benchDir, 'out');
 const GOAL_NS = 25;
 /** Ring geometry for both libraries: 64 sub-buffers of 4 KiB (tracering's default), 256 KiB for ringbuf.js. */
 const SUBBUF_SIZE = 4096;
@@ -101,6 +100,11 @@ const CHILD_TIMEOUT_MS = 30_000;
 let interrupted: string | null = null;
 function checkInterrupted(): void {
   if (interrupted !== null) throw new Error(`interrupted by ${interrupted}`);
+}
+/** A helper program ended by Ctrl-C/SIGTERM: the suite is being interrupted. */
+function onChildSignal(signal: string): void {
+  interrupted ??= signal;
+  checkInterrupted();
 }
 const onSignal = (signal: string) => {
   interrupted = signal;
@@ -125,13 +129,6 @@ interface Config {
   backoffNs: number;
 }
 
-function envInt(name: string, fallback: number, min: number, max: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < min || n > max) throw new RangeError(`${name} must be an integer in ${min}..${max}`);
-  return n;
-}
 
 function readConfig(): Config {
   const cpus = native.getThreadAffinity();
@@ -160,31 +157,7 @@ function readConfig(): Config {
 
 // --- C helpers ------------------------------------------------------------------
 
-function compile(): { clock: string; fill: string } {
-  fs.mkdirSync(outDir, { recursive: true });
-  const cc = process.env.CC ?? 'cc';
-  const out = { clock: join(outDir, 'clock'), fill: join(outDir, 'fill') };
-  for (const name of ['clock', 'fill'] as const) {
-    try {
-      execFileSync(cc, ['-O2', '-Wall', '-o', out[name], join(benchDir, 'c', `${name}.c`)], { stdio: 'pipe' });
-    } catch (error) {
-      const detail = error instanceof Error && 'stderr' in error ? String(error.stderr) : String(error);
-      throw new Error(`compiling bench/c/${name}.c with ${cc} failed (set CC to a C compiler): ${detail}`);
-    }
-  }
-  return out;
-}
 
-function runJson<T>(binary: string, args: string[]): T {
-  const r = spawnSync(binary, args, { encoding: 'utf8', timeout: CHILD_TIMEOUT_MS, killSignal: 'SIGKILL' });
-  if (r.error) throw new Error(`${binary}: ${r.error.message}`);
-  if (r.signal === 'SIGINT' || r.signal === 'SIGTERM') {
-    interrupted ??= r.signal;
-    checkInterrupted();
-  }
-  if (r.status !== 0) throw new Error(`${binary} ${args.join(' ')}: ${r.signal ?? `exit ${r.status}`}: ${r.stderr.trim()}`);
-  return JSON.parse(r.stdout) as T;
-}
 
 // --- the worker -------------------------------------------------------------------
 
@@ -473,7 +446,7 @@ class KernelMarker {
       '--count', String(events),
       '--size', String(len),
       '--max-ms', '20000',
-    ]);
+    ], CHILD_TIMEOUT_MS, onChildSignal);
     if (r.written !== events || r.stop !== 'count') {
       verify([`C trace_marker_raw writer stopped (${r.stop}) after ${r.written} of ${events}`]);
     }
@@ -594,11 +567,6 @@ function dropShare(list: { dropped: number; events: number }[]): number {
   return list.reduce((a, x) => a + x.dropped, 0) / Math.max(1, list.reduce((a, x) => a + x.events, 0));
 }
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length === 0 ? Number.NaN : s.length % 2 === 1 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-}
 
 interface Stat {
   median: number;
@@ -622,20 +590,6 @@ const f1 = (x: number) => (Number.isFinite(x) ? x.toFixed(1) : '-');
 const f2 = (x: number) => (Number.isFinite(x) ? x.toFixed(2) : '-');
 
 /** Share of CPU time (all CPUs) not idle over `ms`, from /proc/stat. */
-function busyShare(ms: number): number {
-  const sample = () => {
-    const f = fs.readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
-    return { idle: (f[3] ?? 0) + (f[4] ?? 0), total: f.reduce((a, b) => a + b, 0) };
-  };
-  try {
-    const a = sample();
-    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
-    const b = sample();
-    return b.total > a.total ? 1 - (b.idle - a.idle) / (b.total - a.total) : 0;
-  } catch {
-    return Number.NaN;
-  }
-}
 
 // --- the suite -----------------------------------------------------------------------------
 //
@@ -809,7 +763,7 @@ async function runSuite(): Promise<void> {
   const started = Date.now();
   const overBudget = () => Date.now() - started > SUITE_BUDGET_MS;
   const cfg = readConfig();
-  const bin = compile();
+  const bin = compileC(['clock', 'fill'] as const);
   const busy = busyShare(300);
   console.log(
     `ring: ${cfg.events} events per write round, ${cfg.rounds} rounds (+1 warm-up), payloads ${cfg.sizes.join('/')} B, ` +
@@ -821,7 +775,7 @@ async function runSuite(): Promise<void> {
   if (cfg.otherCpu < 0) console.log('ring: note: one CPU only; writer and consumer share it');
 
   // Physical limit: a clock read from C on the writer CPU; Node's clocks (this thread, pinned there).
-  const cClock = runJson<{ median_ns: number; min_ns: number }>(bin.clock, ['--cpu', String(cfg.writerCpu), '--count', '5000000', '--rounds', '5']);
+  const cClock = runJson<{ median_ns: number; min_ns: number }>(bin.clock, ['--cpu', String(cfg.writerCpu), '--count', '5000000', '--rounds', '5'], CHILD_TIMEOUT_MS, onChildSignal);
   const nodeClocks: Record<string, number> = {};
   const affinity = native.getThreadAffinity();
   try {
