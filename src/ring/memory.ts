@@ -60,12 +60,14 @@ export class SharedRingMemory implements RingMemory {
     const wait = Atomics.waitAsync(this.i32, index, expected, timeoutMs);
     if (!wait.async) return wait.value;
     // A pending Atomics.waitAsync does not keep Node's event loop alive: a
-    // process whose only work is this wait would exit. A timer holds it.
-    const keepAlive = setTimeout(() => {}, timeoutMs);
+    // process whose only work is this wait would exit. A timer holds it until
+    // the wait settles; it must not expire first, because the wait's own
+    // timeout is delivered from another thread and can arrive after it.
+    const keepAlive = setInterval(() => {}, 2 ** 30);
     try {
       return await wait.value;
     } finally {
-      clearTimeout(keepAlive);
+      clearInterval(keepAlive);
     }
   }
 
