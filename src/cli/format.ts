@@ -19,9 +19,14 @@ export function printJson(value: unknown): void {
  * (`tracering report DIR | head`).
  */
 export function stdoutWriter(): (chunk: string) => void {
+  const write = stdoutBytesWriter();
+  return (chunk) => write(Buffer.from(chunk));
+}
+
+/** stdoutWriter() for UTF-8 bytes (written before it returns: the caller may reuse them). */
+export function stdoutBytesWriter(): (bytes: Uint8Array) => void {
   const pause = new Int32Array(new SharedArrayBuffer(4));
-  return (chunk) => {
-    const bytes = Buffer.from(chunk);
+  return (bytes) => {
     let done = 0;
     while (done < bytes.length) {
       try {

@@ -500,44 +500,42 @@ export class EventDecoder {
     // dictionaries: ~1.5x slower); only a field literally named __proto__
     // needs the null prototype to be stored as data.
     const out = (this.#protoField ? Object.create(null) : {}) as DecodedEvent;
-    const le = this.littleEndian;
-    const span = this.#span;
     for (const f of this.format.fields) {
       if (!common && f.common) continue;
-      if (f.kind === 'int' || f.kind === 'pointer') {
-        if (f.offset + f.size > len) continue;
-        out[f.name] = scalar(view, base + f.offset, f.size, f.kind === 'int' && f.signed, le);
-        continue;
-      }
-      if (f.isString) {
-        // Fixed char arrays (comms) through the word-keyed cache, others interned.
-        if (f.kind === 'array' && FixedStringCache.fits(f.size) && f.offset + f.size <= len) {
-          out[f.name] = this.#fixed.get(view, bytes, base + f.offset, f.size);
-        } else {
-          spanOf(f, view, base, len, le, span);
-          out[f.name] = this.strings.string(bytes, span.offset, span.length);
-        }
-        continue;
-      }
-      spanOf(f, view, base, len, le, span);
-      if (f.isBitmask) {
-        out[f.name] = bitIndices(bytes, span.offset, span.length, this.format.longSize, le);
-      } else if (f.kind === 'blob' || f.elementSize === 1 || ![2, 4, 8].includes(f.elementSize)) {
-        out[f.name] = bytes.slice(span.offset, span.offset + span.length);
-      } else {
-        const n = Math.floor(span.length / f.elementSize);
-        if (f.elementSize === 8) {
-          const vals: bigint[] = [];
-          for (let i = 0; i < n; i++) vals.push(scalar(view, span.offset + i * 8, 8, f.elementSigned, le) as bigint);
-          out[f.name] = vals;
-        } else {
-          const vals: number[] = [];
-          for (let i = 0; i < n; i++) vals.push(scalar(view, span.offset + i * f.elementSize, f.elementSize, f.elementSigned, le) as number);
-          out[f.name] = vals;
-        }
-      }
+      const v = this.value(f, view, bytes, base, len);
+      if (v !== undefined) out[f.name] = v;
     }
     return out;
+  }
+
+  /** One field's value as toObject() gives it (undefined: an integer beyond the payload, left out). */
+  value(f: FieldFormat, view: DataView, bytes: Uint8Array, base: number, len: number): FieldValue | undefined {
+    const le = this.littleEndian;
+    const span = this.#span;
+    if (f.kind === 'int' || f.kind === 'pointer') {
+      if (f.offset + f.size > len) return undefined;
+      return scalar(view, base + f.offset, f.size, f.kind === 'int' && f.signed, le);
+    }
+    if (f.isString) {
+      // Fixed char arrays (comms) through the word-keyed cache, others interned.
+      if (f.kind === 'array' && FixedStringCache.fits(f.size) && f.offset + f.size <= len) {
+        return this.#fixed.get(view, bytes, base + f.offset, f.size);
+      }
+      spanOf(f, view, base, len, le, span);
+      return this.strings.string(bytes, span.offset, span.length);
+    }
+    spanOf(f, view, base, len, le, span);
+    if (f.isBitmask) return bitIndices(bytes, span.offset, span.length, this.format.longSize, le);
+    if (f.kind === 'blob' || f.elementSize === 1 || ![2, 4, 8].includes(f.elementSize)) return bytes.slice(span.offset, span.offset + span.length);
+    const n = Math.floor(span.length / f.elementSize);
+    if (f.elementSize === 8) {
+      const vals: bigint[] = [];
+      for (let i = 0; i < n; i++) vals.push(scalar(view, span.offset + i * 8, 8, f.elementSigned, le) as bigint);
+      return vals;
+    }
+    const vals: number[] = [];
+    for (let i = 0; i < n; i++) vals.push(scalar(view, span.offset + i * f.elementSize, f.elementSize, f.elementSigned, le) as number);
+    return vals;
   }
 }
 

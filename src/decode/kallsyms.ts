@@ -39,13 +39,69 @@ export const KALLSYMS_LIMITS = {
 
 const CACHE_SIZE = 256;
 
+/** Where symbol names come from: strings, or latin1 bytes decoded on first use. */
+interface Names {
+  get(i: number): string;
+}
+
+class StringNames implements Names {
+  readonly #names: readonly string[];
+  constructor(names: readonly string[]) {
+    this.#names = names;
+  }
+  get(i: number): string {
+    return this.#names[i]!;
+  }
+}
+
+/** Names as byte ranges of the kallsyms text: ~120k strings are never made, only the ones looked up. */
+class ByteNames implements Names {
+  readonly #text: Buffer;
+  readonly #start: Int32Array;
+  readonly #len: Int32Array;
+  readonly #cache: Array<string | undefined>;
+  constructor(text: Buffer, start: Int32Array, len: Int32Array) {
+    this.#text = text;
+    this.#start = start;
+    this.#len = len;
+    this.#cache = new Array<string | undefined>(start.length);
+  }
+  get(i: number): string {
+    let s = this.#cache[i];
+    if (s === undefined) {
+      const name = this.#text.toString('latin1', this.#start[i]!, this.#start[i]! + this.#len[i]!);
+      this.#cache[i] = name;
+      return name;
+    }
+    return s;
+  }
+}
+
+/** Parsed lines in file order; module 0 is the core kernel (""). */
+interface RawSymbols {
+  n: number;
+  hi: Uint32Array;
+  lo: Uint32Array;
+  module: Int32Array;
+  modules: string[];
+  names: Names;
+  /** Text marker per line (MARKERS index + 1, core symbols only), 0 for others. */
+  marker: Uint8Array;
+  staticData: boolean;
+}
+
+const MARKERS = ['_stext', '_etext', '_sinittext', '_einittext'] as const;
+
 export class SymbolTable {
   readonly #hi: Uint32Array;
   readonly #lo: Uint32Array;
   /** Index of the first symbol of the next group (end of the size range), per symbol. */
   readonly #endHi: Uint32Array;
   readonly #endLo: Uint32Array;
-  readonly #names: readonly string[];
+  /** Name of the symbol at a sorted index: names.get(#nameIndex[i]). */
+  readonly #names: Names;
+  readonly #nameIndex: Int32Array | null;
+  readonly #module: Int32Array;
   readonly #modules: readonly string[];
   /** Core address ranges the kernel resolves ([startHi, startLo, endHi, endLo]...), or null for all. */
   readonly #coreRanges: readonly number[] | null;
@@ -59,8 +115,10 @@ export class SymbolTable {
     lo: Uint32Array,
     endHi: Uint32Array,
     endLo: Uint32Array,
-    names: string[],
-    modules: string[],
+    names: Names,
+    nameIndex: Int32Array | null,
+    module: Int32Array,
+    modules: readonly string[],
     coreRanges: number[] | null,
   ) {
     this.#coreRanges = coreRanges;
@@ -69,23 +127,29 @@ export class SymbolTable {
     this.#endHi = endHi;
     this.#endLo = endLo;
     this.#names = names;
+    this.#nameIndex = nameIndex;
+    this.#module = module;
     this.#modules = modules;
   }
 
   get size(): number {
-    return this.#names.length;
+    return this.#hi.length;
   }
 
   /** An empty table: every lookup fails (addresses print as hex). */
   static empty(): SymbolTable {
-    return new SymbolTable(new Uint32Array(0), new Uint32Array(0), new Uint32Array(0), new Uint32Array(0), [], [], null);
+    const none = new Uint32Array(0);
+    return new SymbolTable(none, none, none, none, new StringNames([]), null, new Int32Array(0), [''], null);
   }
 
   /** Parses kallsyms text, or gzip-compressed text (detected by its magic bytes). */
   static parse(input: string | Uint8Array): SymbolTable {
-    let text: string;
-    if (typeof input === 'string') text = input;
-    else {
+    let raw: RawSymbols;
+    if (typeof input === 'string') {
+      if (input.length > KALLSYMS_LIMITS.maxBytes) throw new MalformedInputError('kallsyms: input too large');
+      // Text of single-byte characters parses as its latin1 bytes; anything else with the regex.
+      raw = /[^\x00-\xff]/.test(input) ? parseText(input) : parseBytes(Buffer.from(input, 'latin1'));
+    } else {
       let data = input;
       if (data.length >= 2 && data[0] === 0x1f && data[1] === 0x8b) {
         try {
@@ -95,88 +159,70 @@ export class SymbolTable {
         }
       }
       if (data.length > KALLSYMS_LIMITS.maxBytes) throw new MalformedInputError('kallsyms: input too large');
-      text = Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString('latin1');
+      raw = parseBytes(Buffer.from(data.buffer, data.byteOffset, data.byteLength));
     }
-    if (text.length > KALLSYMS_LIMITS.maxBytes) throw new MalformedInputError('kallsyms: input too large');
+    return SymbolTable.#build(raw);
+  }
 
-    const his: number[] = [];
-    const los: number[] = [];
-    const names: string[] = [];
-    const modules: string[] = [];
-    let staticData = false;
-    let lineNo = 0;
-    let pos = 0;
-    while (pos < text.length) {
-      let nl = text.indexOf('\n', pos);
-      if (nl < 0) nl = text.length;
-      const line = text.slice(pos, nl);
-      pos = nl + 1;
-      lineNo++;
-      if (line.length === 0) continue;
-      const m = /^([0-9a-fA-F]{1,16}) ([A-Za-z?]) (\S+)(?:\t\[(\S+)\])?\s*$/.exec(line);
-      if (m === null) throw new MalformedInputError(`kallsyms line ${lineNo}: unexpected "${line.slice(0, 80)}"`);
-      if (names.length >= KALLSYMS_LIMITS.maxSymbols) throw new MalformedInputError('kallsyms: too many symbols');
-      const hex = m[1]!.padStart(16, '0');
-      his.push(parseInt(hex.slice(0, 8), 16));
-      los.push(parseInt(hex.slice(8), 16));
-      names.push(m[3]!);
-      modules.push(m[4] ?? '');
-      if (m[4] === undefined && (m[2] === 'd' || m[2] === 'b' || m[2] === 'r')) staticData = true;
+  static #build(raw: RawSymbols): SymbolTable {
+    const { n, hi: his, lo: los } = raw;
+    // Stable sort by address (kallsyms is usually sorted already).
+    let sorted = true;
+    for (let i = 1; i < n && sorted; i++) {
+      if (his[i]! < his[i - 1]! || (his[i] === his[i - 1] && los[i]! < los[i - 1]!)) sorted = false;
     }
-    // Stable sort by address.
-    const order = Array.from(names.keys());
-    order.sort((a, b) => his[a]! - his[b]! || los[a]! - los[b]! || a - b);
-    const n = order.length;
-    const hi = new Uint32Array(n);
-    const lo = new Uint32Array(n);
-    const sortedNames: string[] = new Array<string>(n);
-    const sortedModules: string[] = new Array<string>(n);
-    for (let i = 0; i < n; i++) {
-      const j = order[i]!;
-      hi[i] = his[j]!;
-      lo[i] = los[j]!;
-      sortedNames[i] = names[j]!;
-      sortedModules[i] = modules[j]!;
+    let order: Int32Array | null = null;
+    if (!sorted) {
+      const o = Array.from({ length: n }, (_, i) => i);
+      o.sort((a, b) => his[a]! - his[b]! || los[a]! - los[b]! || a - b);
+      order = Int32Array.from(o);
+    }
+    const at = (i: number) => (order === null ? i : order[i]!);
+    const hi = order === null ? his : new Uint32Array(n);
+    const lo = order === null ? los : new Uint32Array(n);
+    const module = order === null ? raw.module : new Int32Array(n);
+    if (order !== null) {
+      for (let i = 0; i < n; i++) {
+        const j = order[i]!;
+        hi[i] = his[j]!;
+        lo[i] = los[j]!;
+        module[i] = raw.module[j]!;
+      }
     }
     // End of each symbol: next higher address in the same group. Core
     // symbols end at _etext at the latest.
     let etextHi = 0;
     let etextLo = 0;
     for (let i = 0; i < n; i++) {
-      if (sortedNames[i] === '_etext' && sortedModules[i] === '') {
+      if (raw.marker[at(i)] === 2) {
         etextHi = hi[i]!;
         etextLo = lo[i]!;
       }
     }
     const endHi = new Uint32Array(n);
     const endLo = new Uint32Array(n);
-    const groups = new Map<string, number[]>();
-    for (let i = 0; i < n; i++) {
-      const g = groups.get(sortedModules[i]!);
-      if (g === undefined) groups.set(sortedModules[i]!, [i]);
-      else g.push(i);
-    }
-    for (const [group, members] of groups) {
-      let nextDistinct = -1;
-      for (let k = members.length - 1; k >= 0; k--) {
-        const i = members[k]!;
-        if (k + 1 < members.length) {
-          const j = members[k + 1]!;
-          if (hi[j] !== hi[i] || lo[j] !== lo[i]) nextDistinct = j;
-        }
-        if (nextDistinct >= 0) {
-          endHi[i] = hi[nextDistinct]!;
-          endLo[i] = lo[nextDistinct]!;
-        } else if (group === '' && (etextHi > hi[i]! || (etextHi === hi[i]! && etextLo > lo[i]!))) {
-          endHi[i] = etextHi;
-          endLo[i] = etextLo;
-        } else {
-          endHi[i] = hi[i]!;
-          endLo[i] = lo[i]!;
-        }
+    // Per group, the next distinct address walking down (groups interleave).
+    const nextDistinct = new Int32Array(raw.modules.length).fill(-1);
+    const lastSeen = new Int32Array(raw.modules.length).fill(-1);
+    for (let i = n - 1; i >= 0; i--) {
+      const g = module[i]!;
+      const j = lastSeen[g]!;
+      if (j >= 0 && (hi[j] !== hi[i] || lo[j] !== lo[i])) nextDistinct[g] = j;
+      lastSeen[g] = i;
+      const next = nextDistinct[g]!;
+      if (next >= 0) {
+        endHi[i] = hi[next]!;
+        endLo[i] = lo[next]!;
+      } else if (g === 0 && (etextHi > hi[i]! || (etextHi === hi[i]! && etextLo > lo[i]!))) {
+        endHi[i] = etextHi;
+        endLo[i] = etextLo;
+      } else {
+        endHi[i] = hi[i]!;
+        endLo[i] = lo[i]!;
       }
     }
-    return new SymbolTable(hi, lo, endHi, endLo, sortedNames, sortedModules, staticData ? null : textRanges(hi, lo, sortedNames, sortedModules));
+    const ranges = raw.staticData ? null : textRanges(hi, lo, (i) => raw.marker[at(i)]!);
+    return new SymbolTable(hi, lo, endHi, endLo, raw.names, order, module, raw.modules, ranges);
   }
 
   /** Index of the symbol containing hi:lo, or -1. */
@@ -216,7 +262,7 @@ export class SymbolTable {
       if (eh > hi || (eh === hi && el > lo)) {
         // First alias at that address.
         while (best > 0 && H[best - 1] === H[best] && L[best - 1] === L[best]) best--;
-        if (this.#modules[best] === '' && !this.#coreResolves(hi, lo)) return -1;
+        if (this.#module[best] === 0 && !this.#coreResolves(hi, lo)) return -1;
         return best;
       }
     }
@@ -232,6 +278,10 @@ export class SymbolTable {
       if (afterStart && beforeEnd) return true;
     }
     return false;
+  }
+
+  #name(i: number): string {
+    return this.#names.get(this.#nameIndex === null ? i : this.#nameIndex[i]!);
   }
 
   /** Symbol containing the address given as hi:lo words. */
@@ -250,34 +300,217 @@ export class SymbolTable {
   /** Name only (the kernel's kallsyms_lookup()): null if not found. */
   nameOf(hi: number, lo: number): string | null {
     const i = this.indexOf(hi, lo);
-    return i < 0 ? null : this.#names[i]!;
+    return i < 0 ? null : this.#name(i);
   }
 
   #info(i: number, hi: number, lo: number): SymbolInfo {
     const offset = (hi - this.#hi[i]!) * 4294967296 + (lo - this.#lo[i]!);
     const size = (this.#endHi[i]! - this.#hi[i]!) * 4294967296 + (this.#endLo[i]! - this.#lo[i]!);
-    return { name: this.#names[i]!, module: this.#modules[i]!, offset, size };
+    return { name: this.#name(i), module: this.#modules[this.#module[i]!]!, offset, size };
   }
+}
+
+/** Interns module names: index 0 is the core kernel. */
+class ModuleIds {
+  readonly names: string[] = [''];
+  readonly #ids = new Map<string, number>([['', 0]]);
+  id(name: string): number {
+    let id = this.#ids.get(name);
+    if (id === undefined) {
+      id = this.names.length;
+      this.names.push(name);
+      this.#ids.set(name, id);
+    }
+    return id;
+  }
+}
+
+/** Growable parallel arrays of parsed lines. */
+class Lines {
+  n = 0;
+  hi = new Uint32Array(1 << 14);
+  lo = new Uint32Array(1 << 14);
+  module = new Int32Array(1 << 14);
+  marker = new Uint8Array(1 << 14);
+  nameStart = new Int32Array(1 << 14);
+  nameLen = new Int32Array(1 << 14);
+
+  push(hi: number, lo: number, module: number, marker: number, nameStart: number, nameLen: number): void {
+    if (this.n >= KALLSYMS_LIMITS.maxSymbols) throw new MalformedInputError('kallsyms: too many symbols');
+    if (this.n === this.hi.length) {
+      const size = this.n * 2;
+      const grow = <T extends Uint32Array | Int32Array | Uint8Array>(a: T, make: (n: number) => T): T => {
+        const b = make(size);
+        b.set(a);
+        return b;
+      };
+      this.hi = grow(this.hi, (k) => new Uint32Array(k));
+      this.lo = grow(this.lo, (k) => new Uint32Array(k));
+      this.module = grow(this.module, (k) => new Int32Array(k));
+      this.marker = grow(this.marker, (k) => new Uint8Array(k));
+      this.nameStart = grow(this.nameStart, (k) => new Int32Array(k));
+      this.nameLen = grow(this.nameLen, (k) => new Int32Array(k));
+    }
+    const i = this.n++;
+    this.hi[i] = hi;
+    this.lo[i] = lo;
+    this.module[i] = module;
+    this.marker[i] = marker;
+    this.nameStart[i] = nameStart;
+    this.nameLen[i] = nameLen;
+  }
+}
+
+/** JavaScript's \s among single-byte characters. */
+function isSpace(b: number): boolean {
+  return b === 32 || (b >= 9 && b <= 13) || b === 0xa0;
+}
+
+function hexValue(b: number): number {
+  if (b >= 48 && b <= 57) return b - 48;
+  const l = b | 0x20;
+  return l >= 97 && l <= 102 ? l - 87 : -1;
+}
+
+const MARKER_BYTES = MARKERS.map((m) => Buffer.from(m, 'latin1'));
+
+function markerOf(text: Buffer, start: number, len: number): number {
+  for (let k = 0; k < MARKER_BYTES.length; k++) {
+    const m = MARKER_BYTES[k]!;
+    if (m.length !== len) continue;
+    let j = 0;
+    while (j < len && text[start + j] === m[j]) j++;
+    if (j === len) return k + 1;
+  }
+  return 0;
+}
+
+/**
+ * Lines of latin1 text as bytes, with what the line regex of parseText()
+ * accepts: "<1-16 hex digits> <[A-Za-z?]> <name>[\t[<module>]]", trailing
+ * whitespace allowed, empty lines skipped.
+ */
+function parseBytes(text: Buffer): RawSymbols {
+  const lines = new Lines();
+  const modules = new ModuleIds();
+  let staticData = false;
+  const end = text.length;
+  let pos = 0;
+  let lineNo = 0;
+  const bad = (start: number): never => {
+    let nl = start;
+    while (nl < end && text[nl] !== 10) nl++;
+    throw new MalformedInputError(`kallsyms line ${lineNo}: unexpected "${text.toString('latin1', start, nl).slice(0, 80)}"`);
+  };
+  while (pos < end) {
+    lineNo++;
+    const start = pos;
+    if (text[pos] === 10) {
+      pos++;
+      continue;
+    }
+    let i = start;
+    let hi = 0;
+    let lo = 0;
+    for (; i < end && i - start <= 16; i++) {
+      const v = hexValue(text[i]!);
+      if (v < 0) break;
+      hi = ((hi << 4) | (lo >>> 28)) >>> 0;
+      lo = ((lo << 4) | v) >>> 0;
+    }
+    const digits = i - start;
+    if (digits === 0 || digits > 16 || text[i] !== 32 || i + 3 > end) bad(start);
+    const type = text[i + 1]!;
+    if (!(((type | 0x20) >= 97 && (type | 0x20) <= 122) || type === 63) || text[i + 2] !== 32) bad(start);
+    i += 3;
+    const nameStart = i;
+    // Up to whitespace ("\n" included).
+    while (i < end && !isSpace(text[i]!)) i++;
+    const nameLen = i - nameStart;
+    if (nameLen === 0) bad(start);
+    let module = 0;
+    if (i + 1 < end && text[i] === 9 && text[i + 1] === 91) {
+      // "\t[" + module + "]": the module runs to the last non-space byte, which must be "]".
+      let j = i + 2;
+      while (j < end && !isSpace(text[j]!)) j++;
+      if (j - (i + 2) < 2 || text[j - 1] !== 93) bad(start);
+      module = modules.id(text.toString('latin1', i + 2, j - 1));
+      i = j;
+    }
+    // Only whitespace to the end of the line.
+    for (; i < end && text[i] !== 10; i++) if (!isSpace(text[i]!)) bad(start);
+    pos = i + 1;
+    if (module === 0 && (type === 100 || type === 98 || type === 114)) staticData = true;
+    lines.push(hi, lo, module, module === 0 ? markerOf(text, nameStart, nameLen) : 0, nameStart, nameLen);
+  }
+  const n = lines.n;
+  return {
+    n,
+    hi: lines.hi.subarray(0, n),
+    lo: lines.lo.subarray(0, n),
+    module: lines.module.subarray(0, n),
+    modules: modules.names,
+    names: new ByteNames(text, lines.nameStart.subarray(0, n), lines.nameLen.subarray(0, n)),
+    marker: lines.marker.subarray(0, n),
+    staticData,
+  };
+}
+
+/** The same with the line regex, for text with characters beyond latin1. */
+function parseText(text: string): RawSymbols {
+  const lines = new Lines();
+  const modules = new ModuleIds();
+  const names: string[] = [];
+  let staticData = false;
+  let lineNo = 0;
+  let pos = 0;
+  while (pos < text.length) {
+    let nl = text.indexOf('\n', pos);
+    if (nl < 0) nl = text.length;
+    const line = text.slice(pos, nl);
+    pos = nl + 1;
+    lineNo++;
+    if (line.length === 0) continue;
+    const m = /^([0-9a-fA-F]{1,16}) ([A-Za-z?]) (\S+)(?:\t\[(\S+)\])?\s*$/.exec(line);
+    if (m === null) throw new MalformedInputError(`kallsyms line ${lineNo}: unexpected "${line.slice(0, 80)}"`);
+    const hex = m[1]!.padStart(16, '0');
+    const module = m[4] === undefined ? 0 : modules.id(m[4]);
+    const marker = module === 0 ? MARKERS.indexOf(m[3] as (typeof MARKERS)[number]) + 1 : 0;
+    lines.push(parseInt(hex.slice(0, 8), 16), parseInt(hex.slice(8), 16), module, marker, 0, 0);
+    names.push(m[3]!);
+    if (m[4] === undefined && (m[2] === 'd' || m[2] === 'b' || m[2] === 'r')) staticData = true;
+  }
+  const n = lines.n;
+  return {
+    n,
+    hi: lines.hi.subarray(0, n),
+    lo: lines.lo.subarray(0, n),
+    module: lines.module.subarray(0, n),
+    modules: modules.names,
+    names: new StringNames(names),
+    marker: lines.marker.subarray(0, n),
+    staticData,
+  };
 }
 
 /**
  * [_stext, _etext) and [_sinittext, _einittext) of the core kernel as
  * flat [startHi, startLo, endHi, endLo] quadruples; null (no restriction)
- * if the table lacks the text markers.
+ * if the table lacks the text markers. `marker(i)`: MARKERS index + 1 of
+ * sorted symbol i (core symbols only), else 0.
  */
-function textRanges(hi: Uint32Array, lo: Uint32Array, names: readonly string[], modules: readonly string[]): number[] | null {
-  const at = new Map<string, number>();
-  for (let i = 0; i < names.length; i++) {
-    const n = names[i]!;
-    if (modules[i] === '' && (n === '_stext' || n === '_etext' || n === '_sinittext' || n === '_einittext') && !at.has(n)) at.set(n, i);
+function textRanges(hi: Uint32Array, lo: Uint32Array, marker: (i: number) => number): number[] | null {
+  const first = [-1, -1, -1, -1];
+  for (let i = 0; i < hi.length; i++) {
+    const m = marker(i);
+    if (m !== 0 && first[m - 1] === -1) first[m - 1] = i;
   }
+  const [stext, etext, sinittext, einittext] = first as [number, number, number, number];
   const out: number[] = [];
-  for (const [start, end] of [['_stext', '_etext'], ['_sinittext', '_einittext']] as const) {
-    const s = at.get(start);
-    const e = at.get(end);
-    if (s !== undefined && e !== undefined) out.push(hi[s]!, lo[s]!, hi[e]!, lo[e]!);
+  for (const [s, e] of [[stext, etext], [sinittext, einittext]] as const) {
+    if (s >= 0 && e >= 0) out.push(hi[s]!, lo[s]!, hi[e]!, lo[e]!);
   }
-  return at.has('_stext') && at.has('_etext') ? out : null;
+  return stext >= 0 && etext >= 0 ? out : null;
 }
 
 /** Splits a non-negative 64-bit address into (hi, lo); negative values wrap to 64 bits. */

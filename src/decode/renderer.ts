@@ -8,6 +8,9 @@
 // The kernel's final newline is not included (an internal event whose text
 // has no final newline, e.g. trace_printk without "\n", is returned as is).
 //
+// Rendering writes UTF-8 bytes (text-out.ts): writeText() is the hot path
+// of kernel text; text() and body() decode those bytes into a string.
+//
 // Print fmts are compiled once per event id, lazily. An event whose print
 // fmt cannot be compiled renders as "[FAILED TO PARSE] field=value ..." with
 // status 'fallback'; an unknown id renders "Unknown type <id>" (the
@@ -15,15 +18,20 @@
 // record contents: lengths and offsets are clamped to the payload.
 
 import type { EventFormat } from './format-file.js';
-import { EventDecoder, type FieldValue } from './field-decoder.js';
-import { type FtraceBody, ftraceBody } from './ftrace-bodies.js';
+import { fieldListEmitter } from './fallback-text.js';
+import { EventDecoder } from './field-decoder.js';
+import { ftraceBody } from './ftrace-bodies.js';
 import { SymbolTable } from './kallsyms.js';
+import type { Emit } from './printfmt/context.js';
 import { type CompiledPrintFmt, type RenderContext, compilePrintFmt } from './printfmt/interpreter.js';
 import { parsePrintFmt } from './printfmt/parser.js';
 import { PrintkFormats } from './printk-formats.js';
 import type { EventRegistry } from './registry.js';
 import { FixedStringCache, StringTable } from './strings.js';
-import { syscallBody } from './syscall-bodies.js';
+import { syscallEmitter } from './syscall-bodies.js';
+import { Lit, TextOut } from './text-out.js';
+
+export type { Emit } from './printfmt/context.js';
 
 export interface RendererOptions {
   /** Kernel symbols for %ps/%pS and ftrace ips (default: none, addresses print as hex). */
@@ -70,10 +78,23 @@ export interface EventPlan {
   readonly reason: string | null;
   /** Approximations of a compiled print fmt (table entries skipped for unresolved enums). */
   readonly notes: readonly string[];
+  /** The body as a string. */
   readonly render: (c: RenderContext) => string;
+  /** The body as UTF-8 bytes. */
+  readonly emit: Emit;
+  /** `prefix`, ready to copy. */
+  readonly prefixText: Lit;
 }
 
 const MIN_PAYLOAD = 8;
+
+/** A plan with what writeText() uses directly. */
+interface Plan extends EventPlan {
+  /** Payload bytes the body needs (fewer: "[TRUNCATED ...]"). */
+  readonly fixed: number;
+  /** The body, without the length check. */
+  readonly body: Emit;
+}
 
 export class EventRenderer {
   readonly registry: EventRegistry;
@@ -89,10 +110,12 @@ export class EventRenderer {
   readonly #verbose: boolean;
   readonly #constants: ReadonlyMap<string, bigint> | undefined;
   readonly #typeSizes: ReadonlyMap<string, number> | undefined;
-  readonly #plans = new Map<number, EventPlan>();
+  /** Plans by id (ids are 16-bit): a dense array, no hashing per event. */
+  readonly #plans: Array<Plan | undefined> = new Array<Plan | undefined>(65536);
   #generation = -1;
-  #last: EventPlan | null = null;
   readonly #ctx: RenderContext = { view: new DataView(new ArrayBuffer(0)), bytes: new Uint8Array(0), base: 0, len: 0 };
+  /** Where text() / body() / plan renders write before decoding. */
+  readonly #scratch = new TextOut(4096);
   /** Status of the last render. */
   status: RenderStatus = 'ok';
 
@@ -113,28 +136,45 @@ export class EventRenderer {
 
   /** The compiled plan of `id` (compiling it on first use). */
   plan(id: number): EventPlan {
+    return this.#planOf(id & 0xffff);
+  }
+
+  #planOf(id: number): Plan {
     if (this.#generation !== this.registry.generation) {
-      this.#plans.clear();
+      this.#plans.fill(undefined);
       this.#generation = this.registry.generation;
     }
-    let p = this.#plans.get(id);
+    let p = this.#plans[id];
     if (p === undefined) {
       p = this.#compile(id);
       // A reload may have happened during lookup: keep plans of the current generation only.
       if (this.#generation !== this.registry.generation) {
-        this.#plans.clear();
+        this.#plans.fill(undefined);
         this.#generation = this.registry.generation;
       }
-      this.#plans.set(id, p);
+      this.#plans[id] = p;
     }
     return p;
   }
 
-  #compile(id: number): EventPlan {
+  #compile(id: number): Plan {
     const found = this.registry.lookup(id);
     if (found.status !== 'ok') {
       const text = `Unknown type ${id}`;
-      return { id, format: null, prefix: '', status: found.status, reason: found.message, notes: [], render: () => text };
+      const lit = new Lit(text);
+      return {
+        id,
+        format: null,
+        prefix: '',
+        status: found.status,
+        reason: found.message,
+        notes: [],
+        render: () => text,
+        emit: (_c, out) => out.lit(lit),
+        prefixText: new Lit(''),
+        fixed: 0,
+        body: (_c, out) => out.lit(lit),
+      };
     }
     const format = found.format;
     const longSize = format.longSize;
@@ -147,9 +187,9 @@ export class EventRenderer {
       symAddr: this.#symAddr,
       printParent: this.#printParent,
     });
-    if (ftrace !== null) return this.#plan(format, '', 'ok', null, [], ftrace);
+    if (ftrace !== null) return this.#plan(format, '', 'ok', null, [], (c, out) => out.str(ftrace(c)));
     // Syscall events too are printed by dedicated routines, without "<name>: ".
-    const syscall = syscallBody(format, { littleEndian: this.#le, verbose: this.#verbose });
+    const syscall = syscallEmitter(format, { littleEndian: this.#le, verbose: this.#verbose });
     if (syscall !== null) return this.#plan(format, '', 'ok', null, [], syscall);
     // Internal ftrace events are printed without "<name>: " by the kernel.
     const prefix = format.system === 'ftrace' ? '' : `${format.name}: `;
@@ -169,14 +209,23 @@ export class EventRenderer {
     } catch (error) {
       const decoder = new EventDecoder(format, { littleEndian: this.#le, strings: this.#strings });
       const reason = (error as Error).message;
-      return this.#plan(format, prefix, 'fallback', reason, [], (c) => `[FAILED TO PARSE] ${fieldList(decoder.toObject(c.view, c.bytes, c.base, c.len, false))}`);
+      return this.#plan(format, prefix, 'fallback', reason, [], fieldListEmitter(decoder));
     }
-    return this.#plan(format, prefix, 'ok', null, compiled.notes, (c) => compiled.render(c));
+    return this.#plan(format, prefix, 'ok', null, compiled.notes, compiled.emit);
   }
 
-  #plan(format: EventFormat, prefix: string, status: RenderStatus, reason: string | null, notes: readonly string[], body: FtraceBody): EventPlan {
+  #plan(format: EventFormat, prefix: string, status: RenderStatus, reason: string | null, notes: readonly string[], body: Emit): Plan {
     const fixed = Math.max(MIN_PAYLOAD, format.fixedSize);
     const name = `${format.system}/${format.name}`;
+    const emit: Emit = (c, out) => {
+      if (c.len < fixed) {
+        this.status = 'truncated';
+        out.str(`[TRUNCATED ${name}: ${c.len} of ${fixed} bytes]`);
+        return;
+      }
+      body(c, out);
+    };
+    const scratch = this.#scratch;
     return {
       id: format.id,
       format,
@@ -185,42 +234,59 @@ export class EventRenderer {
       reason,
       notes,
       render: (c) => {
-        if (c.len < fixed) {
-          this.status = 'truncated';
-          return `[TRUNCATED ${name}: ${c.len} of ${fixed} bytes]`;
-        }
-        return body(c);
+        scratch.reset();
+        emit(c, scratch);
+        return scratch.toString();
       },
+      emit,
+      prefixText: new Lit(prefix),
+      fixed,
+      body,
     };
   }
 
-  #run(view: DataView, bytes: Uint8Array, payloadOffset: number, payloadLength: number, withPrefix: boolean): string {
+  /**
+   * Writes the event's text (as text() or, without `withPrefix`, body())
+   * to `out` and sets endsLine.
+   */
+  writeText(view: DataView, bytes: Uint8Array, payloadOffset: number, payloadLength: number, out: TextOut, withPrefix = true): void {
     if (payloadLength < 2 || payloadOffset < 0 || payloadOffset + payloadLength > bytes.length) {
       this.status = 'truncated';
-      return `[TRUNCATED: ${payloadLength} bytes]`;
+      out.str(`[TRUNCATED: ${payloadLength} bytes]`);
+      return;
     }
     const id = view.getUint16(payloadOffset, this.#le);
-    // Records of one event often come in runs: skip the map lookup then.
-    let p = this.#last;
-    if (p === null || p.id !== id || this.#generation !== this.registry.generation) {
-      p = this.plan(id);
-      this.#last = p;
-    }
+    let p = this.#plans[id];
+    if (p === undefined || this.#generation !== this.registry.generation) p = this.#planOf(id);
     const c = this.#ctx;
     c.view = view;
     c.bytes = bytes;
     c.base = payloadOffset;
     c.len = payloadLength;
     this.status = p.status;
-    let s = p.render(c);
     // Trace events always end their line; an internal event's text ends it
     // only if it carries the newline itself (trace_printk without "\n").
-    this.endsLine = true;
-    if (p.prefix === '') {
-      if (s.endsWith('\n')) s = s.slice(0, -1);
-      else this.endsLine = false;
+    if (p.prefix !== '') {
+      if (withPrefix) out.lit(p.prefixText);
+      if (payloadLength < p.fixed) p.emit(c, out);
+      else p.body(c, out);
+      this.endsLine = true;
+      return;
     }
-    return withPrefix ? p.prefix + s : s;
+    const start = out.pos;
+    if (payloadLength < p.fixed) p.emit(c, out);
+    else p.body(c, out);
+    if (out.pos > start && out.buf[out.pos - 1] === 10) {
+      out.pos--;
+      this.endsLine = true;
+    } else this.endsLine = false;
+  }
+
+  #run(view: DataView, bytes: Uint8Array, payloadOffset: number, payloadLength: number, withPrefix: boolean): string {
+    const out = this.#scratch;
+    out.reset();
+    this.writeText(view, bytes, payloadOffset, payloadLength, out, withPrefix);
+    return out.toString();
   }
 
   /** Whether the kernel ends the last rendered event's text with a newline. */
@@ -235,18 +301,4 @@ export class EventRenderer {
   body(view: DataView, bytes: Uint8Array, payloadOffset: number, payloadLength: number): string {
     return this.#run(view, bytes, payloadOffset, payloadLength, false);
   }
-}
-
-function show(v: FieldValue): string {
-  if (typeof v === 'bigint') return `0x${BigInt.asUintN(64, v).toString(16)}`;
-  if (typeof v === 'number') return String(v);
-  if (typeof v === 'string') return v;
-  if (v instanceof Uint8Array) return Array.from(v, (b) => b.toString(16).padStart(2, '0')).join('');
-  return `{${(v as readonly (number | bigint)[]).map((x) => (typeof x === 'bigint' ? `0x${x.toString(16)}` : String(x))).join(',')}}`;
-}
-
-function fieldList(o: Record<string, FieldValue>): string {
-  return Object.keys(o)
-    .map((k) => `${k}=${show(o[k]!)}`)
-    .join(' ');
 }

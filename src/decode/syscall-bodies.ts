@@ -11,10 +11,13 @@
 // `verbose` trace option the C type precedes each argument name. The
 // return value is a long printed as 0x%lx. The syscall's name is "sys"
 // followed by what follows "sys_enter"/"sys_exit" in the event name.
+//
+// The text is written as bytes (syscallEmitter, what the renderer uses);
+// syscallBody() gives it as a string.
 
 import type { EventFormat } from './format-file.js';
-import { hex32, hex64 } from './int-text.js';
-import type { RenderContext } from './printfmt/interpreter.js';
+import type { Emit, RenderContext } from './printfmt/context.js';
+import { Lit, TextOut } from './text-out.js';
 
 export interface SyscallOptions {
   readonly littleEndian: boolean;
@@ -27,51 +30,79 @@ export type SyscallBody = (c: RenderContext) => string;
 const ENTER = 'sys_enter';
 const EXIT = 'sys_exit';
 
-/** Unsigned hex of a 4- or 8-byte word at `at`. */
-function readHex(c: RenderContext, at: number, size: 4 | 8, le: boolean): string {
-  if (size === 4) return hex32(c.view.getUint32(at, le));
-  return hex64(c.view.getUint32(le ? at + 4 : at, le), c.view.getUint32(le ? at : at + 4, le));
+/** "0x" then the unsigned hex of the 4- or 8-byte word at `at`. */
+function hexWord(c: RenderContext, out: TextOut, at: number, size: 4 | 8, le: boolean): void {
+  out.reserve(2);
+  out.dv.setUint16(out.pos, 0x7830, true); // "0x"
+  out.pos += 2;
+  if (size === 4) out.hex32(c.view.getUint32(at, le));
+  else out.hex64(c.view.getUint32(le ? at + 4 : at, le), c.view.getUint32(le ? at : at + 4, le));
 }
 
 /** An argument: %lu below 10, else 0x%lx. */
-function argText(c: RenderContext, at: number, size: 4 | 8, le: boolean): string {
+function arg(c: RenderContext, out: TextOut, at: number, size: 4 | 8, le: boolean): void {
   const small = size === 4 ? c.view.getUint32(at, le) < 10 : c.view.getUint32(le ? at + 4 : at, le) === 0 && c.view.getUint32(le ? at : at + 4, le) < 10;
-  return small ? String(c.view.getUint8(le ? at : at + size - 1)) : `0x${readHex(c, at, size, le)}`;
+  if (small) out.byte(48 + c.view.getUint8(le ? at : at + size - 1));
+  else hexWord(c, out, at, size, le);
 }
 
 /**
- * The dedicated renderer of a syscall event, or null for anything else
- * (including formats that do not have the layout the kernel's routines
- * assume: `__syscall_nr`, then word-sized arguments or `ret`).
+ * The dedicated renderer of a syscall event as bytes, or null for anything
+ * else (including formats that do not have the layout the kernel's
+ * routines assume: `__syscall_nr`, then word-sized arguments or `ret`).
  */
-export function syscallBody(format: EventFormat, o: SyscallOptions): SyscallBody | null {
+export function syscallEmitter(format: EventFormat, o: SyscallOptions): Emit | null {
   if (format.system !== 'syscalls') return null;
   const le = o.littleEndian;
   const fields = format.fields.slice(format.commonCount);
   if (fields[0]?.name !== '__syscall_nr') return null;
   const rest = fields.slice(1);
   if (format.name.startsWith(`${EXIT}_`)) {
-    const name = `sys${format.name.slice(EXIT.length)}`;
     const ret = rest[0];
     if (rest.length !== 1 || ret?.name !== 'ret' || (ret.size !== 4 && ret.size !== 8) || ret.kind !== 'int') return null;
+    const head = new Lit(`sys${format.name.slice(EXIT.length)} -> `);
     const at = ret.offset;
     const size = ret.size;
-    return (c) => `${name} -> 0x${readHex(c, c.base + at, size, le)}\n`;
+    return (c, out) => {
+      out.lit(head);
+      hexWord(c, out, c.base + at, size, le);
+      out.byte(10);
+    };
   }
   if (!format.name.startsWith(`${ENTER}_`)) return null;
   const name = `sys${format.name.slice(ENTER.length)}`;
-  const args: Array<{ label: string; at: number; size: 4 | 8 }> = [];
+  // The text before each argument ("sys_x(" + label, ", " + label), and after the last.
+  const before: Lit[] = [];
+  const at: number[] = [];
+  const sizes: Array<4 | 8> = [];
   for (const f of rest) {
     if ((f.kind !== 'int' && f.kind !== 'pointer') || (f.size !== 4 && f.size !== 8)) return null;
-    args.push({ label: o.verbose ? `${f.type} ${f.name}: ` : `${f.name}: `, at: f.offset, size: f.size });
+    const label = o.verbose ? `${f.type} ${f.name}: ` : `${f.name}: `;
+    before.push(new Lit(before.length === 0 ? `${name}(${label}` : `, ${label}`));
+    at.push(f.offset);
+    sizes.push(f.size);
   }
-  return (c) => {
-    let s = `${name}(`;
-    for (let i = 0; i < args.length; i++) {
-      const a = args[i]!;
-      if (i > 0) s += ', ';
-      s += a.label + argText(c, c.base + a.at, a.size, le);
+  const open = new Lit(`${name}(`);
+  const close = new Lit(')\n');
+  const n = before.length;
+  return (c, out) => {
+    if (n === 0) out.lit(open);
+    for (let i = 0; i < n; i++) {
+      out.lit(before[i]!);
+      arg(c, out, c.base + at[i]!, sizes[i]!, le);
     }
-    return `${s})\n`;
+    out.lit(close);
+  };
+}
+
+/** syscallEmitter() as a string renderer. */
+export function syscallBody(format: EventFormat, o: SyscallOptions): SyscallBody | null {
+  const emit = syscallEmitter(format, o);
+  if (emit === null) return null;
+  const out = new TextOut(256);
+  return (c) => {
+    out.reset();
+    emit(c, out);
+    return out.toString();
   };
 }

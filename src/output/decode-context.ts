@@ -8,6 +8,7 @@
 // loaded: writeback's "age" (jiffies at output time minus a recorded time)
 // is then relative to that moment.
 
+import { isAscii } from 'node:buffer';
 import fs from 'node:fs';
 import { join } from 'node:path';
 import { SymbolTable } from '../decode/kallsyms.js';
@@ -99,8 +100,9 @@ export function loadSymbols(path: string): SymbolTable {
   } catch (error) {
     throw new TracefsNotFoundError(`cannot read kallsyms ${path}: ${(error as Error).message}`, { cause: error });
   }
-  // SymbolTable.parse takes gzip bytes or text.
-  return SymbolTable.parse(bytes[0] === 0x1f && bytes[1] === 0x8b ? new Uint8Array(bytes) : bytes.toString('utf8'));
+  // SymbolTable.parse takes gzip bytes, text, or bytes read as latin1 (the same as UTF-8 when ASCII).
+  const gzip = bytes[0] === 0x1f && bytes[1] === 0x8b;
+  return SymbolTable.parse(gzip || isAscii(bytes) ? new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength) : bytes.toString('utf8'));
 }
 
 export function loadDecodeContext(options: DecodeContextOptions, littleEndian = true): DecodeContext {

@@ -1,17 +1,12 @@
 // Events as the kernel's `trace` / `trace_pipe` files print them
 // (kernel-abi.md §8): the header, one line per event, loss markers.
+// Lines are written as UTF-8 bytes (writeLine, the hot path); line()
+// decodes them into a string.
 
 import type { EventRenderer } from '../decode/renderer.js';
+import { TextOut } from '../decode/text-out.js';
 import type { RecordBatch } from '../layout/record.js';
-import {
-  clockInNs,
-  formatCpu,
-  formatNsTimestamp,
-  formatRawTimestamp,
-  formatTask,
-  formatTgid,
-  latencyFlags,
-} from './line-prefix.js';
+import { PrefixWriter, clockInNs } from './line-prefix.js';
 import type { TaskNames } from './task-names.js';
 
 export interface KernelTextOptions {
@@ -48,8 +43,8 @@ export class KernelText {
   readonly #context: boolean;
   readonly #verbose: boolean;
   readonly #le: boolean;
-  /** formatTask() per pid, with the comm it was made from (names can change: TaskNames.setComm). */
-  readonly #taskText = new Map<number, { comm: string; text: string }>();
+  readonly #prefix: PrefixWriter;
+  readonly #scratch = new TextOut(4096);
 
   constructor(renderer: EventRenderer, options: KernelTextOptions) {
     this.#renderer = renderer;
@@ -60,34 +55,40 @@ export class KernelText {
     this.#context = options.contextInfo ?? true;
     this.#verbose = options.verbose ?? false;
     this.#le = options.littleEndian ?? true;
+    this.#prefix = new PrefixWriter(this.#tasks);
   }
 
   /** Event `i` of `batch`, with the newline the kernel ends it with. */
   line(batch: RecordBatch, i: number): string {
+    const out = this.#scratch;
+    out.reset();
+    this.writeLine(out, batch, i);
+    return out.toString();
+  }
+
+  /** line() as UTF-8 bytes appended to `out`. */
+  writeLine(out: TextOut, batch: RecordBatch, i: number): void {
     const view = batch.view;
     const off = batch.offset(i);
-    if (!this.#context) {
-      const body = this.#renderer.text(view, batch.bytes, off, batch.length(i));
-      return this.#renderer.endsLine ? `${body}\n` : body;
+    const renderer = this.#renderer;
+    if (this.#context) {
+      const prefix = this.#prefix;
+      const pid = view.getInt32(off + 4, this.#le);
+      prefix.task(out, pid);
+      if (this.#tgid) prefix.tgid(out, pid);
+      prefix.cpu(out, batch.cpu);
+      if (this.#irqInfo) prefix.flags(out, view.getUint8(off + 2), view.getUint8(off + 3));
+      const hi = batch.tsHi(i);
+      const lo = batch.tsLo(i);
+      if (this.#ns) prefix.nsTimestamp(out, hi, lo);
+      else prefix.rawTimestamp(out, hi, lo);
+      out.reserve(2);
+      out.buf[out.pos] = 58; // ': '
+      out.buf[out.pos + 1] = 32;
+      out.pos += 2;
     }
-    const pid = view.getInt32(off + 4, this.#le);
-    const comm = this.#tasks.comm(pid);
-    let task = this.#taskText.get(pid);
-    if (task === undefined || task.comm !== comm) {
-      task = { comm, text: formatTask(comm, pid) };
-      if (this.#taskText.size >= 65536) this.#taskText.clear();
-      this.#taskText.set(pid, task);
-    }
-    let s = task.text;
-    if (this.#tgid) s += formatTgid(this.#tasks.tgid(pid));
-    s += formatCpu(batch.cpu);
-    if (this.#irqInfo) s += latencyFlags(view.getUint8(off + 2), view.getUint8(off + 3));
-    const hi = batch.tsHi(i);
-    const lo = batch.tsLo(i);
-    s += this.#ns ? formatNsTimestamp(hi, lo) : formatRawTimestamp(hi, lo);
-    s += ': ';
-    s += this.#renderer.text(view, batch.bytes, off, batch.length(i));
-    return this.#renderer.endsLine ? `${s}\n` : s;
+    renderer.writeText(view, batch.bytes, off, batch.length(i), out);
+    if (renderer.endsLine) out.byte(10);
   }
 
   /** The `trace` file's annotation before a CPU's first event once buffers overran. */

@@ -4,7 +4,9 @@
 //   "%16s-%-7d " comm-pid   ["(%7d) " tgid]   "[%03d] " cpu   flags5
 //   " %5lu.%06lu: " (nanosecond clocks, rounded to µs) | " %12llu: " (others)
 
+import { Lit, type TextOut } from '../decode/text-out.js';
 import { tsDivMod } from '../layout/timestamp.js';
+import type { TaskNames } from './task-names.js';
 
 // common_flags bits (enum trace_flag_type, 6.13+).
 const IRQS_OFF = 0x01;
@@ -139,4 +141,124 @@ export function formatTgid(tgid: number | undefined): string {
 /** "[%03d] " */
 export function formatCpu(cpu: number): string {
   return cpu < 10 ? `[00${cpu}] ` : cpu < 100 ? `[0${cpu}] ` : `[${cpu}] `;
+}
+
+// ---- the same columns as bytes (the hot path: KernelText.writeLine) ------
+
+const TASK_SLOTS = 4096; // power of two
+
+/** Writes the line prefix's columns as bytes, caching what repeats. */
+export class PrefixWriter {
+  readonly #tasks: TaskNames;
+  /** "%16s-%-7d " per pid, direct-mapped by pid; valid while tasks.version is #version. */
+  readonly #taskPid = new Int32Array(TASK_SLOTS);
+  readonly #taskSet = new Uint8Array(TASK_SLOTS);
+  readonly #taskText: Lit[] = new Array<Lit>(TASK_SLOTS);
+  #version: number;
+  readonly #cpuText: Lit[] = [];
+  /** latencyFlags() as 5 bytes per (flags << 8 | preempt count), filled on first use. */
+  readonly #flags = new Uint8Array(65536 * 5);
+  readonly #flagsSet = new Uint8Array(65536);
+  #lastSecs = -1;
+  #secsText = new Lit('');
+  /** Nanoseconds where #lastSecs starts, minus the 500 of rounding (timestamps below 2^53). */
+  #secsBase = Infinity;
+
+  constructor(tasks: TaskNames) {
+    this.#tasks = tasks;
+    this.#version = tasks.version;
+  }
+
+  /** "%16s-%-7d " */
+  task(out: TextOut, pid: number): void {
+    const v = this.#tasks.version;
+    if (v !== this.#version) {
+      this.#taskSet.fill(0);
+      this.#version = v;
+    }
+    const slot = pid & (TASK_SLOTS - 1);
+    let text = this.#taskText[slot];
+    if (this.#taskSet[slot] === 0 || this.#taskPid[slot] !== pid || text === undefined) {
+      text = new Lit(formatTask(this.#tasks.comm(pid), pid));
+      this.#taskText[slot] = text;
+      this.#taskPid[slot] = pid;
+      this.#taskSet[slot] = 1;
+    }
+    out.lit(text);
+  }
+
+  /** "(%7d) " or "(-------) " */
+  tgid(out: TextOut, pid: number): void {
+    out.str(formatTgid(this.#tasks.tgid(pid)));
+  }
+
+  /** "[%03d] " */
+  cpu(out: TextOut, cpu: number): void {
+    let text = this.#cpuText[cpu];
+    if (text === undefined) {
+      text = new Lit(formatCpu(cpu));
+      if (cpu >= 0 && cpu < 65536) this.#cpuText[cpu] = text;
+    }
+    out.lit(text);
+  }
+
+  /** The five latency columns. */
+  flags(out: TextOut, flags: number, preemptCount: number): void {
+    const key = ((flags & 0xff) << 8) | (preemptCount & 0xff);
+    const table = this.#flags;
+    const at = key * 5;
+    if (this.#flagsSet[key] === 0) {
+      const s = latencyFlags(flags, preemptCount);
+      for (let k = 0; k < 5; k++) table[at + k] = s.charCodeAt(k);
+      this.#flagsSet[key] = 1;
+    }
+    out.reserve(8);
+    const p = out.pos;
+    out.dv.setInt32(p, table[at]! | (table[at + 1]! << 8) | (table[at + 2]! << 16) | (table[at + 3]! << 24), true);
+    out.buf[p + 4] = table[at + 4]!;
+    out.pos = p + 5;
+  }
+
+  /** formatNsTimestamp() as bytes. */
+  nsTimestamp(out: TextOut, hi: number, lo: number): void {
+    if (hi < 0x200000) {
+      // Within the second of the last timestamp: one int32 division.
+      const d = hi * 4294967296 + lo - this.#secsBase;
+      if (d >= 0 && d < 1e9) {
+        out.lit(this.#secsText);
+        out.digits6(((d | 0) / 1000) | 0);
+        return;
+      }
+    }
+    let secs: number;
+    let micros: number;
+    if (hi < 0x200000) {
+      const us = Math.floor((hi * 4294967296 + lo + 500) / 1000);
+      secs = Math.floor(us / 1e6);
+      micros = us - secs * 1e6;
+    } else {
+      let l = lo + 500;
+      let h = hi;
+      if (l >= 4294967296) {
+        l -= 4294967296;
+        h++;
+      }
+      const [uh, ul] = tsDivMod(h, l, 1000);
+      const [sh, sl, rem] = tsDivMod(uh, ul, 1e6);
+      secs = sh * 4294967296 + sl;
+      micros = rem;
+    }
+    if (secs !== this.#lastSecs) {
+      this.#lastSecs = secs;
+      this.#secsText = new Lit(` ${padStart(String(secs), 5)}.`);
+      this.#secsBase = hi < 0x200000 ? secs * 1e9 - 500 : Infinity;
+    }
+    out.lit(this.#secsText);
+    out.digits6(micros);
+  }
+
+  /** formatRawTimestamp() as bytes. */
+  rawTimestamp(out: TextOut, hi: number, lo: number): void {
+    out.str(formatRawTimestamp(hi, lo));
+  }
 }

@@ -23,6 +23,7 @@ function parsePidTable(text: string, what: string): Map<number, string> {
 export class TaskNames {
   readonly #comms: Map<number, string>;
   readonly #tgids: Map<number, number>;
+  #version = 0;
 
   constructor(comms: Map<number, string> = new Map(), tgids: Map<number, number> = new Map()) {
     this.#comms = comms;
@@ -53,5 +54,11 @@ export class TaskNames {
   /** Learns a name seen at event time (e.g. from sched_switch), as the kernel's cache does. */
   setComm(pid: number, comm: string): void {
     this.#comms.set(pid, comm);
+    this.#version++;
+  }
+
+  /** Changes with every setComm(): text cached per pid stays valid while it does not. */
+  get version(): number {
+    return this.#version;
   }
 }

@@ -13,7 +13,7 @@ import { TimelineRenderer } from '../../output/report.js';
 import { Recording } from '../../recording/recording.js';
 import { parseCpuStats } from '../../kernel/cpu-stats.js';
 import type { CommandScope } from '../command-scope.js';
-import { stdoutWriter } from '../format.js';
+import { stdoutBytesWriter } from '../format.js';
 import { openRings } from '../rings.js';
 import { UsageError, parseCommandArgs } from '../usage.js';
 
@@ -96,7 +96,7 @@ export async function run(argv: string[], scope: CommandScope): Promise<number> 
   const overran = figures !== null && figures.entriesWritten > figures.entriesInBuffer;
   const renderer = new TimelineRenderer(sources, ctx, {
     format: values.json ? 'json' : 'text',
-    write: stdoutWriter(),
+    writeBytes: stdoutBytesWriter(),
     ...(live ? {} : { lostMarkers: false, annotateCpuStart: overran && ctx.annotate }),
   });
   if (figures !== null) renderer.header({ ...figures, cpus: onlineCpus });
@@ -112,6 +112,6 @@ function reportRings(paths: readonly string[], json: boolean, scope: CommandScop
   const rings = openRings(paths, 0, scope);
   const ctx = loadDecodeContext({ formats: rings.formats });
   rings.nameWriters(ctx.tasks);
-  new TimelineRenderer(rings.readers, ctx, { format: json ? 'json' : 'text', write: stdoutWriter() }).run();
+  new TimelineRenderer(rings.readers, ctx, { format: json ? 'json' : 'text', writeBytes: stdoutBytesWriter() }).run();
   return 0;
 }

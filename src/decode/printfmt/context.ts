@@ -1,6 +1,7 @@
 // What compiled print fmts run on, what they produce, and their errors.
 
 import { MalformedInputError } from '../../errors.js';
+import type { TextOut } from '../text-out.js';
 
 /** The record being rendered: payload at bytes[base, base + len). */
 export interface RenderContext {
@@ -9,6 +10,9 @@ export interface RenderContext {
   base: number;
   len: number;
 }
+
+/** Writes a record's text (a directive's, a format's, a dedicated body's) as UTF-8 bytes. */
+export type Emit = (c: RenderContext, out: TextOut) => void;
 
 /** The print fmt uses a construct this interpreter cannot evaluate (not malformed: valid C we do not model). */
 export class UnsupportedPrintFmtError extends MalformedInputError {}
@@ -28,4 +32,6 @@ export interface CompiledPrintFmt {
   readonly notes: readonly string[];
   /** Output of the print fmt for one record (without the kernel's trailing newline). */
   render(ctx: RenderContext): string;
+  /** The same output as UTF-8 bytes. */
+  emit(ctx: RenderContext, out: TextOut): void;
 }

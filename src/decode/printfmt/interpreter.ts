@@ -21,9 +21,11 @@ import { FixedStringCache, type StringTable } from '../strings.js';
 import type { Expr, PrintFmtAst, Stmt, TypeName } from './ast.js';
 import { type CompiledPrintFmt, UnknownIdentifierError } from './context.js';
 import { type FlagTable, SymbolicTable, printArray, printFlags, printHex, printHexDump } from './helpers.js';
-import { type Coerce, compileDirective, makeRenderer } from './output.js';
+import type { Inline, StringSource } from './codegen.js';
+import { type Coerce, type Emit, compileDirective, makeRenderer } from './output.js';
+import { cStringTo } from './printk-bytes.js';
 import { bitmapString } from './pointer.js';
-import { type Directive, FROM_ARG, parseFormat } from './printk.js';
+import { type Directive, FROM_ARG, UNSET, formatString, parseFormat } from './printk.js';
 import {
   type CExpr,
   type CInt,
@@ -33,6 +35,7 @@ import {
   type Local,
   type NumFn,
   Ref,
+  bitsOf,
   common,
   constInt,
   convert,
@@ -43,6 +46,7 @@ import {
   readAt,
   readField,
   unsupported,
+  withBits,
   withEffects,
 } from './values.js';
 
@@ -77,6 +81,10 @@ class Compiler implements Coerce {
   readonly #scopes: Map<string, Local>[] = [];
   /** Values of statement-expression locals (one slot per declaration). */
   readonly #frame: (Int | string | Ref)[] = [];
+  /** Ref closures of fixed array fields, with the field's payload offset (by identity: derived closures are not in it). */
+  readonly #fixedAt = new WeakMap<Fn<Ref>, { offset: number; size: number }>();
+  /** Ref closures of __data_loc / __rel_loc fields, with where the loc word is. */
+  readonly #dynamicAt = new WeakMap<Fn<Ref>, { offset: number; rel: number }>();
 
   constructor(format: EventFormat, options: InterpreterOptions) {
     this.#format = format;
@@ -94,7 +102,7 @@ class Compiler implements Coerce {
       return a;
     };
     const lits: string[] = [''];
-    const fns: Fn<string>[] = [];
+    const fns: Array<Emit | Inline> = [];
     let stopped = false;
     for (const p of pieces) {
       if (typeof p === 'string') {
@@ -187,7 +195,9 @@ class Compiler implements Coerce {
         const r = new Ref();
         const o = f.offset;
         const size = f.size;
-        return { ...this.#elemOf(f), fn: (c) => ((r.off = c.base + o), (r.len = size), r), size };
+        const fn: Fn<Ref> = (c) => ((r.off = c.base + o), (r.len = size), r);
+        this.#fixedAt.set(fn, { offset: o, size });
+        return { ...this.#elemOf(f), fn, size };
       }
       case 'flex': {
         const r = new Ref();
@@ -211,7 +221,7 @@ class Compiler implements Coerce {
     const o = f.offset;
     const rel = f.kind === 'relative' ? o + 4 : 0;
     const le = this.#le;
-    return (c) => {
+    const fn: Fn<Ref> = (c) => {
       const w = c.view.getUint32(c.base + o, le);
       const off = (w & 0xffff) + rel;
       const len = w >>> 16;
@@ -224,6 +234,8 @@ class Compiler implements Coerce {
       }
       return r;
     };
+    this.#dynamicAt.set(fn, { offset: o, rel });
+    return fn;
   }
 
   #ident(name: string): CExpr {
@@ -296,6 +308,45 @@ class Compiler implements Coerce {
     };
   }
 
+  asStrEmit(x: CExpr, flags: number, width: number, precision: number): Emit {
+    const plain = width === UNSET && precision === UNSET;
+    if (x.t === 'ref') {
+      // The record's bytes, as asStr() reads them.
+      const fn = x.fn;
+      const size = x.size;
+      if (size !== undefined && FixedStringCache.fits(size)) {
+        if (plain) return (c, out) => out.cString(c.bytes, c.view, fn(c).off, size);
+        return (c, out) => cStringTo(out, c.bytes, c.view, fn(c).off, size, flags, width, precision);
+      }
+      const efault = formatString('(efault)', flags, width, precision);
+      if (plain) {
+        return (c, out) => {
+          const r = fn(c);
+          if (r.len < 0) out.str(efault);
+          else out.cString(c.bytes, c.view, r.off, r.len);
+        };
+      }
+      return (c, out) => {
+        const r = fn(c);
+        if (r.len < 0) out.str(efault);
+        else cStringTo(out, c.bytes, c.view, r.off, r.len, flags, width, precision);
+      };
+    }
+    if (plain && x.t === 'str' && x.emit !== undefined) return x.emit;
+    const s = this.asStr(x);
+    if (plain) return (c, out) => out.str(s(c));
+    return (c, out) => out.str(formatString(s(c), flags, width, precision));
+  }
+
+  stringSource(x: CExpr): StringSource | undefined {
+    if (x.t !== 'ref') return undefined;
+    // Both of asStr()'s paths read a fixed array as the C string in its bytes.
+    const fixed = this.#fixedAt.get(x.fn);
+    if (fixed !== undefined) return { kind: 'fixed', offset: fixed.offset, size: fixed.size };
+    const loc = this.#dynamicAt.get(x.fn);
+    return loc !== undefined ? { kind: 'dynamic', offset: loc.offset, rel: loc.rel } : undefined;
+  }
+
   asRef(x: CExpr, what: string): Fn<Ref> {
     if (x.t === 'ref') return x.fn;
     if (x.t === 'int') {
@@ -336,6 +387,12 @@ class Compiler implements Coerce {
     const size = elem.size;
     const refFn = obj.fn;
     const le = this.#le;
+    const fixed = this.#fixedAt.get(refFn);
+    if (fixed !== undefined && idx.k !== undefined) {
+      // A constant index into a fixed array field: a plain read of the record.
+      const i = toS32(idx.k);
+      if (i >= 0 && (i + 1) * size <= fixed.size) return { t: 'int', it: elem, ptr: false, fn: readField(fixed.offset + i * size, size, elem.signed, le) };
+    }
     return {
       t: 'int',
       it: elem,
@@ -360,7 +417,9 @@ class Compiler implements Coerce {
       if (x.t === 'int') {
         const pt = this.#o.longSize === 8 ? U64 : U32;
         const scale = this.#pointeeSize(type.base, type.pointers);
-        const c: CInt = { t: 'int', it: pt, ptr: true, fn: convert(x.fn, x.it, pt), ...(scale !== undefined ? { scale } : {}) };
+        // Same width: the same bits (what %p and %lx print).
+        const fn = withBits(convert(x.fn, x.it, pt), x.it.size === pt.size ? bitsOf(x.fn) : undefined);
+        const c: CInt = { t: 'int', it: pt, ptr: true, fn, ...(scale !== undefined ? { scale } : {}) };
         return x.k !== undefined ? { ...c, fn: () => castInt(x.k!, pt), k: castInt(x.k, pt) } : c;
       }
       if (x.t === 'ref') {
@@ -385,7 +444,8 @@ class Compiler implements Coerce {
   }
 
   #convertTo(x: CInt, it: IntType, ptr: boolean): CInt {
-    return fold({ t: 'int', it, ptr, fn: convert(x.fn, x.it, it) }, [x]);
+    const fn = withBits(convert(x.fn, x.it, it), x.it.size === it.size ? bitsOf(x.fn) : undefined);
+    return fold({ t: 'int', it, ptr, fn }, [x]);
   }
 
   /** Size of what a `base` + `pointers` stars pointer points to, if known. */

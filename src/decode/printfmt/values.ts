@@ -17,6 +17,7 @@ import {
   toU64,
   xor64,
 } from '../int64.js';
+import type { TextOut } from '../text-out.js';
 import { type RenderContext, UnsupportedPrintFmtError } from './context.js';
 
 /** A pointer into the record: absolute offset and readable length (-1: a kernel address we cannot read). */
@@ -43,6 +44,8 @@ export interface CStr {
   readonly t: 'str';
   readonly fn: Fn<string>;
   readonly k?: string;
+  /** Writes the same text as bytes (helpers with pre-encoded output). */
+  readonly emit?: (c: RenderContext, out: TextOut) => void;
 }
 export interface CRef {
   readonly t: 'ref';
@@ -55,6 +58,29 @@ export interface CRef {
   readonly size?: number;
 }
 export type CExpr = CInt | CStr | CRef;
+
+/**
+ * Integer closures that are plain reads of the record: the value's bits
+ * are the `size` bytes at payload offset `offset`. Output can then format
+ * 64-bit values from their two words (no BigInt). Keyed by the closure
+ * itself, so an expression built around it (another closure) never
+ * inherits it.
+ */
+export interface FieldBits {
+  readonly offset: number;
+  readonly size: number;
+}
+const BITS = new WeakMap<IntFn, FieldBits>();
+
+export function bitsOf(fn: IntFn): FieldBits | undefined {
+  return BITS.get(fn);
+}
+
+/** Registers `fn` as reading `bits` (when given) and returns it. */
+export function withBits(fn: IntFn, bits: FieldBits | undefined): IntFn {
+  if (bits !== undefined) BITS.set(fn, bits);
+  return fn;
+}
 
 export interface Local {
   readonly slot: number;
@@ -119,8 +145,12 @@ export function fold(e: CInt, inputs: readonly CExpr[]): CInt {
   return e;
 }
 
-/** Reads a field's integer value (1, 2, 4 or 8 bytes). */
+/** Reads a field's integer value (1, 2, 4 or 8 bytes); the closure carries its FieldBits. */
 export function readField(offset: number, size: number, signed: boolean, le: boolean): IntFn {
+  return withBits(readFieldFn(offset, size, signed, le), { offset, size });
+}
+
+function readFieldFn(offset: number, size: number, signed: boolean, le: boolean): IntFn {
   // Constant byte order in the common little-endian case: DataView loads inline better.
   if (le && size === 4) return signed ? (c) => c.view.getInt32(c.base + offset, true) : (c) => c.view.getUint32(c.base + offset, true);
   if (le && size === 2) return signed ? (c) => c.view.getInt16(c.base + offset, true) : (c) => c.view.getUint16(c.base + offset, true);
