@@ -40,19 +40,18 @@
 // Run: npm run bench -- report   (or node --import tsx bench/report.ts;
 // the CLI measured is dist/, which `npm run bench` builds first)
 
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Tracefs } from '../src/kernel/tracefs.js';
+import { benchDir, busyShare, compileC, envInt, median } from './lib/common.js';
 import { compareSamples, scanCommand, type LineScan } from './report/lines.js';
 import { type MeasureMode, type MeasureResult, measure } from './report/measure.js';
 import { type BuiltRecording, InterruptedError, buildRecording, removeLiveInstance } from './report/record.js';
 
-const benchDir = dirname(fileURLToPath(import.meta.url));
 const root = join(benchDir, '..');
-const outDir = join(benchDir, 'out');
 const cli = join(root, 'dist', 'cli', 'main.js');
 const DECODE_GOAL_NS = 10;
 const TEXT_GOAL_RATIO = 10;
@@ -77,14 +76,6 @@ interface Config {
   keep: boolean;
 }
 
-function envInt(name: string, fallback: number, min: number, max: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < min || n > max) throw new RangeError(`${name} must be an integer in ${min}..${max}`);
-  return n;
-}
-
 function readConfig(): Config {
   return {
     events: envInt('TRBENCH_EVENTS', 1_500_000, 10_000, 20_000_000),
@@ -94,39 +85,8 @@ function readConfig(): Config {
   };
 }
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 === 1 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-}
-
-/** Share of CPU time (all CPUs) not idle over `ms`, from /proc/stat (as bench/drain.ts). */
-function busyShare(ms: number): number {
-  const sample = () => {
-    const f = fs.readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
-    return { idle: (f[3] ?? 0) + (f[4] ?? 0), total: f.reduce((a, b) => a + b, 0) };
-  };
-  try {
-    const a = sample();
-    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
-    const b = sample();
-    return b.total > a.total ? 1 - (b.idle - a.idle) / (b.total - a.total) : 0;
-  } catch {
-    return Number.NaN;
-  }
-}
-
 function compileLoadgen(): string {
-  fs.mkdirSync(outDir, { recursive: true });
-  const cc = process.env.CC ?? 'cc';
-  const out = join(outDir, 'reportload');
-  try {
-    execFileSync(cc, ['-O2', '-Wall', '-o', out, join(benchDir, 'c', 'reportload.c')], { stdio: 'pipe' });
-  } catch (error) {
-    const detail = error instanceof Error && 'stderr' in error ? String(error.stderr) : String(error);
-    throw new Error(`compiling bench/c/reportload.c with ${cc} failed (set CC to a C compiler): ${detail}`);
-  }
-  return out;
+  return compileC(['reportload'] as const).reportload;
 }
 
 function traceCmdVersion(): string {
