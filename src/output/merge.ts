@@ -62,9 +62,13 @@ export class CpuMerger {
     this.#dry.fill(0);
     let visited = 0;
     for (;;) {
+      // The source whose next event is oldest, and the runner-up.
       let best = -1;
       let bestHi = 0;
       let bestLo = 0;
+      let next = -1;
+      let nextHi = 0;
+      let nextLo = 0;
       for (let s = 0; s < n; s++) {
         if (!this.#fill(s, visitor)) continue;
         const b = this.#batch[s] as RecordBatch;
@@ -72,15 +76,44 @@ export class CpuMerger {
         const hi = b.tsHi(i);
         const lo = b.tsLo(i);
         if (best < 0 || hi < bestHi || (hi === bestHi && lo < bestLo)) {
+          next = best;
+          nextHi = bestHi;
+          nextLo = bestLo;
           best = s;
           bestHi = hi;
           bestLo = lo;
+        } else if (next < 0 || hi < nextHi || (hi === nextHi && lo < nextLo)) {
+          next = s;
+          nextHi = hi;
+          nextLo = lo;
         }
       }
       if (best < 0) return visited;
-      const b = this.#batch[best] as RecordBatch;
-      visitor.event(b, this.#index[best]!++);
-      visited++;
+      // Events come in runs per CPU: stay on the best source while it is
+      // ahead of the runner-up instead of rescanning every source per event.
+      let b = this.#batch[best] as RecordBatch;
+      let i = this.#index[best]!;
+      for (;;) {
+        visitor.event(b, i++);
+        visited++;
+        if (i >= b.count) {
+          this.#index[best] = i;
+          if (!this.#fill(best, visitor)) {
+            i = this.#index[best]!;
+            break;
+          }
+          b = this.#batch[best] as RecordBatch;
+          i = this.#index[best]!;
+        }
+        if (next < 0) continue;
+        const hi = b.tsHi(i);
+        if (hi > nextHi) break;
+        if (hi === nextHi) {
+          const lo = b.tsLo(i);
+          if (lo > nextLo || (lo === nextLo && best > next)) break;
+        }
+      }
+      this.#index[best] = i;
     }
   }
 }
