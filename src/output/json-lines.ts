@@ -1,78 +1,188 @@
 // Events as JSON Lines with typed fields. Integers keep every digit: a
 // 64-bit value is written as its exact decimal digits (valid JSON; readers
 // in most languages keep it exact, JavaScript's JSON.parse rounds past 2^53).
+//
+// Lines are written as UTF-8 bytes into a TextOut (writeLine, the hot
+// path): what repeats is cached as bytes (per pid `"pid"` and `"comm"`,
+// per flags value the latency columns, per format a generated writer of
+// the fields, json-emit.ts), the rest is written from the record.
 
-import { EventDecoder, type FieldValue } from '../decode/field-decoder.js';
 import type { EventRegistry } from '../decode/registry.js';
+import { Lit, TextOut } from '../decode/text-out.js';
 import type { RecordBatch } from '../layout/record.js';
-import { tsToDecimal } from '../layout/timestamp.js';
+import { type JsonEmit, compileJsonEmit } from './json-emit.js';
+import { put9, putU64, writeHexString } from './json-out.js';
 import { latencyFlags } from './line-prefix.js';
 import type { TaskNames } from './task-names.js';
 
-const HEX = '0123456789abcdef';
+const PID_SLOTS = 4096; // power of two
+const CPU_CACHED = 1024;
+const TWO32 = 4294967296;
 
-function hex(bytes: Uint8Array): string {
-  let s = '';
-  for (const b of bytes) s += HEX[b >> 4]! + HEX[b & 15]!;
-  return s;
+const LINE_START = new Lit('{"ts":');
+const UNKNOWN_ID = new Lit('","id":');
+const UNKNOWN_PAYLOAD = new Lit(',"event":null,"payload":');
+const LINE_END = new Lit('}\n');
+
+/** Stores a constant's bytes at `p` as words (room reserved: length + 3); returns the end. */
+function putLit(dv: DataView, p: number, l: Lit): number {
+  const w = l.words;
+  const n = l.length;
+  for (let k = 0; k < (n + 3) >>> 2; k++) dv.setInt32(p + 4 * k, w[k]!, true);
+  return p + n;
 }
 
-function value(v: FieldValue): string {
-  if (typeof v === 'number' || typeof v === 'bigint') return String(v);
-  if (typeof v === 'string') return JSON.stringify(v);
-  if (v instanceof Uint8Array) return `"${hex(v)}"`;
-  return `[${(v as ReadonlyArray<number | bigint>).map(String).join(',')}]`;
+/** A constant, written word by word when short (no set() call). */
+function copyLit(out: TextOut, l: Lit): void {
+  if (l.length > 64) {
+    out.lit(l);
+    return;
+  }
+  out.reserve(l.length + 8);
+  out.pos = putLit(out.dv, out.pos, l);
+  if (!l.ascii) out.markNonAscii();
 }
 
 export class JsonLines {
   readonly #registry: EventRegistry;
   readonly #tasks: TaskNames;
   readonly #le: boolean;
-  readonly #decoders = new Map<number, EventDecoder | null>();
+  /** Writers by event id (16 bits): null for events without a usable format. */
+  readonly #emitters: Array<JsonEmit | null | undefined> = new Array<JsonEmit | null | undefined>(65536);
   #generation = -1;
+  /** `,"pid":N,"comm":"…","flags":"` per pid, direct-mapped; valid while tasks.version is #version. */
+  readonly #pidKey = new Int32Array(PID_SLOTS);
+  readonly #pidSet = new Uint8Array(PID_SLOTS);
+  readonly #pidText: Lit[] = new Array<Lit>(PID_SLOTS);
+  #version: number;
+  /** `,"cpu":N` for the first CPUs. */
+  readonly #cpuText: Lit[] = [];
+  /** latencyFlags() as 5 bytes per (flags << 8 | preempt count), filled on first use. */
+  readonly #flags = new Uint8Array(65536 * 5);
+  readonly #flagsSet = new Uint8Array(65536);
+  readonly #scratch = new TextOut(4096);
+  /** Decimal seconds of the last timestamp, and its nanoseconds (Infinity: none yet). */
+  #secsText = new Lit('');
+  #secsBase = Infinity;
 
   constructor(registry: EventRegistry, tasks: TaskNames, littleEndian = true) {
     this.#registry = registry;
     this.#tasks = tasks;
     this.#le = littleEndian;
+    this.#version = tasks.version;
   }
 
-  #decoder(id: number): EventDecoder | null {
+  #emitter(id: number): JsonEmit | null {
     if (this.#generation !== this.#registry.generation) {
-      this.#decoders.clear();
+      this.#emitters.fill(undefined);
       this.#generation = this.#registry.generation;
     }
-    let d = this.#decoders.get(id);
-    if (d === undefined) {
+    let e = this.#emitters[id];
+    if (e === undefined) {
       const found = this.#registry.lookup(id);
-      d = found.status === 'ok' ? new EventDecoder(found.format, { littleEndian: this.#le }) : null;
-      this.#decoders.set(id, d);
+      e = found.status === 'ok' ? compileJsonEmit(found.format, this.#le) : null;
+      this.#emitters[id] = e;
     }
-    return d;
+    return e;
+  }
+
+  /** `,"pid":N,"comm":"…","flags":"` */
+  #pidLit(pid: number): Lit {
+    const v = this.#tasks.version;
+    if (v !== this.#version) {
+      this.#pidSet.fill(0);
+      this.#version = v;
+    }
+    const slot = pid & (PID_SLOTS - 1);
+    let text = this.#pidText[slot];
+    if (this.#pidSet[slot] === 0 || this.#pidKey[slot] !== pid || text === undefined) {
+      text = new Lit(`,"pid":${pid},"comm":${JSON.stringify(this.#tasks.comm(pid))},"flags":"`);
+      this.#pidText[slot] = text;
+      this.#pidKey[slot] = pid;
+      this.#pidSet[slot] = 1;
+    }
+    return text;
+  }
+
+  /** `,"cpu":N` */
+  #cpuLit(cpu: number): Lit {
+    let text = this.#cpuText[cpu];
+    if (text === undefined) {
+      text = new Lit(`,"cpu":${cpu}`);
+      if (cpu >= 0 && cpu < CPU_CACHED) this.#cpuText[cpu] = text;
+    }
+    return text;
+  }
+
+  /** Decimal of the timestamp at `p` (20 bytes reserved). */
+  #ts(u: Uint8Array, d: DataView, p: number, hi: number, lo: number): number {
+    if (hi < 0x200000) {
+      // Within the second of the last timestamp: its digits, then nine more.
+      const v = hi * TWO32 + lo;
+      const r = v - this.#secsBase;
+      if (r >= 0 && r < 1e9) return put9(u, d, putLit(d, p, this.#secsText), r);
+      if (v >= 1e9) {
+        const secs = Math.floor(v / 1e9);
+        this.#secsText = new Lit(String(secs));
+        this.#secsBase = secs * 1e9;
+        return put9(u, d, putLit(d, p, this.#secsText), v - this.#secsBase);
+      }
+    }
+    return putU64(u, d, p, hi, lo);
+  }
+
+  /** The five latency columns (8 bytes reserved). */
+  #latency(u: Uint8Array, d: DataView, p: number, flags: number, preemptCount: number): number {
+    const key = ((flags & 0xff) << 8) | (preemptCount & 0xff);
+    const table = this.#flags;
+    const at = key * 5;
+    if (this.#flagsSet[key] === 0) {
+      const s = latencyFlags(flags, preemptCount);
+      for (let k = 0; k < 5; k++) table[at + k] = s.charCodeAt(k);
+      this.#flagsSet[key] = 1;
+    }
+    d.setInt32(p, table[at]! | (table[at + 1]! << 8) | (table[at + 2]! << 16) | (table[at + 3]! << 24), true);
+    u[p + 4] = table[at + 4]!;
+    return p + 5;
+  }
+
+  /** line() as UTF-8 bytes appended to `out`. */
+  writeLine(out: TextOut, batch: RecordBatch, i: number): void {
+    const view = batch.view;
+    const le = this.#le;
+    const off = batch.offset(i);
+    const len = batch.length(i);
+    const cpu = this.#cpuLit(batch.cpu);
+    const pid = this.#pidLit(view.getInt32(off + 4, le));
+    // `{"ts":N,"cpu":C,"pid":P,"comm":"…","flags":"xxxxx` with one reserve.
+    out.reserve(LINE_START.length + 20 + cpu.length + pid.length + 5 + 8);
+    const u = out.buf;
+    const d = out.dv;
+    let p = putLit(d, out.pos, LINE_START);
+    p = this.#ts(u, d, p, batch.tsHi(i), batch.tsLo(i));
+    p = putLit(d, p, cpu);
+    p = putLit(d, p, pid);
+    if (!pid.ascii) out.markNonAscii();
+    out.pos = this.#latency(u, d, p, view.getUint8(off + 2), view.getUint8(off + 3));
+    const id = view.getUint16(off, le);
+    const emit = this.#emitter(id);
+    if (emit !== null) {
+      emit(out, view, batch.bytes, off, len);
+      return;
+    }
+    copyLit(out, UNKNOWN_ID);
+    out.u32(id);
+    copyLit(out, UNKNOWN_PAYLOAD);
+    writeHexString(out, batch.bytes, off, len);
+    copyLit(out, LINE_END);
   }
 
   /** One event as a JSON object on one line (newline included). */
   line(batch: RecordBatch, i: number): string {
-    const view = batch.view;
-    const off = batch.offset(i);
-    const len = batch.length(i);
-    const id = view.getUint16(off, this.#le);
-    const pid = view.getInt32(off + 4, this.#le);
-    const flags = latencyFlags(view.getUint8(off + 2), view.getUint8(off + 3));
-    let s = `{"ts":${tsToDecimal(batch.tsHi(i), batch.tsLo(i))},"cpu":${batch.cpu},"pid":${pid},"comm":${JSON.stringify(this.#tasks.comm(pid))},"flags":"${flags}"`;
-    const decoder = this.#decoder(id);
-    if (decoder === null) {
-      return `${s},"id":${id},"event":null,"payload":"${hex(batch.bytes.subarray(off, off + len))}"}\n`;
-    }
-    const f = decoder.format;
-    s += `,"system":${JSON.stringify(f.system)},"event":${JSON.stringify(f.name)},"fields":{`;
-    const fields = decoder.toObject(view, batch.bytes, off, len, false);
-    let first = true;
-    for (const key of Object.keys(fields)) {
-      s += `${first ? '' : ','}${JSON.stringify(key)}:${value(fields[key]!)}`;
-      first = false;
-    }
-    return `${s}}}\n`;
+    const out = this.#scratch;
+    out.reset();
+    this.writeLine(out, batch, i);
+    return out.toString();
   }
 
   lost(cpu: number, count: number): string {

@@ -97,7 +97,7 @@ export class TimelineRenderer {
           if (this.#rendered > 0) this.#emit(text.cpuStarted(batch.cpu));
         }
         this.#rendered++;
-        if (json !== null) out.str(json.line(batch, i));
+        if (json !== null) json.writeLine(out, batch, i);
         else text.writeLine(out, batch, i);
         if (out.pos >= chunk) this.flush();
       },
