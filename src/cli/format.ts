@@ -14,16 +14,10 @@ export function printJson(value: unknown): void {
 }
 
 /**
- * A synchronous writer to stdout: whole chunks even when stdout is a
- * non-blocking pipe, and a quiet exit when the reader goes away
- * (`tracering report DIR | head`).
+ * A synchronous writer of bytes to stdout: whole chunks even when stdout is
+ * a non-blocking pipe (written before it returns: the caller may reuse
+ * them), and a quiet exit when the reader goes away (`tracering report DIR | head`).
  */
-export function stdoutWriter(): (chunk: string) => void {
-  const write = stdoutBytesWriter();
-  return (chunk) => write(Buffer.from(chunk));
-}
-
-/** stdoutWriter() for UTF-8 bytes (written before it returns: the caller may reuse them). */
 export function stdoutBytesWriter(): (bytes: Uint8Array) => void {
   const pause = new Int32Array(new SharedArrayBuffer(4));
   return (bytes) => {

@@ -9,7 +9,7 @@ import { loadDecodeContext } from '../../output/decode-context.js';
 import { TimelineRenderer } from '../../output/report.js';
 import type { BatchSource } from '../../layout/batch-source.js';
 import type { CommandScope } from '../command-scope.js';
-import { stdoutWriter } from '../format.js';
+import { stdoutBytesWriter } from '../format.js';
 import { openRings, ringUsage, waitForRings } from '../rings.js';
 import { openTarget, targetOptions, targetUsage } from '../target.js';
 import { UsageError, parseChoice, parseCommandArgs, parseSeconds } from '../usage.js';
@@ -76,7 +76,7 @@ export async function run(argv: string[], scope: CommandScope): Promise<number> 
     formats: rings.formats,
     ...(values.kallsyms !== undefined ? { kallsyms: values.kallsyms } : {}),
   });
-  const renderer = new TimelineRenderer(sources, ctx, { format: values.json ? 'json' : 'text', write: stdoutWriter() });
+  const renderer = new TimelineRenderer(sources, ctx, { format: values.json ? 'json' : 'text', writeBytes: stdoutBytesWriter() });
   const render = () => {
     rings.nameWriters(ctx.tasks);
     renderer.run();
