@@ -16,14 +16,17 @@
 // (kernel addresses exceed 2^53), `bigint()` is always exact. The object
 // form uses bigint for every 8-byte value, so a field has one JS type.
 //
-// Generated code (new Function) embeds only validated integers and fixed
-// DataView method names; field names never reach it (slots are addressed
-// by index), so a hostile format file cannot inject code.
+// Generated code (new Function, row-codegen.ts) embeds only validated
+// integers and fixed DataView method names; field names never reach it
+// (slots are addressed by index), so a hostile format file cannot inject code.
 
-import { InvalidArgumentError, MalformedInputError } from '../errors.js';
-import { type EventFormat, type FieldFormat, FORMAT_LIMITS } from './format-file.js';
+import { InvalidArgumentError } from '../errors.js';
+import type { EventFormat, FieldFormat } from './format-file.js';
 import { type Int, fromHiLo } from './int64.js';
+import { type ListDecoder, type RowsDecoder, generateListDecoder, generateRowsDecoder } from './row-codegen.js';
 import { FixedIdCache, FixedStringCache, StringTable } from './strings.js';
+
+export type { ListDecoder, RowsDecoder } from './row-codegen.js';
 
 const TWO32 = 4294967296;
 
@@ -225,6 +228,13 @@ export class EventTable {
   view: DataView = new DataView(this.bytes.buffer);
   /** By field index. */
   readonly slots: readonly Slot[];
+  /**
+   * The common_type slot, preset to the event's id in every row when the
+   * table is created (it can only hold that value: a record's type is what
+   * picks its table); null if the format lays common_type out otherwise.
+   * EventDecoder.listDecoder() leaves it alone, saving a store per row.
+   */
+  readonly idSlot: Slot | null;
   readonly #byName: Map<string, Slot>;
   readonly #strings: StringTable;
   readonly #span: DataSpan = { offset: 0, length: 0 };
@@ -252,6 +262,9 @@ export class EventTable {
     this.slots = slots;
     this.#byName = new Map(slots.map((c) => [c.field.name, c]));
     this.data = new Int32Array(capacity * next);
+    const id = this.#byName.get('common_type');
+    this.idSlot = id !== undefined && id.kind === 'int' && id.field.offset === 0 && id.field.size === 2 && !id.signed ? id : null;
+    if (this.idSlot !== null) for (let at = this.idSlot.index; at < this.data.length; at += next) this.data[at] = format.id;
   }
 
   slot(name: string): Slot {
@@ -329,73 +342,13 @@ export class EventTable {
   }
 }
 
-/** Generated batch decoder: (view, records, indices, count, row0, data) => void. */
-export type RowsDecoder = (
-  view: DataView,
-  records: Int32Array,
-  indices: Int32Array | null,
-  count: number,
-  row0: number,
-  data: Int32Array,
-) => void;
-
-/** Embeds a number into generated code, refusing anything but a small non-negative integer. */
-function lit(n: number): string {
-  if (!Number.isInteger(n) || n < 0 || n > FORMAT_LIMITS.maxOffset * 2) throw new MalformedInputError(`refusing to generate code for value ${n}`);
-  return String(n);
-}
-
-const GETTERS: Readonly<Record<string, string>> = {
-  '1s': 'getInt8', '1u': 'getUint8', '2s': 'getInt16', '2u': 'getUint16', '4s': 'getInt32', '4u': 'getUint32',
-};
-
-function generateRowsDecoder(table: EventTable, le: boolean): RowsDecoder {
-  const LE = le ? 'true' : 'false';
-  const lines: string[] = [];
-  for (const s of table.slots) {
-    const f = s.field;
-    const at = (k: number): string => `d[b + ${lit(s.index + k)}]`;
-    if (s.kind === 'int') {
-      const getter = GETTERS[`${lit(f.size)}${s.signed ? 's' : 'u'}`];
-      if (getter === undefined) throw new MalformedInputError(`no getter for size ${f.size}`);
-      lines.push(f.size === 1 ? `${at(0)} = view.${getter}(o + ${lit(f.offset)});` : `${at(0)} = view.${getter}(o + ${lit(f.offset)}, ${LE});`);
-    } else if (s.kind === 'wide') {
-      lines.push(`${at(0)} = view.getInt32(o + ${lit(f.offset + (le ? 0 : 4))}, ${LE});`);
-      lines.push(`${at(1)} = view.getInt32(o + ${lit(f.offset + (le ? 4 : 0))}, ${LE});`);
-    } else if (s.kind === 'dynamic') {
-      // offset/length from the loc word, clamped to the payload.
-      const rel = f.kind === 'relative' ? f.offset + 4 : 0;
-      lines.push(
-        `{ const w = view.getUint32(o + ${lit(f.offset)}, ${LE}); const p = (w & 65535) + ${lit(rel)}; const n = w >>> 16;` +
-          ` if (p >= L) { ${at(0)} = o + L; ${at(1)} = 0; } else { ${at(0)} = o + p; ${at(1)} = n < L - p ? n : L - p; } }`,
-      );
-    }
-  }
-  const body = [
-    '"use strict";',
-    'return function decodeRows(view, records, indices, count, row0, d) {',
-    '  for (let k = 0; k < count; k++) {',
-    '    const i = (indices === null ? k : indices[k]) << 2;',
-    '    const o = records[i];',
-    '    const L = records[i + 1];',
-    `    const b = (row0 + k) * ${lit(table.stride)};`,
-    '    d[b] = o;',
-    `    if (L < ${lit(table.format.fixedSize)}) { d[b + 1] = -1; continue; }`,
-    '    d[b + 1] = L;',
-    ...lines.map((l) => `    ${l}`),
-    '  }',
-    '};',
-  ].join('\n');
-  // eslint-disable-next-line @typescript-eslint/no-implied-eval -- only validated integers and fixed names are embedded
-  return new Function(body)() as RowsDecoder;
-}
-
 /** Decoders of one event format. */
 export class EventDecoder {
   readonly format: EventFormat;
   readonly littleEndian: boolean;
   readonly strings: StringTable;
   #rows: RowsDecoder | null = null;
+  #list: ListDecoder | null = null;
   readonly #accessors = new Map<string, IntAccessor | WideAccessor | StringAccessor | DataAccessor>();
   readonly #fixed = new FixedStringCache();
   readonly #span: DataSpan = { offset: 0, length: 0 };
@@ -484,14 +437,15 @@ export class EventDecoder {
   }
 
   /**
-   * The generated row decoder itself, for callers that have already checked
-   * what decodeRecords() checks (BatchDecoder: its own tables, sized and
-   * cleared, records of this event only).
+   * The generated list decoder (see ListDecoder), for callers that have
+   * already checked what decodeRecords() checks (BatchDecoder: its own
+   * tables, records of this event only, chained by its own pass). It does
+   * not write the table's idSlot, preset at creation.
    */
-  rowsDecoder(table: EventTable): RowsDecoder {
+  listDecoder(table: EventTable): ListDecoder {
     if (table.format !== this.format) throw new InvalidArgumentError('table was created for another event');
-    if (this.#rows === null) this.#rows = generateRowsDecoder(table, this.littleEndian);
-    return this.#rows;
+    if (this.#list === null) this.#list = generateListDecoder(table, this.littleEndian);
+    return this.#list;
   }
 
   /** One event as an object: every field (common ones too unless `common` is false). */
