@@ -62,11 +62,14 @@ for (const mode of ['mmap', 'read'] as const) {
       using inst = testInstance(tracefs);
       inst.setBufferSizeKb(8);
       inst.bufferPercent = 100;
-      // A writer on CPU 0 outpaces a reader that polls rarely (flush every 50 ms).
+      // A writer on CPU 0 outpaces a reader that polls rarely (flush every
+      // 50 ms) and takes 2 ms over each batch: it cannot keep up whatever the scheduler does.
       using source = TraceSource.open(inst, { mode, cpus: [0] });
       const writing = writeInBackground(inst, { cpu: 0, count: 60_000, maxMs: 8000, prefix: 'stream-loss-' });
       const controller = new AbortController();
-      const streaming = source.stream({ onBatch: () => {}, flushIntervalMs: 50, signal: controller.signal });
+      const slow = new Int32Array(new SharedArrayBuffer(4));
+      const onBatch = () => void Atomics.wait(slow, 0, 0, 2);
+      const streaming = source.stream({ onBatch, flushIntervalMs: 50, signal: controller.signal });
       const { written } = await writing;
       controller.abort();
       await streaming;
