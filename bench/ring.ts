@@ -75,6 +75,7 @@ import {
   PAYLOAD_ID,
   type WriteResult,
   checkConsumed,
+  plainWrite,
   rbCapacity,
   rbConsume,
   rbWriteBatch,
@@ -269,7 +270,8 @@ type WriteVariant =
   | 'rb-each-ts'
   | 'rb-batch'
   | 'rb-batch-ts'
-  | 'rb-batch-spin';
+  | 'rb-batch-spin'
+  | 'payload-only';
 
 const WRITE_LABELS: Record<WriteVariant | 'km-node' | 'km-c', string> = {
   'tr-event-ow': 'tracering, event clock, overwrite, no consumer',
@@ -283,6 +285,7 @@ const WRITE_LABELS: Record<WriteVariant | 'km-node' | 'km-c', string> = {
   'rb-batch': 'ringbuf.js, staged batch push, no timestamp',
   'rb-batch-ts': 'ringbuf.js, staged batch push + hrtime ts',
   'rb-batch-spin': 'ringbuf.js, staged batch push, spinning consumer',
+  'payload-only': 'payload stores alone (plain memory, no ring, no clock)',
   'km-node': 'trace_marker_raw, fs.writeSync (Node)',
   'km-c': 'trace_marker_raw, write() (C)',
 };
@@ -309,6 +312,10 @@ function verify(found: string[]): void {
 
 async function writeRound(peer: Peer, cfg: Config, v: WriteVariant, len: number, events: number): Promise<Sample> {
   const what = `${v} ${len} B`;
+  if (v === 'payload-only') {
+    const r = plainWrite(RING_BYTES, events, len, cfg.batch);
+    return { nsPerEvent: r.ns / events, dropped: 0, events, consumerNs: null };
+  }
   if (v.startsWith('tr-')) {
     const clock: ClockMode = v.startsWith('tr-event') ? 'event' : 'batch';
     const spin = v.endsWith('-spin');
@@ -600,6 +607,7 @@ const f2 = (x: number) => (Number.isFinite(x) ? x.toFixed(2) : '-');
 // a library would be measured with the other's JIT state.
 
 const WRITE_VARIANTS: WriteVariant[] = [
+  'payload-only',
   'tr-event-ow',
   'tr-batch-ow',
   'tr-event-dc',
@@ -956,6 +964,13 @@ function report(cfg: Config, r: Results): void {
   ] as const) {
     rrows.push([label, ...cfg.sizes.map((l) => f2((ns(v, l)?.median ?? Number.NaN) / r.cClock))]);
   }
+  for (const [label, v] of [
+    ['tracering batch clock + consumer minus payload stores (ns)', 'tr-batch-dc'],
+    ['tracering event clock + consumer minus payload stores (ns)', 'tr-event-dc'],
+    ['ringbuf.js batch (no ts) minus payload stores (ns)', 'rb-batch'],
+  ] as const) {
+    rrows.push([label, ...cfg.sizes.map((l) => f1((ns(v, l)?.median ?? Number.NaN) - (ns('payload-only', l)?.median ?? Number.NaN)))]);
+  }
   rrows.push([
     'tracering event clock + consumer minus C clock_gettime (ns)',
     ...cfg.sizes.map((l) => f1((ns('tr-event-dc', l)?.median ?? Number.NaN) - r.cClock)),
@@ -1017,6 +1032,11 @@ function report(cfg: Config, r: Results): void {
       `batch clock ${goalWrite('tr-batch-dc') ? 'met' : 'MISSED'} (` +
       cfg.sizes.map((l) => `${l} B: ${f1(ns('tr-event-dc', l)?.median ?? Number.NaN)} / ${f1(ns('tr-batch-dc', l)?.median ?? Number.NaN)}`).join(', ') +
       `); throughput >= ringbuf.js: ${goalTput ? 'met' : 'MISSED'}; physical limit of a per-event clock: ${f1(r.cClock)} ns (C)`,
+  );
+  const beyond = (v: WriteVariant, l: number) => (ns(v, l)?.median ?? Number.NaN) - (ns('payload-only', l)?.median ?? Number.NaN);
+  console.log(
+    'the ring\'s own cost, beyond the payload stores every writer makes (event / batch clock, with a consumer): ' +
+      cfg.sizes.map((l) => `${l} B: ${f1(beyond('tr-event-dc', l))} / ${f1(beyond('tr-batch-dc', l))} ns (stores ${f1(ns('payload-only', l)?.median ?? Number.NaN)})`).join(', '),
   );
   console.log(`ring: ${r.seconds.toFixed(1)} s${problems.length > 0 ? `, ${problems.length} CHECK(S) FAILED` : ', all counts exact'}`);
 

@@ -151,6 +151,33 @@ export function trWrite(w: RingWriter, count: number, len: number, batch: number
 }
 
 /**
+ * The floor under every writer: the same payload stores, in the same loop
+ * shape, into plain shared memory of the ring's size (a header word and the
+ * payload per event, wrapping at the end) with no ring logic and no clock.
+ */
+export function plainWrite(bytes: number, count: number, len: number, batch: number): WriteResult {
+  const view = new DataView(new SharedArrayBuffer(bytes));
+  const step = 4 + ((len + 3) & ~3);
+  const last = bytes - step;
+  let at = 0;
+  const t0 = process.hrtime.bigint();
+  for (let b = 0; b < count; b += batch) {
+    const stop = b + batch < count ? b + batch : count;
+    for (let seq = b; seq < stop; seq++) {
+      if (at > last) at = 0;
+      view.setUint32(at, len, true);
+      const p = at + 4;
+      view.setUint32(p, PAYLOAD_ID, true);
+      view.setUint32(p + 4, seq, true);
+      for (let k = 8; k < len; k += 4) view.setUint32(p + k, FILL, true);
+      at += step;
+    }
+  }
+  const ns = Number(process.hrtime.bigint() - t0);
+  return { events: count, dropped: 0, ns };
+}
+
+/**
  * The same through the default auto-flush: each run of `batch` events ends
  * with an await, and the writer's queued microtask publishes it.
  */
