@@ -369,7 +369,7 @@ export class RingWriter {
     const ctl = this.#ctl;
     if (!this.#closedPage) this.#closePage();
     const next = ctl.nextPosition(this.#tail);
-    const deadline = Date.now() + 100;
+    let deadline = 0; // read the clock only if the reader is mid-swap: refusals stay cheap
     for (let spins = 0; ; spins++) {
       const head = ctl.load(CTRL.head);
       const headPos = head >>> HEAD_SHIFT;
@@ -388,7 +388,8 @@ export class RingWriter {
         // The reader is taking that page right now (a few stores); once it
         // has, the ring is not full. Only a reader stalled mid-swap costs
         // this record, counted as refused so loss flags stay exact.
-        if (Date.now() > deadline) {
+        if (deadline === 0) deadline = Date.now() + 100;
+        else if (Date.now() > deadline) {
           this.dropped++;
           return false;
         }
