@@ -23,6 +23,12 @@ export interface CpuReader extends BatchSource {
    */
   readonly caughtUp: boolean;
   /**
+   * Sub-buffers already taken from the kernel that next() has not returned
+   * yet (read() takes several per call; a mapping none). The kernel counts
+   * them as read: a consumer that stops before they are returned loses them.
+   */
+  readonly buffered: number;
+  /**
    * Ends accounting: settles lost events against the kernel's counters and
    * fills `dropped`. Call after the last next(); reading may continue after.
    */

@@ -81,6 +81,8 @@ export function peekMetaPage(array: TraceArray, cpu: number): MetaSnapshot {
 export class MappedCpuReader extends MappedConsumer implements CpuReader {
   readonly mode = 'mmap' as const;
   readonly fd: number;
+  /** Records are walked in place in the mapping: nothing is held back. */
+  readonly buffered = 0;
   readonly #mapping: ArrayBuffer;
   #closed = false;
 

@@ -115,6 +115,10 @@ export class ReadCpuReader implements CpuReader {
     return this.#pages.caughtUp;
   }
 
+  get buffered(): number {
+    return this.#pages.buffered;
+  }
+
   finish(): void {
     if (this.#closed) return;
     let stats;

@@ -148,19 +148,31 @@ export class TraceSource {
    * capacities bounds it even if the writer outruns it.
    */
   drain(onBatch?: BatchHandler): void {
-    for (const reader of this.readers) this.#pump(reader, onBatch);
+    for (const reader of this.readers) this.#pump(reader, onBatch, true);
   }
 
-  /** Reads one CPU until it is empty or caught up; returns the data bytes consumed. */
-  #pump(reader: CpuReader, onBatch?: BatchHandler): number {
+  /**
+   * Reads one CPU until it is empty or caught up; returns the data bytes
+   * consumed. A writer that outruns the consumer (its own traced activity)
+   * is cut off after a few buffers' worth of sub-buffers. A `complete` pump
+   * (a drain: nothing may follow) also hands over everything the reader
+   * already took from the kernel, which counts it as read: left behind, it
+   * would be lost. Sub-buffers fetched before it do not count against it.
+   */
+  #pump(reader: CpuReader, onBatch?: BatchHandler, complete = false): number {
     let bytes = 0;
     const limit = 4 * this.#capacityInBatches(reader) + 8;
-    for (let n = 0; n < limit; n++) {
+    let earlier = complete ? reader.buffered : 0;
+    for (let n = 0; n < limit || (complete && reader.buffered > 0); ) {
+      // "Caught up" after an earlier fetch is old news: read on.
+      const fetchedEarlier = earlier > 0;
+      if (fetchedEarlier) earlier--;
+      else n++;
       const batch = reader.next();
       if (batch === null) break;
       bytes += batch.byteLength;
       onBatch?.(batch, reader);
-      if (reader.caughtUp) break;
+      if (reader.caughtUp && !fetchedEarlier) break;
     }
     return bytes;
   }

@@ -102,6 +102,11 @@ export class PageStream {
     return this.#pages.subarray(this.#batchStart * this.layout.subbufSize, this.#index * this.layout.subbufSize);
   }
 
+  /** Sub-buffers fetched by the last fill and not yet returned by next(). */
+  get buffered(): number {
+    return this.#filled - this.#index;
+  }
+
   /** The last fill ended before the buffer was full (the source ran dry), and all of it was delivered. */
   get caughtUp(): boolean {
     return this.#fillShort && this.#index >= this.#filled;
