@@ -31,12 +31,12 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 import type { ReaderMode } from '../src/kernel/cpu-reader.js';
 import { TraceSource } from '../src/kernel/trace-source.js';
 import { type Instance, Tracefs } from '../src/kernel/tracefs.js';
 import { native } from '../src/native.js';
-import { busyShare, compileC, envInt, median, outDir, runJson } from './lib/common.js';
+import { busyShare, compileC, envInt, median, outDir, runIfMain, runJson, usableTracefs } from './lib/common.js';
 
 const GOAL = 1.5;
 /** Bounds: per C helper, per fill, per configuration (a Node child) and for the whole suite. */
@@ -402,14 +402,8 @@ export async function run(): Promise<void> {
 
 async function runSuite(): Promise<void> {
   const cfg = readConfig();
-  let tracefs: Tracefs;
-  try {
-    tracefs = Tracefs.locate();
-    fs.accessSync(join(tracefs.root, 'instances'), fs.constants.W_OK);
-  } catch (error) {
-    console.log(`drain: skipped, tracefs is not usable here: ${(error as Error).message}`);
-    return;
-  }
+  const tracefs = usableTracefs('drain');
+  if (tracefs === null) return;
   compileC(['drain', 'fill'] as const);
   const started = Date.now();
   const busy = busyShare(500);
@@ -466,15 +460,4 @@ async function runSuite(): Promise<void> {
   console.log(JSON.stringify(summary));
 }
 
-if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  const at = process.argv.indexOf(CHILD_FLAG);
-  const main = at >= 0 ? child(process.argv[at + 1] ?? '') : run();
-  main.catch((error: unknown) => {
-    if (interrupted !== null) {
-      process.exitCode = 130;
-      return;
-    }
-    console.error(error instanceof Error ? (error.stack ?? error.message) : error);
-    process.exitCode = 1;
-  });
-}
+runIfMain(import.meta.url, CHILD_FLAG, (args) => child(args[0] ?? ''), run, () => interrupted !== null);

@@ -44,9 +44,8 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
-import { Tracefs } from '../src/kernel/tracefs.js';
-import { benchDir, busyShare, compileC, envInt, median } from './lib/common.js';
+import { fileURLToPath } from 'node:url';
+import { benchDir, busyShare, compileC, envInt, median, runIfMain, usableTracefs } from './lib/common.js';
 import { compareSamples, scanCommand, type LineScan } from './report/lines.js';
 import { type MeasureMode, type MeasureResult, measure } from './report/measure.js';
 import { type BuiltRecording, InterruptedError, buildRecording, removeLiveInstance } from './report/record.js';
@@ -199,14 +198,8 @@ export async function run(): Promise<void> {
 
 async function runSuite(): Promise<void> {
   const cfg = readConfig();
-  let tracefs: Tracefs;
-  try {
-    tracefs = Tracefs.locate();
-    fs.accessSync(join(tracefs.root, 'instances'), fs.constants.W_OK);
-  } catch (error) {
-    console.log(`report: skipped, tracefs is not usable here: ${(error as Error).message}`);
-    return;
-  }
+  const tracefs = usableTracefs('report');
+  if (tracefs === null) return;
   const started = Date.now();
   const tcVersion = traceCmdVersion();
   checkDistFresh();
@@ -400,15 +393,4 @@ async function runSuite(): Promise<void> {
   }
 }
 
-if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  const at = process.argv.indexOf(CHILD_FLAG);
-  const main = at >= 0 ? child(process.argv.slice(at + 1)) : run();
-  main.catch((error: unknown) => {
-    if (interrupted !== null) {
-      process.exitCode = 130;
-      return;
-    }
-    console.error(error instanceof Error ? (error.stack ?? error.message) : error);
-    process.exitCode = 1;
-  });
-}
+runIfMain(import.meta.url, CHILD_FLAG, child, run, () => interrupted !== null);

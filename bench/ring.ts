@@ -61,12 +61,12 @@ import fs from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 import type { Worker } from 'node:worker_threads';
 import { RingBuffer } from 'ringbuf.js';
 import { type Instance, Tracefs } from '../src/kernel/tracefs.js';
 import { native } from '../src/native.js';
-import { busyShare, compileC, envInt, median, outDir, runJson } from './lib/common.js';
+import { busyShare, compileC, envInt, median, outDir, runIfMain, runJson } from './lib/common.js';
 import { AppRing } from '../src/ring/app-ring.js';
 import type { ClockMode } from '../src/ring/writer.js';
 import {
@@ -1117,15 +1117,4 @@ function report(cfg: Config, r: Results): void {
   console.log(JSON.stringify(summary));
 }
 
-if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  const at = process.argv.indexOf(CHILD_FLAG);
-  const main = at >= 0 ? child(JSON.parse(process.argv[at + 1] ?? '{}') as ChildSpec) : run();
-  main.catch((error: unknown) => {
-    if (interrupted !== null) {
-      process.exitCode = 130;
-      return;
-    }
-    console.error(error instanceof Error ? (error.stack ?? error.message) : error);
-    process.exitCode = 1;
-  });
-}
+runIfMain(import.meta.url, CHILD_FLAG, (args) => child(JSON.parse(args[0] ?? '{}') as ChildSpec), run, () => interrupted !== null);

@@ -3,7 +3,8 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { Tracefs } from '../../src/kernel/tracefs.js';
 
 export const benchDir = join(dirname(fileURLToPath(import.meta.url)), '..');
 export const outDir = join(benchDir, 'out');
@@ -67,4 +68,41 @@ export function runJson<T>(binary: string, args: readonly string[], timeoutMs: n
   if (r.signal === 'SIGINT' || r.signal === 'SIGTERM') onSignal(r.signal);
   if (r.status !== 0) throw new Error(`${binary} ${args.join(' ')}: ${r.signal ?? `exit ${r.status}`}: ${r.stderr.trim()}`);
   return JSON.parse(r.stdout) as T;
+}
+
+/** Tracefs with writable instances, or null after saying why the suite skips. */
+export function usableTracefs(suite: string): Tracefs | null {
+  try {
+    const tracefs = Tracefs.locate();
+    fs.accessSync(join(tracefs.root, 'instances'), fs.constants.W_OK);
+    return tracefs;
+  } catch (error) {
+    console.log(`${suite}: skipped, tracefs is not usable here: ${(error as Error).message}`);
+    return null;
+  }
+}
+
+/**
+ * When the suite file `metaUrl` is the entry module: runs `child(args after
+ * childFlag)` in a measuring child process, else the whole suite. Exit status
+ * 130 when `interrupted()`, 1 on another failure.
+ */
+export function runIfMain(
+  metaUrl: string,
+  childFlag: string,
+  child: (args: string[]) => Promise<void>,
+  run: () => Promise<void>,
+  interrupted: () => boolean,
+): void {
+  if (process.argv[1] === undefined || metaUrl !== pathToFileURL(process.argv[1]).href) return;
+  const at = process.argv.indexOf(childFlag);
+  const main = at >= 0 ? child(process.argv.slice(at + 1)) : run();
+  main.catch((error: unknown) => {
+    if (interrupted()) {
+      process.exitCode = 130;
+      return;
+    }
+    console.error(error instanceof Error ? (error.stack ?? error.message) : error);
+    process.exitCode = 1;
+  });
 }

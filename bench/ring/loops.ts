@@ -122,28 +122,35 @@ export function checkConsumed(what: string, c: ConsumeResult, written: number, d
 
 // --- tracering ------------------------------------------------------------------
 
+/** Events `from`..`stop` - 1 (their sequence numbers) reserved in place and committed; returns how many were refused. */
+function trWriteRun(w: RingWriter, from: number, stop: number, len: number): number {
+  const view = w.view;
+  let dropped = 0;
+  for (let seq = from; seq < stop; seq++) {
+    const at = w.reserve(len);
+    if (at < 0) {
+      dropped++;
+      continue;
+    }
+    view.setUint32(at, PAYLOAD_ID, true);
+    view.setUint32(at + 4, seq, true);
+    for (let k = 8; k < len; k += 4) view.setUint32(at + k, FILL, true);
+    w.commit();
+  }
+  return dropped;
+}
+
 /**
  * Writes `count` events of `len` bytes into the ring, reserving each in
  * place and writing its payload words through `writer.view`; publishes
  * (flush) after every `batch` events, as the end of a synchronous run does.
  */
 export function trWrite(w: RingWriter, count: number, len: number, batch: number): WriteResult {
-  const view = w.view;
   let dropped = 0;
   const t0 = process.hrtime.bigint();
   for (let b = 0; b < count; b += batch) {
     const stop = b + batch < count ? b + batch : count;
-    for (let seq = b; seq < stop; seq++) {
-      const at = w.reserve(len);
-      if (at < 0) {
-        dropped++;
-        continue;
-      }
-      view.setUint32(at, PAYLOAD_ID, true);
-      view.setUint32(at + 4, seq, true);
-      for (let k = 8; k < len; k += 4) view.setUint32(at + k, FILL, true);
-      w.commit();
-    }
+    dropped += trWriteRun(w, b, stop, len);
     w.flush();
   }
   const ns = Number(process.hrtime.bigint() - t0);
@@ -182,22 +189,11 @@ export function plainWrite(bytes: number, count: number, len: number, batch: num
  * with an await, and the writer's queued microtask publishes it.
  */
 export async function trWriteAuto(w: RingWriter, count: number, len: number, batch: number): Promise<WriteResult> {
-  const view = w.view;
   let dropped = 0;
   const t0 = process.hrtime.bigint();
   for (let b = 0; b < count; b += batch) {
     const stop = b + batch < count ? b + batch : count;
-    for (let seq = b; seq < stop; seq++) {
-      const at = w.reserve(len);
-      if (at < 0) {
-        dropped++;
-        continue;
-      }
-      view.setUint32(at, PAYLOAD_ID, true);
-      view.setUint32(at + 4, seq, true);
-      for (let k = 8; k < len; k += 4) view.setUint32(at + k, FILL, true);
-      w.commit();
-    }
+    dropped += trWriteRun(w, b, stop, len);
     await null;
   }
   const ns = Number(process.hrtime.bigint() - t0);

@@ -22,7 +22,7 @@
 
 import { InvalidArgumentError } from '../errors.js';
 import type { EventFormat, FieldFormat } from './format-file.js';
-import { type Int, fromHiLo } from './int64.js';
+import { type Int, fromHiLo, readInt } from './int64.js';
 import { type ListDecoder, type RowsDecoder, generateListDecoder, generateRowsDecoder } from './row-codegen.js';
 import { FixedIdCache, FixedStringCache, StringTable } from './strings.js';
 
@@ -496,14 +496,10 @@ export class EventDecoder {
 /** Integer of 1/2/4 bytes as number, 8 bytes as bigint (object form). */
 function scalar(view: DataView, at: number, size: number, signed: boolean, le: boolean): number | bigint {
   switch (size) {
-    case 1:
-      return signed ? view.getInt8(at) : view.getUint8(at);
-    case 2:
-      return signed ? view.getInt16(at, le) : view.getUint16(at, le);
-    case 4:
-      return signed ? view.getInt32(at, le) : view.getUint32(at, le);
-    default:
+    case 8:
       return signed ? view.getBigInt64(at, le) : view.getBigUint64(at, le);
+    default:
+      return readInt(view, at, size, signed, le);
   }
 }
 

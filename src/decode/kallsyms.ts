@@ -335,6 +335,21 @@ class Lines {
   nameStart = new Int32Array(1 << 14);
   nameLen = new Int32Array(1 << 14);
 
+  /** The lines pushed so far as a symbol table. */
+  symbols(modules: ModuleIds, names: Names, staticData: boolean): RawSymbols {
+    const n = this.n;
+    return {
+      n,
+      hi: this.hi.subarray(0, n),
+      lo: this.lo.subarray(0, n),
+      module: this.module.subarray(0, n),
+      modules: modules.names,
+      names,
+      marker: this.marker.subarray(0, n),
+      staticData,
+    };
+  }
+
   push(hi: number, lo: number, module: number, marker: number, nameStart: number, nameLen: number): void {
     if (this.n >= KALLSYMS_LIMITS.maxSymbols) throw new MalformedInputError('kallsyms: too many symbols');
     if (this.n === this.hi.length) {
@@ -443,17 +458,7 @@ function parseBytes(text: Buffer): RawSymbols {
     if (module === 0 && (type === 100 || type === 98 || type === 114)) staticData = true;
     lines.push(hi, lo, module, module === 0 ? markerOf(text, nameStart, nameLen) : 0, nameStart, nameLen);
   }
-  const n = lines.n;
-  return {
-    n,
-    hi: lines.hi.subarray(0, n),
-    lo: lines.lo.subarray(0, n),
-    module: lines.module.subarray(0, n),
-    modules: modules.names,
-    names: new ByteNames(text, lines.nameStart.subarray(0, n), lines.nameLen.subarray(0, n)),
-    marker: lines.marker.subarray(0, n),
-    staticData,
-  };
+  return lines.symbols(modules, new ByteNames(text, lines.nameStart.subarray(0, lines.n), lines.nameLen.subarray(0, lines.n)), staticData);
 }
 
 /** The same with the line regex, for text with characters beyond latin1. */
@@ -480,17 +485,7 @@ function parseText(text: string): RawSymbols {
     names.push(m[3]!);
     if (m[4] === undefined && (m[2] === 'd' || m[2] === 'b' || m[2] === 'r')) staticData = true;
   }
-  const n = lines.n;
-  return {
-    n,
-    hi: lines.hi.subarray(0, n),
-    lo: lines.lo.subarray(0, n),
-    module: lines.module.subarray(0, n),
-    modules: modules.names,
-    names: new StringNames(names),
-    marker: lines.marker.subarray(0, n),
-    staticData,
-  };
+  return lines.symbols(modules, new StringNames(names), staticData);
 }
 
 /**

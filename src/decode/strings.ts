@@ -214,6 +214,22 @@ function grow(a: Int32Array, n: number): Int32Array {
 const FIXED_SLOTS = 4096; // power of two
 const FIXED_MAX_WORDS = 8;
 
+/** Cache slot of the `n` little-endian words at `at` (a multiplicative hash). */
+function wordsSlot(view: DataView, at: number, n: number): number {
+  let h = n;
+  for (let k = 0; k < n; k++) h = Math.imul(h ^ view.getInt32(at + 4 * k, true), 0x9e3779b1);
+  h ^= h >>> 16;
+  return h & (FIXED_SLOTS - 1);
+}
+
+/** Whether `slot`'s stored key is the `n` words at `at`. */
+function sameWords(keys: Int32Array, slot: number, view: DataView, at: number, n: number): boolean {
+  const base = slot * FIXED_MAX_WORDS;
+  let k = 0;
+  while (k < n && keys[base + k] === view.getInt32(at + 4 * k, true)) k++;
+  return k === n;
+}
+
 /**
  * Cache of strings held in fixed-size char arrays of up to 32 bytes whose
  * size is a multiple of 4 (task comms: 16 bytes). The key is the array's
@@ -235,19 +251,13 @@ export class FixedStringCache {
   /** The C string in the `size`-byte array at `at` (size: see fits()). */
   get(view: DataView, bytes: Uint8Array, at: number, size: number): string {
     const n = size >>> 2;
-    let h = n;
-    for (let k = 0; k < n; k++) h = Math.imul(h ^ view.getInt32(at + 4 * k, true), 0x9e3779b1);
-    h ^= h >>> 16;
-    const slot = h & (FIXED_SLOTS - 1);
-    const base = slot * FIXED_MAX_WORDS;
+    const slot = wordsSlot(view, at, n);
     const keys = this.#keys;
     if (this.#words[slot] === n) {
-      let k = 0;
-      while (k < n && keys[base + k] === view.getInt32(at + 4 * k, true)) k++;
-      if (k === n) return this.#values[slot]!;
+      if (sameWords(keys, slot, view, at, n)) return this.#values[slot]!;
     }
     const s = decodeCString(bytes, at, size);
-    for (let k = 0; k < n; k++) keys[base + k] = view.getInt32(at + 4 * k, true);
+    for (let k = 0, base = slot * FIXED_MAX_WORDS; k < n; k++) keys[base + k] = view.getInt32(at + 4 * k, true);
     this.#words[slot] = n;
     this.#values[slot] = s;
     return s;
@@ -274,20 +284,14 @@ export class FixedIdCache {
   /** Interned id of the C string in the `size`-byte array at `at` (size: see FixedStringCache.fits()). */
   id(view: DataView, bytes: Uint8Array, at: number, size: number): number {
     const n = size >>> 2;
-    let h = n;
-    for (let k = 0; k < n; k++) h = Math.imul(h ^ view.getInt32(at + 4 * k, true), 0x9e3779b1);
-    h ^= h >>> 16;
-    const slot = h & (FIXED_SLOTS - 1);
-    const base = slot * FIXED_MAX_WORDS;
+    const slot = wordsSlot(view, at, n);
     const keys = this.#keys;
     const generation = this.#table.generation;
     if (this.#words[slot] === n && this.#generations[slot] === generation) {
-      let k = 0;
-      while (k < n && keys[base + k] === view.getInt32(at + 4 * k, true)) k++;
-      if (k === n) return this.#ids[slot]!;
+      if (sameWords(keys, slot, view, at, n)) return this.#ids[slot]!;
     }
     const id = this.#table.intern(bytes, at, size);
-    for (let k = 0; k < n; k++) keys[base + k] = view.getInt32(at + 4 * k, true);
+    for (let k = 0, base = slot * FIXED_MAX_WORDS; k < n; k++) keys[base + k] = view.getInt32(at + 4 * k, true);
     this.#words[slot] = n;
     this.#ids[slot] = id;
     // intern() may have cleared the table: record the generation the id belongs to.

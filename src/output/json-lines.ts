@@ -13,9 +13,9 @@ import type { RecordBatch } from '../layout/record.js';
 import { type JsonEmit, compileJsonEmit } from './json-emit.js';
 import { put9, putU64, writeHexString } from './json-out.js';
 import { latencyFlags } from './line-prefix.js';
+import { LatencyColumns, PidTextCache } from './prefix-caches.js';
 import type { TaskNames } from './task-names.js';
 
-const PID_SLOTS = 4096; // power of two
 const CPU_CACHED = 1024;
 const TWO32 = 4294967296;
 
@@ -45,21 +45,15 @@ function copyLit(out: TextOut, l: Lit): void {
 
 export class JsonLines {
   readonly #registry: EventRegistry;
-  readonly #tasks: TaskNames;
   readonly #le: boolean;
   /** Writers by event id (16 bits): null for events without a usable format. */
   readonly #emitters: Array<JsonEmit | null | undefined> = new Array<JsonEmit | null | undefined>(65536);
   #generation = -1;
-  /** `,"pid":N,"comm":"…","flags":"` per pid, direct-mapped; valid while tasks.version is #version. */
-  readonly #pidKey = new Int32Array(PID_SLOTS);
-  readonly #pidSet = new Uint8Array(PID_SLOTS);
-  readonly #pidText: Lit[] = new Array<Lit>(PID_SLOTS);
-  #version: number;
+  /** `,"pid":N,"comm":"…","flags":"` per pid. */
+  readonly #pidText: PidTextCache;
   /** `,"cpu":N` for the first CPUs. */
   readonly #cpuText: Lit[] = [];
-  /** latencyFlags() as 5 bytes per (flags << 8 | preempt count), filled on first use. */
-  readonly #flags = new Uint8Array(65536 * 5);
-  readonly #flagsSet = new Uint8Array(65536);
+  readonly #latency = new LatencyColumns(latencyFlags);
   readonly #scratch = new TextOut(4096);
   /** Decimal seconds of the last timestamp, and its nanoseconds (Infinity: none yet). */
   #secsText = new Lit('');
@@ -67,9 +61,8 @@ export class JsonLines {
 
   constructor(registry: EventRegistry, tasks: TaskNames, littleEndian = true) {
     this.#registry = registry;
-    this.#tasks = tasks;
     this.#le = littleEndian;
-    this.#version = tasks.version;
+    this.#pidText = new PidTextCache(tasks, (pid) => `,"pid":${pid},"comm":${JSON.stringify(tasks.comm(pid))},"flags":"`);
   }
 
   #emitter(id: number): JsonEmit | null {
@@ -84,24 +77,6 @@ export class JsonLines {
       this.#emitters[id] = e;
     }
     return e;
-  }
-
-  /** `,"pid":N,"comm":"…","flags":"` */
-  #pidLit(pid: number): Lit {
-    const v = this.#tasks.version;
-    if (v !== this.#version) {
-      this.#pidSet.fill(0);
-      this.#version = v;
-    }
-    const slot = pid & (PID_SLOTS - 1);
-    let text = this.#pidText[slot];
-    if (this.#pidSet[slot] === 0 || this.#pidKey[slot] !== pid || text === undefined) {
-      text = new Lit(`,"pid":${pid},"comm":${JSON.stringify(this.#tasks.comm(pid))},"flags":"`);
-      this.#pidText[slot] = text;
-      this.#pidKey[slot] = pid;
-      this.#pidSet[slot] = 1;
-    }
-    return text;
   }
 
   /** `,"cpu":N` */
@@ -131,21 +106,6 @@ export class JsonLines {
     return putU64(u, d, p, hi, lo);
   }
 
-  /** The five latency columns (8 bytes reserved). */
-  #latency(u: Uint8Array, d: DataView, p: number, flags: number, preemptCount: number): number {
-    const key = ((flags & 0xff) << 8) | (preemptCount & 0xff);
-    const table = this.#flags;
-    const at = key * 5;
-    if (this.#flagsSet[key] === 0) {
-      const s = latencyFlags(flags, preemptCount);
-      for (let k = 0; k < 5; k++) table[at + k] = s.charCodeAt(k);
-      this.#flagsSet[key] = 1;
-    }
-    d.setInt32(p, table[at]! | (table[at + 1]! << 8) | (table[at + 2]! << 16) | (table[at + 3]! << 24), true);
-    u[p + 4] = table[at + 4]!;
-    return p + 5;
-  }
-
   /** line() as UTF-8 bytes appended to `out`. */
   writeLine(out: TextOut, batch: RecordBatch, i: number): void {
     const view = batch.view;
@@ -153,7 +113,7 @@ export class JsonLines {
     const off = batch.offset(i);
     const len = batch.length(i);
     const cpu = this.#cpuLit(batch.cpu);
-    const pid = this.#pidLit(view.getInt32(off + 4, le));
+    const pid = this.#pidText.get(view.getInt32(off + 4, le));
     // `{"ts":N,"cpu":C,"pid":P,"comm":"…","flags":"xxxxx` with one reserve.
     out.reserve(LINE_START.length + 20 + cpu.length + pid.length + 5 + 8);
     const u = out.buf;
@@ -163,7 +123,7 @@ export class JsonLines {
     p = putLit(d, p, cpu);
     p = putLit(d, p, pid);
     if (!pid.ascii) out.markNonAscii();
-    out.pos = this.#latency(u, d, p, view.getUint8(off + 2), view.getUint8(off + 3));
+    out.pos = this.#latency.put(u, d, p, view.getUint8(off + 2), view.getUint8(off + 3));
     const id = view.getUint16(off, le);
     const emit = this.#emitter(id);
     if (emit !== null) {

@@ -6,6 +6,7 @@
 
 import { Lit, type TextOut } from '../decode/text-out.js';
 import { tsDivMod } from '../layout/timestamp.js';
+import { LatencyColumns, PidTextCache } from './prefix-caches.js';
 import type { TaskNames } from './task-names.js';
 
 // common_flags bits (enum trace_flag_type, 6.13+).
@@ -89,30 +90,31 @@ for (let i = 0; i < 1000; i++) DIGITS3.push(String(i).padStart(3, '0'));
 let lastSecs = -1;
 let lastSecsText = '';
 
+/** Seconds and microseconds of a nanosecond timestamp rounded as the kernel rounds ((ts + 500) / 1000), exact for any 64-bit value. */
+function roundedSecsMicros(hi: number, lo: number): [secs: number, micros: number] {
+  if (hi < 0x200000) {
+    const us = Math.floor((hi * 4294967296 + lo + 500) / 1000);
+    const secs = Math.floor(us / 1e6);
+    return [secs, us - secs * 1e6];
+  }
+  let l = lo + 500;
+  let h = hi;
+  if (l >= 4294967296) {
+    l -= 4294967296;
+    h++;
+  }
+  const [uh, ul] = tsDivMod(h, l, 1000);
+  const [sh, sl, rem] = tsDivMod(uh, ul, 1e6);
+  // Seconds of a 64-bit ns value fit a double exactly (< 2^35).
+  return [sh * 4294967296 + sl, rem];
+}
+
 /**
  * " %5lu.%06lu" of a nanosecond timestamp rounded to microseconds (the
  * kernel rounds: (ts + 500) / 1000), exactly for any 64-bit value.
  */
 export function formatNsTimestamp(hi: number, lo: number): string {
-  let secs: number;
-  let micros: number;
-  if (hi < 0x200000) {
-    const us = Math.floor((hi * 4294967296 + lo + 500) / 1000);
-    secs = Math.floor(us / 1e6);
-    micros = us - secs * 1e6;
-  } else {
-    let l = lo + 500;
-    let h = hi;
-    if (l >= 4294967296) {
-      l -= 4294967296;
-      h++;
-    }
-    const [uh, ul] = tsDivMod(h, l, 1000);
-    const [sh, sl, rem] = tsDivMod(uh, ul, 1e6);
-    // Seconds of a 64-bit ns value fit a double exactly (< 2^35).
-    secs = sh * 4294967296 + sl;
-    micros = rem;
-  }
+  const [secs, micros] = roundedSecsMicros(hi, lo);
   if (secs !== lastSecs) {
     lastSecs = secs;
     lastSecsText = ` ${padStart(String(secs), 5)}.`;
@@ -145,20 +147,13 @@ export function formatCpu(cpu: number): string {
 
 // ---- the same columns as bytes (the hot path: KernelText.writeLine) ------
 
-const TASK_SLOTS = 4096; // power of two
-
 /** Writes the line prefix's columns as bytes, caching what repeats. */
 export class PrefixWriter {
   readonly #tasks: TaskNames;
-  /** "%16s-%-7d " per pid, direct-mapped by pid; valid while tasks.version is #version. */
-  readonly #taskPid = new Int32Array(TASK_SLOTS);
-  readonly #taskSet = new Uint8Array(TASK_SLOTS);
-  readonly #taskText: Lit[] = new Array<Lit>(TASK_SLOTS);
-  #version: number;
+  /** "%16s-%-7d " per pid. */
+  readonly #taskText: PidTextCache;
   readonly #cpuText: Lit[] = [];
-  /** latencyFlags() as 5 bytes per (flags << 8 | preempt count), filled on first use. */
-  readonly #flags = new Uint8Array(65536 * 5);
-  readonly #flagsSet = new Uint8Array(65536);
+  readonly #latency = new LatencyColumns(latencyFlags);
   #lastSecs = -1;
   #secsText = new Lit('');
   /** Nanoseconds where #lastSecs starts, minus the 500 of rounding (timestamps below 2^53). */
@@ -166,25 +161,12 @@ export class PrefixWriter {
 
   constructor(tasks: TaskNames) {
     this.#tasks = tasks;
-    this.#version = tasks.version;
+    this.#taskText = new PidTextCache(tasks, (pid) => formatTask(tasks.comm(pid), pid));
   }
 
   /** "%16s-%-7d " */
   task(out: TextOut, pid: number): void {
-    const v = this.#tasks.version;
-    if (v !== this.#version) {
-      this.#taskSet.fill(0);
-      this.#version = v;
-    }
-    const slot = pid & (TASK_SLOTS - 1);
-    let text = this.#taskText[slot];
-    if (this.#taskSet[slot] === 0 || this.#taskPid[slot] !== pid || text === undefined) {
-      text = new Lit(formatTask(this.#tasks.comm(pid), pid));
-      this.#taskText[slot] = text;
-      this.#taskPid[slot] = pid;
-      this.#taskSet[slot] = 1;
-    }
-    out.lit(text);
+    out.lit(this.#taskText.get(pid));
   }
 
   /** "(%7d) " or "(-------) " */
@@ -204,19 +186,8 @@ export class PrefixWriter {
 
   /** The five latency columns. */
   flags(out: TextOut, flags: number, preemptCount: number): void {
-    const key = ((flags & 0xff) << 8) | (preemptCount & 0xff);
-    const table = this.#flags;
-    const at = key * 5;
-    if (this.#flagsSet[key] === 0) {
-      const s = latencyFlags(flags, preemptCount);
-      for (let k = 0; k < 5; k++) table[at + k] = s.charCodeAt(k);
-      this.#flagsSet[key] = 1;
-    }
     out.reserve(8);
-    const p = out.pos;
-    out.dv.setInt32(p, table[at]! | (table[at + 1]! << 8) | (table[at + 2]! << 16) | (table[at + 3]! << 24), true);
-    out.buf[p + 4] = table[at + 4]!;
-    out.pos = p + 5;
+    out.pos = this.#latency.put(out.buf, out.dv, out.pos, flags, preemptCount);
   }
 
   /** formatNsTimestamp() as bytes. */
@@ -230,24 +201,7 @@ export class PrefixWriter {
         return;
       }
     }
-    let secs: number;
-    let micros: number;
-    if (hi < 0x200000) {
-      const us = Math.floor((hi * 4294967296 + lo + 500) / 1000);
-      secs = Math.floor(us / 1e6);
-      micros = us - secs * 1e6;
-    } else {
-      let l = lo + 500;
-      let h = hi;
-      if (l >= 4294967296) {
-        l -= 4294967296;
-        h++;
-      }
-      const [uh, ul] = tsDivMod(h, l, 1000);
-      const [sh, sl, rem] = tsDivMod(uh, ul, 1e6);
-      secs = sh * 4294967296 + sl;
-      micros = rem;
-    }
+    const [secs, micros] = roundedSecsMicros(hi, lo);
     if (secs !== this.#lastSecs) {
       this.#lastSecs = secs;
       this.#secsText = new Lit(` ${padStart(String(secs), 5)}.`);
