@@ -127,6 +127,30 @@ export class ClosedError extends TraceringError {
   }
 }
 
+/**
+ * A file or directory the user named (a recording, an output path, a
+ * kallsyms file) could not be read or written: EISDIR, ENOTDIR, ENOSPC,
+ * EACCES... `errno` is the system code ("ENOSPC"), `syscall` the failed call.
+ */
+export class FileAccessError extends TraceringError {
+  readonly path: string;
+  readonly errno: string;
+  readonly syscall: string;
+  constructor(message: string, path: string, errno: string, syscall: string, options?: { cause?: unknown }) {
+    super('ERR_FILE_ACCESS', message, options);
+    this.path = path;
+    this.errno = errno;
+    this.syscall = syscall;
+  }
+}
+
+/** A recording's per-CPU data is damaged (corrupt or truncated sub-buffers, missing files); raised by `report --strict`. */
+export class CorruptRecordingError extends TraceringError {
+  constructor(message: string) {
+    super('ERR_CORRUPT_RECORDING', message);
+  }
+}
+
 export function isSystemError(error: unknown, code?: string): error is SystemErrorLike {
   if (!(error instanceof Error)) return false;
   const c = (error as SystemErrorLike).code;
@@ -140,6 +164,12 @@ export const WarningCode = {
   blockOption: 'TRACERING_BLOCK_OPTION',
   bufferReset: 'TRACERING_BUFFER_RESET',
   mmapFallback: 'TRACERING_MMAP_FALLBACK',
+  /** A recording's per-CPU file ends in a partial sub-buffer, or is missing. */
+  truncatedRecording: 'TRACERING_TRUNCATED_RECORDING',
+  /** A recording without kernel_constants: enum values come from the running kernel's BTF, or print as numbers. */
+  kernelConstants: 'TRACERING_KERNEL_CONSTANTS',
+  /** header_page, buffer_subbuf_size_kb, tracering.json and the data disagree on the sub-buffer size. */
+  geometry: 'TRACERING_GEOMETRY',
 } as const;
 export type WarningCode = (typeof WarningCode)[keyof typeof WarningCode];
 

@@ -2,6 +2,7 @@
 // tracering command-line entry: dispatches to src/cli/commands/*.
 
 import { TraceringError } from '../errors.js';
+import { strayToCoded } from '../kernel/fs-errors.js';
 import { CommandScope } from './command-scope.js';
 import { UsageError } from './usage.js';
 
@@ -55,7 +56,9 @@ main(process.argv.slice(2)).then(
   (status) => {
     process.exitCode = status;
   },
-  (error: unknown) => {
+  (thrown: unknown) => {
+    // A system error no command translated (EISDIR, ENOSPC on stdout...) is still the user's, not a bug.
+    const error = strayToCoded(thrown);
     if (error instanceof UsageError) {
       process.stderr.write(`tracering: ${error.message}\n`);
       process.exitCode = 2;

@@ -21,8 +21,9 @@
 
 import fs from 'node:fs';
 import os from 'node:os';
+import path from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import { MalformedInputError } from '../errors.js';
+import { MalformedInputError, WarningCode, type WarningHandler, emitProcessWarning } from '../errors.js';
 import { loadBtfFacts } from './btf-enums.js';
 
 export const CONSTANTS_FILE = 'kernel_constants';
@@ -135,5 +136,142 @@ export function readLiveKernelConstants(btfDir?: string): KernelConstants {
   if (jiffies !== null) values.set('jiffies', jiffies);
   const hz = readKernelHz();
   if (hz !== null) values.set(HZ_KEY, BigInt(hz));
+  return { values, typeSizes };
+}
+
+// ---- recordings without kernel_constants (made by other tools) ----------
+//
+// Raw pages plus format files, with no kernel_constants: the enum values
+// the print fmts need (I_NEW, HRTIMER_MODE_REL...) are not in the
+// recording. The running kernel's BTF has them when it is the kernel that
+// recorded, or at least the same release; nothing else can tell. The
+// release comes from tracering.json's "kernel", or a `uname` (`uname -r`
+// or `uname -a` output), `osrelease` (/proc/sys/kernel/osrelease) or
+// `version` (/proc/version) file in the recording; without one it is
+// unknown, and the values stay unknown (their tables print numbers).
+//
+// Deciding costs a BTF parse (~50 ms) and a warning, so it waits until a
+// print fmt asks for a value the recording lacks; recordings whose
+// formats need none (most) load nothing and say nothing.
+
+/** Where a recording says which kernel release recorded it. */
+export interface RecordingRelease {
+  release: string | null;
+  /** The file it came from ("tracering.json", "uname"...), null if none. */
+  source: string | null;
+}
+
+const RELEASE = /^[A-Za-z0-9._+~-]{1,64}$/;
+
+function readText(path: string): string | null {
+  try {
+    const st = fs.statSync(path);
+    if (!st.isFile() || st.size > 65536) return null;
+    return fs.readFileSync(path, 'latin1');
+  } catch {
+    return null;
+  }
+}
+
+/** The kernel release a recording directory names, if any. */
+export function recordingRelease(root: string): RecordingRelease {
+  const meta = readText(path.join(root, 'tracering.json'));
+  if (meta !== null) {
+    try {
+      const m = JSON.parse(meta) as unknown;
+      const kernel = typeof m === 'object' && m !== null ? (m as { kernel?: unknown }).kernel : undefined;
+      if (typeof kernel === 'string' && RELEASE.test(kernel)) return { release: kernel, source: 'tracering.json' };
+    } catch {
+      // not JSON: Recording.open reports it
+    }
+  }
+  const uname = readText(path.join(root, 'uname'))?.trim().split(/\s+/);
+  // `uname -r` is one word; `uname -a` is "Linux HOST RELEASE ...".
+  const fromUname = uname === undefined ? undefined : uname.length === 1 ? uname[0] : uname[0] === 'Linux' ? uname[2] : undefined;
+  if (fromUname !== undefined && RELEASE.test(fromUname)) return { release: fromUname, source: 'uname' };
+  const osrelease = readText(path.join(root, 'osrelease'))?.trim();
+  if (osrelease !== undefined && RELEASE.test(osrelease)) return { release: osrelease, source: 'osrelease' };
+  const version = readText(path.join(root, 'version'));
+  const fromVersion = version === null ? undefined : /^Linux version (\S+)/.exec(version)?.[1];
+  if (fromVersion !== undefined && RELEASE.test(fromVersion)) return { release: fromVersion, source: 'version' };
+  return { release: null, source: null };
+}
+
+/** A map that, the first time it lacks a key, asks `onMiss` once (which may fill it). */
+class OnDemandMap<V> extends Map<string, V> {
+  readonly #onMiss: (key: string) => void;
+  constructor(onMiss: (key: string) => void) {
+    super();
+    this.#onMiss = onMiss;
+  }
+  override get(key: string): V | undefined {
+    const v = super.get(key);
+    // HZ is never in BTF (decode contexts ask for it up front).
+    if (v !== undefined || key === HZ_KEY) return v;
+    this.#onMiss(key);
+    return super.get(key);
+  }
+  override has(key: string): boolean {
+    return this.get(key) !== undefined;
+  }
+}
+
+export interface ForeignConstantsOptions {
+  onWarning?: WarningHandler;
+  /** BTF of the running kernel (default /sys/kernel/btf). */
+  btfDir?: string;
+  /** The running kernel's release (default os.release()). */
+  runningRelease?: string;
+}
+
+/**
+ * Kernel constants for a recording without a kernel_constants file: the
+ * running kernel's BTF enumerators and type sizes if the recording names
+ * the same release, else none. Decided, and warned about once, when a
+ * print fmt first asks for a value.
+ */
+export function foreignRecordingConstants(root: string, options: ForeignConstantsOptions = {}): KernelConstants {
+  const onWarning = options.onWarning ?? emitProcessWarning;
+  let decided = false;
+  const values = new OnDemandMap<bigint>((key) => decide(key));
+  const typeSizes = new OnDemandMap<number>((key) => decide(key));
+  const decide = (key: string): void => {
+    if (decided) return;
+    decided = true;
+    const { release, source } = recordingRelease(root);
+    const running = options.runningRelease ?? os.release();
+    const lacking = `${root} has no ${CONSTANTS_FILE} file, and its print fmts need values it does not give (${key}...)`;
+    if (release === null) {
+      onWarning({
+        code: WarningCode.kernelConstants,
+        message:
+          `${lacking}; it does not say which kernel recorded it (no kernel in tracering.json, no uname, osrelease or version file), ` +
+          `so the running kernel's BTF cannot be trusted for them: those fields print as numbers. ` +
+          `A uname file with the recording kernel's \`uname -r\` enables BTF when it is the running release`,
+      });
+      return;
+    }
+    if (release !== running) {
+      onWarning({
+        code: WarningCode.kernelConstants,
+        message: `${lacking}; it was recorded on ${release} (${source}), not the running ${running}, whose BTF may differ: those fields print as numbers`,
+      });
+      return;
+    }
+    const facts = loadBtfFacts(options.btfDir);
+    if (facts.enums.size === 0) {
+      onWarning({
+        code: WarningCode.kernelConstants,
+        message: `${lacking}; the running kernel is the same release (${release}) but has no BTF (${options.btfDir ?? '/sys/kernel/btf'}/vmlinux): those fields print as numbers`,
+      });
+      return;
+    }
+    for (const [k, v] of facts.enums) values.set(k, v);
+    for (const [k, v] of facts.typeSizes) typeSizes.set(k, v);
+    onWarning({
+      code: WarningCode.kernelConstants,
+      message: `${lacking}; they come from the running kernel's BTF: the same release (${release}, from ${source}), though not necessarily the same build`,
+    });
+  };
   return { values, typeSizes };
 }

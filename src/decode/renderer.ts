@@ -6,7 +6,8 @@
 //           and syscall events (syscall-bodies.ts);
 //   body(): the same without "<event name>: ".
 // The kernel's final newline is not included (an internal event whose text
-// has no final newline, e.g. trace_printk without "\n", is returned as is).
+// has no final newline, e.g. trace_printk without "\n", is returned as is;
+// endsLine says whether a line writer adds one: always, but for such text).
 //
 // Rendering writes UTF-8 bytes (text-out.ts): writeText() is the hot path
 // of kernel text; text() and body() decode those bytes into a string.
@@ -23,7 +24,8 @@ import { EventDecoder } from './field-decoder.js';
 import { ftraceBody } from './ftrace-bodies.js';
 import { SymbolTable } from './kallsyms.js';
 import type { Emit } from './printfmt/context.js';
-import { type CompiledPrintFmt, type RenderContext, compilePrintFmt } from './printfmt/interpreter.js';
+import type { PrintFmtAst } from './printfmt/ast.js';
+import { type CompiledPrintFmt, type InterpreterOptions, type RenderContext, compilePrintFmt } from './printfmt/interpreter.js';
 import { parsePrintFmt } from './printfmt/parser.js';
 import { PrintkFormats } from './printk-formats.js';
 import type { EventRegistry } from './registry.js';
@@ -134,6 +136,35 @@ export class EventRenderer {
     this.#typeSizes = options.typeSizes;
   }
 
+  /** Whether kernel symbols were given (%ps prints names, not only addresses). */
+  get hasSymbols(): boolean {
+    return this.#symbols.size > 0;
+  }
+
+  /**
+   * Compiles a print fmt of `format`'s fields other than its own (a few of
+   * its directives and their arguments, for JSON companions) with this
+   * renderer's options: symbols, printk formats, constants. Throws
+   * MalformedInputError when it cannot be compiled.
+   */
+  compileFragment(format: EventFormat, ast: PrintFmtAst): CompiledPrintFmt {
+    return compilePrintFmt(ast, format, this.#compileOptions(format.longSize));
+  }
+
+  #compileOptions(longSize: 4 | 8): InterpreterOptions {
+    return {
+      littleEndian: this.#le,
+      longSize,
+      symbols: this.#symbols,
+      printkFormats: this.#printk,
+      strings: this.#strings,
+      fixedStrings: this.#fixed,
+      hz: this.#hz,
+      ...(this.#constants !== undefined ? { constants: this.#constants } : {}),
+      ...(this.#typeSizes !== undefined ? { typeSizes: this.#typeSizes } : {}),
+    };
+  }
+
   /** The compiled plan of `id` (compiling it on first use). */
   plan(id: number): EventPlan {
     return this.#planOf(id & 0xffff);
@@ -195,17 +226,7 @@ export class EventRenderer {
     const prefix = format.system === 'ftrace' ? '' : `${format.name}: `;
     let compiled: CompiledPrintFmt;
     try {
-      compiled = compilePrintFmt(parsePrintFmt(format.printFmt, { longSize }), format, {
-        littleEndian: this.#le,
-        longSize,
-        symbols: this.#symbols,
-        printkFormats: this.#printk,
-        strings: this.#strings,
-        fixedStrings: this.#fixed,
-        hz: this.#hz,
-        ...(this.#constants !== undefined ? { constants: this.#constants } : {}),
-        ...(this.#typeSizes !== undefined ? { typeSizes: this.#typeSizes } : {}),
-      });
+      compiled = compilePrintFmt(parsePrintFmt(format.printFmt, { longSize }), format, this.#compileOptions(longSize));
     } catch (error) {
       const decoder = new EventDecoder(format, { littleEndian: this.#le, strings: this.#strings });
       const reason = (error as Error).message;
@@ -253,6 +274,7 @@ export class EventRenderer {
     if (payloadLength < 2 || payloadOffset < 0 || payloadOffset + payloadLength > bytes.length) {
       this.status = 'truncated';
       out.str(`[TRUNCATED: ${payloadLength} bytes]`);
+      this.endsLine = true;
       return;
     }
     const id = view.getUint16(payloadOffset, this.#le);
@@ -279,7 +301,12 @@ export class EventRenderer {
     if (out.pos > start && out.buf[out.pos - 1] === 10) {
       out.pos--;
       this.endsLine = true;
-    } else this.endsLine = false;
+    } else {
+      // Only the kernel's own text may leave a line open: "Unknown type N",
+      // "[FAILED TO PARSE] ..." and "[TRUNCATED ...]" end theirs (the kernel
+      // prints "Unknown type %d\n").
+      this.endsLine = this.status !== 'ok';
+    }
   }
 
   #run(view: DataView, bytes: Uint8Array, payloadOffset: number, payloadLength: number, withPrefix: boolean): string {

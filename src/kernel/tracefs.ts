@@ -14,6 +14,26 @@ function looksLikeTracefs(dir: string): boolean {
   return fs.existsSync(join(dir, 'trace_marker')) && fs.existsSync(join(dir, 'per_cpu'));
 }
 
+/**
+ * Whether `dir` exists but this user may not look inside it (tracefs is
+ * mode 0700 root): existsSync() says "no such file" for both cases.
+ */
+function unreadable(dir: string): boolean {
+  try {
+    fs.statSync(join(dir, 'trace_marker'));
+    return false;
+  } catch (error) {
+    return isSystemError(error, 'EACCES') || isSystemError(error, 'EPERM');
+  }
+}
+
+function permissionError(dir: string): TracefsPermissionError {
+  const uid = process.getuid?.();
+  return new TracefsPermissionError(
+    `tracefs is mounted at ${dir} but ${uid === undefined ? 'this user' : `uid ${uid}`} may not read it: run as root (or with CAP_SYS_ADMIN, or after chmod/chgrp of the mount)`,
+  );
+}
+
 function mountedTracefs(): string[] {
   try {
     return fs
@@ -47,12 +67,16 @@ export class Tracefs {
   static locate(options: LocateOptions = {}): Tracefs {
     if (options.root !== undefined) {
       if (!looksLikeTracefs(options.root)) {
+        if (unreadable(options.root)) throw permissionError(options.root);
         throw new TracefsNotFoundError(`${options.root} does not look like a tracefs mount (no trace_marker, per_cpu)`);
       }
       return new Tracefs(options.root);
     }
     const candidates = [...mountedTracefs(), DEFAULT_TRACEFS, LEGACY_TRACEFS];
     for (const dir of candidates) if (looksLikeTracefs(dir)) return new Tracefs(dir);
+    // Mounted (or there) but closed to this user: mounting again would not help.
+    const closed = candidates.find(unreadable);
+    if (closed !== undefined) throw permissionError(closed);
     if (options.mount === false) {
       throw new TracefsNotFoundError(`tracefs is not mounted (mount -t tracefs nodev ${DEFAULT_TRACEFS})`);
     }
@@ -124,9 +148,20 @@ export class Tracefs {
   }
 }
 
+/** The kernel's limit on an instance name: a tracefs dentry name, NAME_MAX bytes (mkdir beyond it: ENAMETOOLONG). */
+export const MAX_INSTANCE_NAME = 255;
+
 export function checkInstanceName(name: string): void {
-  if (!/^[A-Za-z0-9_.+-]{1,64}$/.test(name) || name === '.' || name === '..') {
-    throw new InvalidArgumentError(`bad instance name ${JSON.stringify(name)} (letters, digits, _ . + - only)`);
+  if (name.length === 0) throw new InvalidArgumentError('empty instance name');
+  // Characters first (a non-ASCII name's byte length is not its length), then the length.
+  if (!/^[A-Za-z0-9_.+-]+$/.test(name) || name === '.' || name === '..') {
+    const shown = name.length > 80 ? `${JSON.stringify(name.slice(0, 80))}...` : JSON.stringify(name);
+    throw new InvalidArgumentError(`bad instance name ${shown} (letters, digits, _ . + - only)`);
+  }
+  if (name.length > MAX_INSTANCE_NAME) {
+    throw new InvalidArgumentError(
+      `instance name is ${name.length} characters long; the kernel allows at most ${MAX_INSTANCE_NAME} (a tracefs directory name)`,
+    );
   }
 }
 

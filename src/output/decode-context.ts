@@ -17,6 +17,7 @@ import {
   HZ_KEY,
   type KernelConstants,
   emptyKernelConstants,
+  foreignRecordingConstants,
   parseKernelConstants,
   readLiveKernelConstants,
 } from '../decode/kernel-constants.js';
@@ -24,7 +25,7 @@ import { PrintkFormats } from '../decode/printk-formats.js';
 import { DirectorySource, EventRegistry, type FormatSource } from '../decode/registry.js';
 import { UnionFormatSource } from '../decode/union-source.js';
 import { EventRenderer } from '../decode/renderer.js';
-import { MalformedInputError, TracefsNotFoundError } from '../errors.js';
+import { MalformedInputError, TracefsNotFoundError, type WarningHandler } from '../errors.js';
 import { KernelText } from './kernel-text.js';
 import { TaskNames } from './task-names.js';
 
@@ -47,6 +48,8 @@ export interface DecodeContextOptions {
    * as hex, or "[FAILED TO PARSE]" when the value is needed).
    */
   constants?: 'auto' | KernelConstants | null;
+  /** Receives what 'auto' constants could not settle (a recording without kernel_constants); default process.emitWarning. */
+  onWarning?: WarningHandler;
 }
 
 export interface DecodeContext {
@@ -80,12 +83,12 @@ function isLiveTracefs(root: string): boolean {
 /**
  * The kernel constants for decoding `root` (see DecodeContextOptions.constants):
  * its kernel_constants file, else the running kernel's if `root` is a live
- * tracefs, else none.
+ * tracefs, else the running kernel's BTF if the recording names the same release.
  */
-export function kernelConstantsOf(root: string): KernelConstants {
+export function kernelConstantsOf(root: string, onWarning?: WarningHandler): KernelConstants {
   const text = readOptional(join(root, CONSTANTS_FILE));
   if (text !== null) return parseKernelConstants(text);
-  return isLiveTracefs(root) ? readLiveKernelConstants() : emptyKernelConstants();
+  return isLiveTracefs(root) ? readLiveKernelConstants() : foreignRecordingConstants(root, onWarning ? { onWarning } : {});
 }
 
 function defaultKallsyms(root: string): string | null {
@@ -123,7 +126,7 @@ export function loadDecodeContext(options: DecodeContextOptions, littleEndian = 
   };
   const printkText = readOptional(join(root, 'printk_formats'));
   const choice = options.constants === undefined ? 'auto' : options.constants;
-  const constants = choice === 'auto' ? kernelConstantsOf(root) : (choice ?? emptyKernelConstants());
+  const constants = choice === 'auto' ? kernelConstantsOf(root, options.onWarning) : (choice ?? emptyKernelConstants());
   const hz = constants.values.get(HZ_KEY);
   const renderer = new EventRenderer(registry, {
     ...(symbols ? { symbols } : {}),

@@ -6,8 +6,11 @@
 //
 // Values are exactly those of the object form (EventDecoder.value) as
 // JSON: integers beyond the payload are left out, 8-byte integers are
-// exact decimals, char data is a string, bitmasks are bit indices, arrays
-// of 2/4/8-byte elements are number arrays, other data is hex.
+// numbers while exact in a double and strings beyond (json-out.ts: "0x…"
+// for hex fields, json-fields.ts), char data is a string, bitmasks are bit
+// indices, arrays of 2/4/8-byte elements are number arrays, other data is
+// hex. Symbol and flag fields are followed by their text (NAME_sym,
+// NAME_str: json-fields.ts).
 //
 // Safety: the generated code embeds only integers checked by num(), the
 // literals true/false, fixed identifiers, and indexes into the array of
@@ -18,12 +21,17 @@ import type { EventFormat, FieldFormat } from '../decode/format-file.js';
 import { EventDecoder, type FieldValue } from '../decode/field-decoder.js';
 import { CodeGen, num } from '../decode/printfmt/codegen.js';
 import { Lit, type TextOut } from '../decode/text-out.js';
+import type { EventRenderer } from '../decode/renderer.js';
+import { type JsonFieldPlan, jsonFieldPlan } from './json-fields.js';
 import {
-  MAX_INT_TEXT,
+  MAX_JSON_INT_TEXT,
+  jsonInt64Text,
   putI32,
-  putS64,
+  putJsonHexS64,
+  putJsonHexU64,
+  putJsonS64,
+  putJsonU64,
   putU32,
-  putU64,
   writeBitIndices,
   writeHexString,
   writeIntArray,
@@ -64,8 +72,8 @@ function litStores(l: Lit): string {
   return `${stores.join(' ')} p += ${num(l.length)};`;
 }
 
-/** An integer field's value (1, 2, 4 or 8 bytes at payload offset `f.offset`) as a store at p. */
-function intCode(g: CodeGen, f: FieldFormat, le: boolean): string {
+/** An integer field's value (1, 2, 4 or 8 bytes at payload offset `f.offset`) as a store at p; `hex`: a hex field's rule for 8 bytes. */
+function intCode(g: CodeGen, f: FieldFormat, le: boolean, hex: boolean): string {
   const signed = f.kind === 'int' && f.signed;
   const at = (k: number) => `b + ${num(f.offset + k)}`;
   const put = (fn: unknown, read: string) => `p = ${g.ref(fn)}(u, d, p, ${read});`;
@@ -79,7 +87,8 @@ function intCode(g: CodeGen, f: FieldFormat, le: boolean): string {
     default: {
       const hi = `view.${signed ? 'getInt32' : 'getUint32'}(${at(le ? 4 : 0)}, ${bool(le)})`;
       const lo = `view.getUint32(${at(le ? 0 : 4)}, ${bool(le)})`;
-      return put(signed ? putS64 : putU64, `${hi}, ${lo}`);
+      const put64 = hex ? (signed ? putJsonHexS64 : putJsonHexU64) : signed ? putJsonS64 : putJsonU64;
+      return put(put64, `${hi}, ${lo}`);
     }
   }
 }
@@ -108,12 +117,12 @@ function spanCode(f: FieldFormat, le: boolean): string {
 }
 
 /** A non-integer field's value, given its span (s, n), written through out. */
-function dataCode(g: CodeGen, f: FieldFormat, longSize: number, le: boolean): string {
+function dataCode(g: CodeGen, f: FieldFormat, longSize: number, le: boolean, hex: boolean): string {
   if (f.isString) return `${g.ref(writeJsonCString)}(out, bytes, view, s, n);`;
   if (f.isBitmask) return `${g.ref(writeBitIndices)}(out, bytes, s, n, ${num(longSize)}, ${bool(le)});`;
   const es = f.elementSize;
   if (f.kind === 'blob' || (es !== 2 && es !== 4 && es !== 8)) return `${g.ref(writeHexString)}(out, bytes, s, n);`;
-  return `${g.ref(writeIntArray)}(out, view, s, (n / ${num(es)}) | 0, ${num(es)}, ${bool(f.elementSigned)}, ${bool(le)});`;
+  return `${g.ref(writeIntArray)}(out, view, s, (n / ${num(es)}) | 0, ${num(es)}, ${bool(f.elementSigned)}, ${bool(le)}, ${bool(hex)});`;
 }
 
 /** Whether the generated writer covers every field (the parser guarantees it; other formats fall back). */
@@ -157,21 +166,29 @@ function joinPieces(pieces: readonly Piece[]): string {
   return body.join('\n  ');
 }
 
-/** The JSON writer of one event format. */
-export function compileJsonEmit(format: EventFormat, littleEndian: boolean): JsonEmit {
+/**
+ * The JSON writer of one event format. With `renderer`, fields the print
+ * fmt shows as symbols or flags get their text beside them (json-fields.ts).
+ */
+export function compileJsonEmit(format: EventFormat, littleEndian: boolean, renderer?: EventRenderer): JsonEmit {
   const fields = format.fields.filter((f) => !f.common);
-  if (!generated(fields)) return objectEmit(format, littleEndian);
+  const plan = jsonFieldPlan(format, renderer, littleEndian);
+  if (!generated(fields)) return objectEmit(format, littleEndian, plan);
   const g = new CodeGen();
   const le = littleEndian;
   const pieces: Piece[] = [litPiece(g, new Lit(headText(format))), { kind: 'fixed', max: 0, code: 'start = p;' }];
   for (const f of fields) {
     // `,"name":` (the first field's comma becomes the `{`).
     const key = new Lit(`,${JSON.stringify(f.name)}:`);
+    const hex = plan.hex.has(f.name);
     if (f.kind === 'int' || f.kind === 'pointer') {
-      if (!key.ascii || key.length > INLINE_LIT_MAX) return objectEmit(format, littleEndian);
-      pieces.push({ kind: 'fixed', max: key.length + MAX_INT_TEXT, code: `if (L >= ${num(f.offset + f.size)}) { ${litStores(key)} ${intCode(g, f, le)} }` });
+      if (!key.ascii || key.length > INLINE_LIT_MAX) return objectEmit(format, littleEndian, plan);
+      const end = num(f.offset + f.size);
+      pieces.push({ kind: 'fixed', max: key.length + MAX_JSON_INT_TEXT, code: `if (L >= ${end}) { ${litStores(key)} ${intCode(g, f, le, hex)} }` });
+      // `,"name_sym":…` / `,"name_str":…`, only beside a value.
+      for (const c of plan.companions.get(f.name) ?? []) pieces.push({ kind: 'call', code: `if (L >= ${end}) ${g.ref(c.write)}(out, view, bytes, b, L);` });
     } else {
-      pieces.push(litPiece(g, key), { kind: 'call', code: `{ ${spanCode(f, le)} ${dataCode(g, f, format.longSize, le)} }` });
+      pieces.push(litPiece(g, key), { kind: 'call', code: `{ ${spanCode(f, le)} ${dataCode(g, f, format.longSize, le, hex)} }` });
     }
   }
   pieces.push({
@@ -194,29 +211,31 @@ export function compileJsonEmit(format: EventFormat, littleEndian: boolean): Jso
 
 const HEX = '0123456789abcdef';
 
-function valueText(v: FieldValue): string {
-  if (typeof v === 'number' || typeof v === 'bigint') return String(v);
+function valueText(v: FieldValue, hex: boolean): string {
+  if (typeof v === 'number') return String(v);
+  if (typeof v === 'bigint') return jsonInt64Text(v, hex);
   if (typeof v === 'string') return JSON.stringify(v);
   if (v instanceof Uint8Array) {
     let s = '"';
     for (const b of v) s += HEX[b >> 4]! + HEX[b & 15]!;
     return `${s}"`;
   }
-  return `[${(v as ReadonlyArray<number | bigint>).map(String).join(',')}]`;
+  return `[${(v as ReadonlyArray<number | bigint>).map((x) => (typeof x === 'bigint' ? jsonInt64Text(x, hex) : String(x))).join(',')}]`;
 }
 
 /** Through EventDecoder.toObject (one object and string per event: slow, but any format). */
-function objectEmit(format: EventFormat, littleEndian: boolean): JsonEmit {
+function objectEmit(format: EventFormat, littleEndian: boolean, plan: JsonFieldPlan): JsonEmit {
   const decoder = new EventDecoder(format, { littleEndian });
   const head = headText(format);
   return (out, view, bytes, base, len) => {
     const fields = decoder.toObject(view, bytes, base, len, false);
-    let s = `${head}{`;
+    out.str(`${head}{`);
     let first = true;
     for (const key of Object.keys(fields)) {
-      s += `${first ? '' : ','}${JSON.stringify(key)}:${valueText(fields[key]!)}`;
+      out.str(`${first ? '' : ','}${JSON.stringify(key)}:${valueText(fields[key]!, plan.hex.has(key))}`);
       first = false;
+      for (const c of plan.companions.get(key) ?? []) c.write(out, view, bytes, base, len);
     }
-    out.str(`${s}}}\n`);
+    out.str('}}\n');
   };
 }

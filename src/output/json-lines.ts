@@ -1,6 +1,18 @@
-// Events as JSON Lines with typed fields. Integers keep every digit: a
-// 64-bit value is written as its exact decimal digits (valid JSON; readers
-// in most languages keep it exact, JavaScript's JSON.parse rounds past 2^53).
+// Events as JSON Lines with typed fields:
+//
+//   {"ts":N,"cpu":C,"pid":P,"comm":"…","flags":"d.h1.","system":"sched",
+//    "event":"sched_switch","fields":{"prev_comm":"bash","prev_state":1,
+//    "prev_state_str":"S",…}}
+//
+// Every value reads back exactly with JSON.parse and jq: integers are JSON
+// numbers while a double holds them (|v| <= 2^53 - 1), and strings beyond
+// (the protobuf JSON mapping's rule for 64-bit integers): "0x…" for
+// pointers and fields the kernel prints in hex, decimal digits otherwise
+// (json-out.ts; which fields are hex: json-fields.ts). `ts` follows the
+// same rule. With a renderer, %ps/%pS fields are followed by NAME_sym (the
+// symbol, or null) and __print_flags/__print_symbolic fields by NAME_str
+// (the kernel's text). Records without a format: `"event":null` and the
+// payload as hex.
 //
 // Lines are written as UTF-8 bytes into a TextOut (writeLine, the hot
 // path): what repeats is cached as bytes (per pid `"pid"` and `"comm"`,
@@ -8,10 +20,11 @@
 // the fields, json-emit.ts), the rest is written from the record.
 
 import type { EventRegistry } from '../decode/registry.js';
+import type { EventRenderer } from '../decode/renderer.js';
 import { Lit, TextOut } from '../decode/text-out.js';
 import type { RecordBatch } from '../layout/record.js';
 import { type JsonEmit, compileJsonEmit } from './json-emit.js';
-import { put9, putU64, writeHexString } from './json-out.js';
+import { put9, putJsonU64, writeHexString } from './json-out.js';
 import { latencyFlags } from './line-prefix.js';
 import { LatencyColumns, PidTextCache } from './prefix-caches.js';
 import type { TaskNames } from './task-names.js';
@@ -59,9 +72,13 @@ export class JsonLines {
   #secsText = new Lit('');
   #secsBase = Infinity;
 
-  constructor(registry: EventRegistry, tasks: TaskNames, littleEndian = true) {
+  readonly #renderer: EventRenderer | undefined;
+
+  /** `renderer` (optional): symbols and constants for the NAME_sym / NAME_str companions. */
+  constructor(registry: EventRegistry, tasks: TaskNames, littleEndian = true, renderer?: EventRenderer) {
     this.#registry = registry;
     this.#le = littleEndian;
+    this.#renderer = renderer;
     this.#pidText = new PidTextCache(tasks, (pid) => `,"pid":${pid},"comm":${JSON.stringify(tasks.comm(pid))},"flags":"`);
   }
 
@@ -73,7 +90,7 @@ export class JsonLines {
     let e = this.#emitters[id];
     if (e === undefined) {
       const found = this.#registry.lookup(id);
-      e = found.status === 'ok' ? compileJsonEmit(found.format, this.#le) : null;
+      e = found.status === 'ok' ? compileJsonEmit(found.format, this.#le, this.#renderer) : null;
       this.#emitters[id] = e;
     }
     return e;
@@ -89,7 +106,7 @@ export class JsonLines {
     return text;
   }
 
-  /** Decimal of the timestamp at `p` (20 bytes reserved). */
+  /** The timestamp at `p` (22 bytes reserved): a number, or a decimal string beyond 2^53. */
   #ts(u: Uint8Array, d: DataView, p: number, hi: number, lo: number): number {
     if (hi < 0x200000) {
       // Within the second of the last timestamp: its digits, then nine more.
@@ -103,7 +120,7 @@ export class JsonLines {
         return put9(u, d, putLit(d, p, this.#secsText), v - this.#secsBase);
       }
     }
-    return putU64(u, d, p, hi, lo);
+    return putJsonU64(u, d, p, hi, lo);
   }
 
   /** line() as UTF-8 bytes appended to `out`. */
@@ -115,7 +132,7 @@ export class JsonLines {
     const cpu = this.#cpuLit(batch.cpu);
     const pid = this.#pidText.get(view.getInt32(off + 4, le));
     // `{"ts":N,"cpu":C,"pid":P,"comm":"…","flags":"xxxxx` with one reserve.
-    out.reserve(LINE_START.length + 20 + cpu.length + pid.length + 5 + 8);
+    out.reserve(LINE_START.length + 22 + cpu.length + pid.length + 5 + 8);
     const u = out.buf;
     const d = out.dv;
     let p = putLit(d, out.pos, LINE_START);

@@ -1,8 +1,9 @@
 // JSON values written as UTF-8 bytes into a TextOut (the hot path of JSON
-// Lines): exact 64-bit decimals from two 32-bit halves, record C strings
-// JSON-escaped in place, hex strings, number arrays. Each writer gives
-// exactly what JSON.stringify / String() gave for the object form
-// (EventDecoder.value): only the per-event strings and BigInts are gone.
+// Lines): exact 64-bit values from two 32-bit halves (numbers, or strings
+// beyond 2^53: putJson*64), record C strings JSON-escaped in place, hex
+// strings, number arrays. Each writer gives exactly what JSON.stringify /
+// jsonInt64Text gives for the object form (EventDecoder.value): only the
+// per-event strings and BigInts are gone.
 
 import { decodeCString } from '../decode/strings.js';
 import type { TextOut } from '../decode/text-out.js';
@@ -148,6 +149,89 @@ export function putS64(buf: Uint8Array, dv: DataView, p: number, hi: number, lo:
   return putU64(buf, dv, p + 1, nhi, nlo);
 }
 
+// ---- 64-bit values as JSON that every reader keeps exact ---------------
+//
+// The protobuf JSON mapping's rule, relaxed for small values: a 64-bit
+// integer is a JSON number while a double holds it exactly (|v| <= 2^53 - 1,
+// Number.MAX_SAFE_INTEGER), else a string: "0x…" (lowercase, unpadded) for
+// pointers and fields the kernel prints in hex, decimal digits otherwise.
+// JSON.parse and jq then keep every value exactly.
+
+/** Most bytes a putJson*64() stores ("\"-9223372036854775808\"", or "\"0xffffffffffffffff\""). */
+export const MAX_JSON_INT_TEXT = 22;
+
+const HEX_CODES = Uint8Array.from(HEX, (c) => c.charCodeAt(0));
+
+/** Unpadded lowercase hex of a uint32, at least one digit. */
+function putHex32(buf: Uint8Array, p: number, v: number): number {
+  let n = 1;
+  while (n < 8 && v >>> (4 * n) !== 0) n++;
+  for (let k = n - 1; k >= 0; k--) buf[p++] = HEX_CODES[(v >>> (4 * k)) & 15]!;
+  return p;
+}
+
+/** Eight lowercase hex digits of a uint32. */
+function putHex32Fixed(dv: DataView, p: number, v: number): number {
+  dv.setUint16(p, HEX_PAIRS[v >>> 24]!, true);
+  dv.setUint16(p + 2, HEX_PAIRS[(v >>> 16) & 255]!, true);
+  dv.setUint16(p + 4, HEX_PAIRS[(v >>> 8) & 255]!, true);
+  dv.setUint16(p + 6, HEX_PAIRS[v & 255]!, true);
+  return p + 8;
+}
+
+/** "0x…" of the unsigned 64-bit value hi * 2^32 + lo, quotes included. */
+function putQuotedHex64(buf: Uint8Array, dv: DataView, p: number, hi: number, lo: number): number {
+  buf[p] = 34;
+  buf[p + 1] = 48;
+  buf[p + 2] = 120;
+  p += 3;
+  if (hi === 0) p = putHex32(buf, p, lo);
+  else p = putHex32Fixed(dv, putHex32(buf, p, hi), lo);
+  buf[p] = 34;
+  return p + 1;
+}
+
+/** Unsigned 64-bit hi * 2^32 + lo: a number below 2^53, else a decimal string. */
+export function putJsonU64(buf: Uint8Array, dv: DataView, p: number, hi: number, lo: number): number {
+  if (hi < 0x200000) return putU64(buf, dv, p, hi, lo);
+  buf[p] = 34;
+  p = putU64(buf, dv, p + 1, hi, lo);
+  buf[p] = 34;
+  return p + 1;
+}
+
+/** Whether the signed 64-bit value hi * 2^32 + lo (hi int32) is within ±(2^53 - 1). */
+function safeS64(hi: number, lo: number): boolean {
+  return hi < 0x200000 && (hi > -0x200000 || (hi === -0x200000 && lo !== 0));
+}
+
+/** Signed 64-bit hi * 2^32 + lo (hi int32): a number within ±(2^53 - 1), else a decimal string. */
+export function putJsonS64(buf: Uint8Array, dv: DataView, p: number, hi: number, lo: number): number {
+  if (safeS64(hi, lo)) return putS64(buf, dv, p, hi, lo);
+  buf[p] = 34;
+  p = putS64(buf, dv, p + 1, hi, lo);
+  buf[p] = 34;
+  return p + 1;
+}
+
+/** Unsigned 64-bit value of a hex field: a number below 2^53, else "0x…". */
+export function putJsonHexU64(buf: Uint8Array, dv: DataView, p: number, hi: number, lo: number): number {
+  if (hi < 0x200000) return putU64(buf, dv, p, hi, lo);
+  return putQuotedHex64(buf, dv, p, hi, lo);
+}
+
+/** Signed 64-bit value of a hex field (hi int32): a number within ±(2^53 - 1), else "0x…" of its 64 bits. */
+export function putJsonHexS64(buf: Uint8Array, dv: DataView, p: number, hi: number, lo: number): number {
+  if (safeS64(hi, lo)) return putS64(buf, dv, p, hi, lo);
+  return putQuotedHex64(buf, dv, p, hi >>> 0, lo);
+}
+
+/** A 64-bit value given as a bigint, by the same rule (the object form's values). */
+export function jsonInt64Text(v: bigint, hex: boolean): string {
+  if (v <= 9007199254740991n && v >= -9007199254740991n) return String(v);
+  return hex ? `"0x${BigInt.asUintN(64, v).toString(16)}"` : `"${v}"`;
+}
+
 /** Decimal of a safe integer. */
 export function writeInt(out: TextOut, v: number): void {
   out.reserve(MAX_INT_TEXT);
@@ -248,11 +332,14 @@ export function writeHexString(out: TextOut, bytes: Uint8Array, start: number, n
   out.pos = p;
 }
 
-/** `n` integers of `size` (2, 4 or 8) bytes from `start` as a JSON array. */
-export function writeIntArray(out: TextOut, view: DataView, start: number, n: number, size: number, signed: boolean, le: boolean): void {
+/**
+ * `n` integers of `size` (2, 4 or 8) bytes from `start` as a JSON array
+ * (8-byte ones by the putJson*64 rule; `hex`: a hex field's).
+ */
+export function writeIntArray(out: TextOut, view: DataView, start: number, n: number, size: number, signed: boolean, le: boolean, hex = false): void {
   out.byte(91);
   for (let k = 0; k < n; k++) {
-    out.reserve(MAX_INT_TEXT + 1);
+    out.reserve(MAX_JSON_INT_TEXT + 1);
     const buf = out.buf;
     const dv = out.dv;
     let p = out.pos;
@@ -260,8 +347,8 @@ export function writeIntArray(out: TextOut, view: DataView, start: number, n: nu
     const at = start + k * size;
     if (size === 8) {
       const lo = view.getUint32(le ? at : at + 4, le);
-      if (signed) p = putS64(buf, dv, p, view.getInt32(le ? at + 4 : at, le), lo);
-      else p = putU64(buf, dv, p, view.getUint32(le ? at + 4 : at, le), lo);
+      if (signed) p = (hex ? putJsonHexS64 : putJsonS64)(buf, dv, p, view.getInt32(le ? at + 4 : at, le), lo);
+      else p = (hex ? putJsonHexU64 : putJsonU64)(buf, dv, p, view.getUint32(le ? at + 4 : at, le), lo);
     } else if (size === 4) p = signed ? putI32(buf, dv, p, view.getInt32(at, le)) : putU32(buf, dv, p, view.getUint32(at, le));
     else p = signed ? putI32(buf, dv, p, view.getInt16(at, le)) : putU32(buf, dv, p, view.getUint16(at, le));
     out.pos = p;

@@ -57,7 +57,7 @@ export class TimelineRenderer {
     this.#merger = new CpuMerger(sources);
     this.#ctx = ctx;
     this.#options = options;
-    this.#json = options.format === 'json' ? new JsonLines(ctx.registry, ctx.tasks, ctx.littleEndian) : null;
+    this.#json = options.format === 'json' ? new JsonLines(ctx.registry, ctx.tasks, ctx.littleEndian, ctx.renderer) : null;
     this.#chunk = Math.max(1, options.chunk ?? 65536);
     // Room for a chunk and the event that crosses its end.
     this.#out = new TextOut(this.#chunk + 16384);

@@ -117,7 +117,7 @@ describe('JSON Lines as bytes equal the object-based writer', () => {
       assert.equal(Buffer.concat(chunks).toString('utf8'), text);
       // Reference lines in the merger's order, with its loss markers.
       let expected = '';
-      const refLines = new JsonLinesReference(ctx.registry, ctx.tasks, ctx.littleEndian);
+      const refLines = new JsonLinesReference(ctx.registry, ctx.tasks, ctx.littleEndian, ctx.renderer);
       new CpuMerger(sources()).run({
         event: (b, i) => (expected += refLines.line(b, i)),
         lost: (cpu, n) => (expected += refLines.lost(cpu, n)),
@@ -130,8 +130,8 @@ describe('JSON Lines as bytes equal the object-based writer', () => {
   const BENCH = '/tmp/trrep-data/recording';
   it('the bench recording (when present): every record', { skip: !fs.existsSync(path.join(BENCH, 'tracering.json')) }, () => {
     const ctx = loadDecodeContext({ root: BENCH, array: BENCH });
-    const json = new JsonLines(ctx.registry, ctx.tasks, ctx.littleEndian);
-    const reference = new JsonLinesReference(ctx.registry, ctx.tasks, ctx.littleEndian);
+    const json = new JsonLines(ctx.registry, ctx.tasks, ctx.littleEndian, ctx.renderer);
+    const reference = new JsonLinesReference(ctx.registry, ctx.tasks, ctx.littleEndian, ctx.renderer);
     const readers = Recording.open(BENCH).openReaders();
     let n = 0;
     try {
@@ -309,8 +309,12 @@ describe('JSON Lines: synthetic formats', () => {
       assert.equal(first.comm, 'quote"back\\slash\u0001é');
       assert.equal(first.fields.dyn, 'quote " and \\ backslash');
       assert.match(lines[4]!, /"big":9007199254740991,/);
-      assert.match(lines[8]!, /"big":9223372036854775808,"sbig":9223372036854775807,/);
-      assert.match(lines[7]!, /"sbig":-9223372036854775808,/);
+      // Past 2^53: strings (decimal; a pointer in hex).
+      assert.match(lines[5]!, /"big":"9007199254740992","sbig":"-9007199254740992",/);
+      assert.match(lines[8]!, /"big":"9223372036854775808","sbig":"9223372036854775807",/);
+      assert.match(lines[7]!, /"sbig":"-9223372036854775808",/);
+      assert.match(lines[4]!, /"ptr":"0xffffffff8123456b",/);
+      assert.match(lines[1]!, /"big":1,"sbig":-1,/);
       assert.match(lines[6]!, /"dyn":"tab\\there\\nnewline\\r\\b\\f"/);
       assert.match(lines[7]!, /"dyn":"\\u0001\\u001f\u007f end"/);
     });
@@ -353,7 +357,7 @@ describe('JSON Lines: synthetic formats', () => {
     for (const cpu of [0, 7, 1500]) {
       const lines = compareBatches(json, reference, [batchOf(payloads, cpu, ts)]);
       assertJsonLines(lines);
-      assert.match(lines[0]!, new RegExp(`^\\{"ts":18446744073709551615,"cpu":${cpu},"pid":42,"comm":.*,"id":901,"event":null,"payload":"850300002a0000000000000000000000"\\}\\n$`));
+      assert.match(lines[0]!, new RegExp(`^\\{"ts":"18446744073709551615","cpu":${cpu},"pid":42,"comm":.*,"id":901,"event":null,"payload":"850300002a0000000000000000000000"\\}\\n$`));
     }
     assert.equal(json.lost(3, 17), reference.lost(3, 17));
     assert.equal(json.lost(0, -1), '{"lost":null,"cpu":0}\n');
