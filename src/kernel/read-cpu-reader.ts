@@ -7,6 +7,7 @@
 // for many read()s) into a reusable buffer and decoded in place.
 
 import fs from 'node:fs';
+import { parseHeaderPage } from '../decode/format-file.js';
 import { CpuBufferMissingError, WarningCode, type WarningHandler, emitProcessWarning, isSystemError } from '../errors.js';
 import { PageStream } from '../layout/page-stream.js';
 import type { RecordBatch } from '../layout/record.js';
@@ -25,9 +26,29 @@ export interface ReadReaderOptions {
   pagesPerBatch?: number;
 }
 
-/** Sub-buffer size of the trace array's buffers: the file since 6.8, else one page. */
-export function arraySubbufSize(array: TraceArray): number {
-  return array.exists('buffer_subbuf_size_kb') ? array.subbufSizeKb * 1024 : native.pageSize;
+/**
+ * Sub-buffer size of the trace array's buffers: buffer_subbuf_size_kb
+ * (since 6.8) and events/header_page (data offset + size), else one page.
+ * The two come from the same kernel value; should they disagree, the
+ * larger is used (and reported): a read() returns at most one sub-buffer,
+ * so a larger buffer only gets a short read, a smaller one would split a
+ * sub-buffer into pieces decoded as pages.
+ */
+export function arraySubbufSize(array: TraceArray, onWarning?: WarningHandler): number {
+  const fromKb = array.exists('buffer_subbuf_size_kb') ? array.subbufSizeKb * 1024 : null;
+  let fromHeader: number | null = null;
+  try {
+    fromHeader = parseHeaderPage(array.readText('events/header_page'), 'events/header_page').subbufSize;
+  } catch {
+    // unreadable or unexpected: buffer_subbuf_size_kb (or the page size) decides
+  }
+  if (fromKb === null || fromHeader === null || fromKb === fromHeader) return fromKb ?? fromHeader ?? native.pageSize;
+  const size = Math.max(fromKb, fromHeader);
+  onWarning?.({
+    code: WarningCode.geometry,
+    message: `${array.label}: buffer_subbuf_size_kb says ${fromKb} bytes, events/header_page ${fromHeader}: reading ${size}-byte sub-buffers`,
+  });
+  return size;
 }
 
 export class ReadCpuReader implements CpuReader {
@@ -48,8 +69,8 @@ export class ReadCpuReader implements CpuReader {
     this.#array = array;
     this.cpu = cpu;
     this.fd = fd;
-    this.layout = hostSubbufLayout(arraySubbufSize(array));
     this.#onWarning = options.onWarning ?? emitProcessWarning;
+    this.layout = hostSubbufLayout(arraySubbufSize(array, this.#onWarning));
     const stats = array.cpuStats(cpu);
     this.#ledger = new LossLedger(stats.overrun, stats.readEvents);
     this.#readBase = stats.readEvents;

@@ -115,8 +115,8 @@ function describe(stated: readonly StatedSize[]): string {
 /**
  * The sub-buffer size to read `files` with. `stated[0]` is header_page's
  * (the default); `layout` gives the rest of the sub-buffer layout.
- * Throws MalformedInputError when the stated sizes disagree and none of
- * them reads the data cleanly.
+ * Throws MalformedInputError when the stated sizes disagree and no size
+ * (stated, or one a kernel could have used) reads the data cleanly.
  */
 export function resolveSubbufSize(stated: readonly StatedSize[], files: readonly string[], layout: Omit<SubbufLayout, 'subbufSize'>): Geometry {
   const sizes = [...new Set(stated.map((s) => s.size))];
@@ -126,29 +126,31 @@ export function resolveSubbufSize(stated: readonly StatedSize[], files: readonly
   }
   const valid = (n: number) => n >= 64 && n <= 1 << 30 && (n & (n - 1)) === 0 && n > layout.dataOffset;
   if (sizes.length === 1) {
-    // Agreeing sizes: a look at the first sub-buffers.
-    const heads = readHeads(files, declared * QUICK_PAGES);
-    const quick = score(heads, layout, declared, declared * QUICK_PAGES);
+    // Agreeing sizes: a look at the first sub-buffers, the full probe only if they are corrupt.
+    const quick = score(readHeads(files, declared * QUICK_PAGES), layout, declared, declared * QUICK_PAGES);
     if (quick.corrupt === 0) return { subbufSize: declared, warning: null };
-    const all = readHeads(files, PROBE_BYTES);
-    const tried = rank([declared, ...FALLBACK_SIZES.filter((s) => s !== declared && valid(s))].map((s) => score(all, layout, s, PROBE_BYTES)));
-    const best = tried[0]!;
-    const mine = tried.find((s) => s.size === declared)!;
-    // Another size only when it reads strictly more, and cleanly: else the data is damaged, not the size.
-    if (best.size === declared || best.corrupt > 0 || best.events <= mine.events) return { subbufSize: declared, warning: null };
-    return {
-      subbufSize: best.size,
-      warning:
-        `${describe(stated)}, but the data reads as ${best.size}-byte sub-buffers ` +
-        `(${best.events} events, none corrupt; as ${declared}: ${mine.corrupt} corrupt): using ${best.size}`,
-    };
   }
   const heads = readHeads(files, PROBE_BYTES);
   const tried = rank(sizes.filter(valid).map((s) => score(heads, layout, s, PROBE_BYTES)));
+  const figures = (list: readonly Score[]) => list.map((s) => `as ${s.size}: ${s.events} events, ${s.corrupt} corrupt`).join('; ');
   const best = tried[0];
-  const figures = tried.map((s) => `as ${s.size}: ${s.events} events, ${s.corrupt} corrupt`).join('; ');
-  if (best === undefined || best.corrupt > 0) {
-    throw new MalformedInputError(`the recording's sub-buffer size is inconsistent (${describe(stated)}) and no stated size reads the data cleanly (${figures})`);
+  if (best !== undefined && best.corrupt === 0) {
+    if (sizes.length === 1) return { subbufSize: declared, warning: null };
+    return { subbufSize: best.size, warning: `sub-buffer sizes disagree (${describe(stated)}); the data reads cleanly as ${best.size} (${figures(tried)}): using ${best.size}` };
   }
-  return { subbufSize: best.size, warning: `sub-buffer sizes disagree (${describe(stated)}); the data reads cleanly as ${best.size} (${figures}): using ${best.size}` };
+  // No stated size reads cleanly: the sizes a kernel could have used. One
+  // is taken only if it reads cleanly and finds more events than any
+  // stated one; else the data is damaged (agreeing sizes) or the sizes
+  // cannot be told (disagreeing ones).
+  const others = rank(FALLBACK_SIZES.filter((s) => valid(s) && !sizes.includes(s)).map((s) => score(heads, layout, s, PROBE_BYTES)));
+  const found = others[0];
+  const most = Math.max(0, ...tried.map((s) => s.events));
+  if (found !== undefined && found.corrupt === 0 && found.events > most) {
+    return {
+      subbufSize: found.size,
+      warning: `${describe(stated)}, but the data reads as ${found.size}-byte sub-buffers (${found.events} events, none corrupt; ${figures(tried)}): using ${found.size}`,
+    };
+  }
+  if (sizes.length === 1) return { subbufSize: declared, warning: null };
+  throw new MalformedInputError(`the recording's sub-buffer size is inconsistent (${describe(stated)}) and no size reads the data cleanly (${figures(tried)})`);
 }

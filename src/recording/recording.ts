@@ -12,7 +12,7 @@
 
 import fs from 'node:fs';
 import { join } from 'node:path';
-import { parseHeaderPage } from '../decode/format-file.js';
+import { parseHeaderEvent, parseHeaderPage } from '../decode/format-file.js';
 import {
   MalformedInputError,
   TracefsNotFoundError,
@@ -26,7 +26,7 @@ import { rethrowUserPath } from '../kernel/fs-errors.js';
 import type { BatchSource } from '../layout/batch-source.js';
 import { PageStream } from '../layout/page-stream.js';
 import type { RecordBatch } from '../layout/record.js';
-import { HOST_LITTLE_ENDIAN, LOST_UNKNOWN, type SubbufLayout, checkSubbufLayout } from '../layout/subbuf.js';
+import { COMMIT_SIZE_MASK, HOST_LITTLE_ENDIAN, RB_MISSED_STORED, LOST_UNKNOWN, type SubbufLayout, checkSubbufLayout } from '../layout/subbuf.js';
 import { type StatedSize, parseSubbufSizeKb, resolveSubbufSize } from './geometry.js';
 
 /**
@@ -134,8 +134,13 @@ export class FileCpuReader implements BatchSource {
           rethrowUserPath(error, path, 'read');
         }
         if (got <= 0) break;
-        // A trailing partial sub-buffer is zero-filled, as a short read() is.
-        if (got < pageSize) into.fill(0, n * pageSize + got, (n + 1) * pageSize);
+        // A cut-short last sub-buffer: zero-filled, and its commit limited
+        // to the bytes there are, so a record the cut went through reads as
+        // corrupt rather than as zeros.
+        if (got < pageSize) {
+          into.fill(0, n * pageSize + got, (n + 1) * pageSize);
+          clampCommit(into, n * pageSize, got, layout);
+        }
         n++;
         if (got < pageSize) break;
       }
@@ -177,6 +182,19 @@ export class FileCpuReader implements BatchSource {
   }
 }
 
+/** Limits the commit size of the sub-buffer at `start` to the `got` bytes read of it (its flags kept). */
+function clampCommit(pages: Uint8Array, start: number, got: number, layout: SubbufLayout): void {
+  if (got < layout.dataOffset) return; // no whole header: zeros, an empty sub-buffer
+  const view = new DataView(pages.buffer, pages.byteOffset, pages.byteLength);
+  const le = layout.littleEndian;
+  const at = start + 8 + (le || layout.longSize === 4 ? 0 : 4);
+  const word = view.getUint32(at, le);
+  const size = word & COMMIT_SIZE_MASK;
+  const room = got - layout.dataOffset;
+  // A lost count stored after the data was cut off too: the loss stays, its count becomes unknown.
+  if (size > room) view.setUint32(at, ((word & ~COMMIT_SIZE_MASK & ~RB_MISSED_STORED) | room) >>> 0, le);
+}
+
 export interface RecordingOpenOptions {
   /** Receives geometry disagreements (default process.emitWarning). */
   onWarning?: WarningHandler;
@@ -213,6 +231,9 @@ export class Recording {
     }
     const meta = readMeta(root);
     const header = parseHeaderPage(readUserText(headerPath), 'events/header_page');
+    // The record encoding, when stated, must be the one the walker reads.
+    const eventText = readOptional(root, 'events/header_event');
+    if (eventText !== null) parseHeaderEvent(eventText, 'events/header_event');
     const rest = {
       dataOffset: header.dataOffset,
       longSize: header.commitSize,
