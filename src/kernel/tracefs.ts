@@ -30,7 +30,7 @@ function unreadable(dir: string): boolean {
 function permissionError(dir: string): TracefsPermissionError {
   const uid = process.getuid?.();
   return new TracefsPermissionError(
-    `tracefs is mounted at ${dir} but ${uid === undefined ? 'this user' : `uid ${uid}`} may not read it: run as root (or with CAP_SYS_ADMIN, or after chmod/chgrp of the mount)`,
+    `tracefs is mounted at ${dir} but ${uid === undefined ? 'this user' : `uid ${uid}`} may not read it: run as root (tracefs is root's alone unless mounted with gid= and mode= options)`,
   );
 }
 
