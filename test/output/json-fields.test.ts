@@ -184,6 +184,33 @@ describe('JSON fields: hex, NAME_sym and NAME_str from the print fmt', () => {
   });
 });
 
+describe('JSON fields: the object-form writer (formats the generator leaves to it) follows the same rules', () => {
+  it('a field name too long for the generated writer', () => {
+    const long = `p${'x'.repeat(126)}`;
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tracering-jsono-'));
+    dirs.push(dir);
+    fs.mkdirSync(path.join(dir, 'events/test/longname'), { recursive: true });
+    const fmt = formatText([`void * ${long};8;8;0`, 'unsigned long mask;16;8;0', 'u64 big;24;8;0'], `"%p %s %llu", REC->${long}, __print_flags(REC->mask, "|", { 1, "A" }), REC->big`, 'longname', 901);
+    fs.writeFileSync(path.join(dir, 'events/test/longname/format'), fmt);
+    const registry = EventRegistry.fromDirectory(dir);
+    const renderer = new EventRenderer(registry);
+    const tasks = new TaskNames();
+    const bytes = new Uint8Array(40);
+    const v = new DataView(bytes.buffer);
+    v.setUint16(0, 901, true);
+    v.setBigUint64(8, 0xffff888100c06550n, true);
+    v.setBigUint64(16, 1n, true);
+    v.setBigUint64(24, 1n << 63n, true);
+    const batch = new RecordBatch(1);
+    batch.reset(bytes, v, 0, 0);
+    batch.records.set([0, 32, 0, 1], 0);
+    batch.count = 1;
+    const line = new JsonLines(registry, tasks, true, renderer).line(batch, 0);
+    assert.equal(line, new JsonLinesReference(registry, tasks, true, renderer).line(batch, 0));
+    assert.deepEqual((JSON.parse(line) as { fields: unknown }).fields, { [long]: '0xffff888100c06550', mask: 1, mask_str: 'A', big: '9223372036854775808' });
+  });
+});
+
 describe('JSON fields on the captures, against the kernel\'s text', () => {
   /** JSON lines and the kernel's event lines of a capture, in the same (merged) order. */
   function pairs(capture: string): Array<{ json: { event: string; fields: Record<string, unknown> }; kernel: string; raw: string }> {
