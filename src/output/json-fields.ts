@@ -174,8 +174,10 @@ function companionWriter(key: string, text: (c: RenderContext) => string | null,
       lo = view.getUint32(le ? at : at + 4, le);
       hi = view.getUint32(le ? at + 4 : at, le);
     } else lo = size === 4 ? view.getUint32(at, le) : size === 2 ? view.getUint16(at, le) : view.getUint8(at);
+    // int32 keys: small integers to V8, hashed without a heap number.
+    const key = lo | 0;
     if (hi === cacheHi) {
-      const hit = cache.get(lo);
+      const hit = cache.get(key);
       if (hit !== undefined) {
         out.lit(hit);
         return;
@@ -188,7 +190,7 @@ function companionWriter(key: string, text: (c: RenderContext) => string | null,
     const t = text(c);
     const lit = new Lit(prefix + (t === null ? 'null' : JSON.stringify(t)));
     if (cacheHi === -1) cacheHi = hi;
-    if (hi === cacheHi && cache.size < CACHE_MAX) cache.set(lo, lit);
+    if (hi === cacheHi && cache.size < CACHE_MAX) cache.set(key, lit);
     out.lit(lit);
   };
 }

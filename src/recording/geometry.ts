@@ -15,6 +15,7 @@
 
 import fs from 'node:fs';
 import { MalformedInputError } from '../errors.js';
+import { rethrowUserPath } from '../kernel/fs-errors.js';
 import { PageStream } from '../layout/page-stream.js';
 import type { SubbufLayout } from '../layout/subbuf.js';
 
@@ -56,7 +57,12 @@ export function parseSubbufSizeKb(text: string): number | null {
 /** The first `limit` bytes of each file (the files' lengths too). */
 function readHeads(files: readonly string[], limit: number): Array<{ bytes: Uint8Array; length: number }> {
   return files.map((path) => {
-    const fd = fs.openSync(path, 'r');
+    let fd: number;
+    try {
+      fd = fs.openSync(path, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
+    } catch (error) {
+      rethrowUserPath(error, path, 'open');
+    }
     try {
       const length = fs.fstatSync(fd).size;
       const bytes = new Uint8Array(Math.min(length, limit));
@@ -67,6 +73,8 @@ function readHeads(files: readonly string[], limit: number): Array<{ bytes: Uint
         got += n;
       }
       return { bytes: bytes.subarray(0, got), length };
+    } catch (error) {
+      rethrowUserPath(error, path, 'read');
     } finally {
       fs.closeSync(fd);
     }

@@ -229,6 +229,7 @@ export class Recording {
       }
       rethrowUserPath(error, headerPath, 'read');
     }
+    checkFileTypes(root);
     const meta = readMeta(root);
     const header = parseHeaderPage(readUserText(headerPath), 'events/header_page');
     // The record encoding, when stated, must be the one the walker reads.
@@ -300,6 +301,75 @@ export class Recording {
       if (fs.existsSync(path)) return path;
     }
     return null;
+  }
+}
+
+/** Files decoding reads besides the per-CPU data (decode-context.ts, registry.ts). */
+const DESCRIPTION_FILES = [
+  'events/header_page',
+  'events/header_event',
+  'saved_cmdlines',
+  'saved_tgids',
+  'printk_formats',
+  'trace_clock',
+  'buffer_subbuf_size_kb',
+  'kernel_constants',
+  'kallsyms',
+  'kallsyms.gz',
+  META_FILE,
+  'uname',
+  'osrelease',
+  'version',
+];
+
+/**
+ * Every file decoding will read must be a regular file (or absent): a FIFO
+ * would block the read forever, a device (a symlink to /dev/zero) never
+ * end, and a directory where a file belongs would be taken for an absent
+ * file. Format files may also be directories (the registry reports those
+ * events as unknown), but not FIFOs or devices.
+ */
+function checkFileTypes(root: string): void {
+  const check = (path: string, directoryAllowed: boolean): void => {
+    let st: fs.Stats;
+    try {
+      st = fs.statSync(path);
+    } catch (error) {
+      if (isSystemError(error, 'ENOENT') || isSystemError(error, 'ENOTDIR')) return;
+      rethrowUserPath(error, path, 'read');
+    }
+    if (st.isFile() || (directoryAllowed && st.isDirectory())) return;
+    if (st.isDirectory()) throw Object.assign(new Error(`EISDIR: ${path}`), { code: 'EISDIR', errno: -21, syscall: 'read', path });
+    throw new MalformedInputError(`${path} is not a regular file`);
+  };
+  const guarded = (path: string, directoryAllowed: boolean): void => {
+    try {
+      check(path, directoryAllowed);
+    } catch (error) {
+      rethrowUserPath(error, path, 'read');
+    }
+  };
+  for (const name of DESCRIPTION_FILES) guarded(join(root, name), false);
+  for (const dir of ['options', 'events']) {
+    let names: string[] = [];
+    try {
+      names = fs.readdirSync(join(root, dir));
+    } catch {
+      continue; // absent, or a file: decoding treats both as no options / the registry reports it
+    }
+    if (dir === 'options') {
+      for (const name of names) guarded(join(root, dir, name), false);
+      continue;
+    }
+    for (const system of names) {
+      let events: string[];
+      try {
+        events = fs.readdirSync(join(root, dir, system));
+      } catch {
+        continue; // header_page and header_event are files
+      }
+      for (const event of events) guarded(join(root, dir, system, event, 'format'), true);
+    }
   }
 }
 

@@ -168,6 +168,22 @@ describe('messages about tracefs and instances', () => {
     assertCoded({ status: r.status, stdout: r.stdout, stderr: r.stderr }, 'ERR_TRACEFS_PERMISSION', new RegExp(`tracefs is mounted at ${tracefs.root} but uid 65534 may not read it`));
   });
 
+  it('as nobody, a recording file it may not read: ERR_FILE_ACCESS (EACCES)', (t) => {
+    if (process.getuid?.() !== 0) {
+      t.skip('needs root to switch to nobody');
+      return;
+    }
+    const dir = copyOf();
+    fs.chmodSync(dir, 0o755);
+    const file = path.join(dir, 'per_cpu/cpu0/trace_pipe_raw');
+    fs.chmodSync(file, 0o000);
+    const r = spawnSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, cliPath, 'report', dir, '--kallsyms', KALLSYMS], {
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    assertCoded({ status: r.status, stdout: r.stdout, stderr: r.stderr }, 'ERR_FILE_ACCESS', new RegExp(`cannot open ${file}: permission denied \\(EACCES\\)`));
+  });
+
   it('an instance name longer than the kernel allows is blamed on its length; 255 bytes, the kernel\'s limit, work', (t) => {
     const tracefs = kernelOrSkip(t);
     if (!tracefs) return;

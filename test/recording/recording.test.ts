@@ -122,6 +122,23 @@ describe('recordings: files that are not what they should be', () => {
     throwsCode(() => render(dir), 'ERR_MALFORMED_INPUT', /not a regular file/);
   });
 
+  for (const file of ['saved_cmdlines', 'printk_formats', 'options/irq-info', 'events/sched/sched_switch/format', 'kallsyms.gz']) {
+    it(`a FIFO as ${file} is refused before anything blocks on it`, () => {
+      const dir = copyOf();
+      fs.rmSync(path.join(dir, file), { force: true });
+      fs.mkdirSync(path.dirname(path.join(dir, file)), { recursive: true });
+      assert.equal(spawnSync('mkfifo', [path.join(dir, file)]).status, 0, 'mkfifo');
+      throwsCode(() => render(dir, { kallsyms: undefined }), 'ERR_MALFORMED_INPUT', /is not a regular file/);
+    });
+  }
+
+  it('saved_cmdlines that is a directory: ERR_FILE_ACCESS, not a render without names', () => {
+    const dir = copyOf();
+    fs.rmSync(path.join(dir, 'saved_cmdlines'));
+    fs.mkdirSync(path.join(dir, 'saved_cmdlines'));
+    assert.throws(() => render(dir), (e: unknown) => e instanceof FileAccessError && e.errno === 'EISDIR');
+  });
+
   it('no events/header_page: ERR_TRACEFS_NOT_FOUND', () => {
     const dir = copyOf();
     fs.rmSync(path.join(dir, 'events/header_page'));
