@@ -346,9 +346,15 @@ export function writeIntArray(out: TextOut, view: DataView, start: number, n: nu
     if (k > 0) buf[p++] = 44;
     const at = start + k * size;
     if (size === 8) {
+      // Direct calls (a chosen function value would keep V8 from inlining).
       const lo = view.getUint32(le ? at : at + 4, le);
-      if (signed) p = (hex ? putJsonHexS64 : putJsonS64)(buf, dv, p, view.getInt32(le ? at + 4 : at, le), lo);
-      else p = (hex ? putJsonHexU64 : putJsonU64)(buf, dv, p, view.getUint32(le ? at + 4 : at, le), lo);
+      if (signed) {
+        const hi = view.getInt32(le ? at + 4 : at, le);
+        p = hex ? putJsonHexS64(buf, dv, p, hi, lo) : putJsonS64(buf, dv, p, hi, lo);
+      } else {
+        const hi = view.getUint32(le ? at + 4 : at, le);
+        p = hex ? putJsonHexU64(buf, dv, p, hi, lo) : putJsonU64(buf, dv, p, hi, lo);
+      }
     } else if (size === 4) p = signed ? putI32(buf, dv, p, view.getInt32(at, le)) : putU32(buf, dv, p, view.getUint32(at, le));
     else p = signed ? putI32(buf, dv, p, view.getInt16(at, le)) : putU32(buf, dv, p, view.getUint16(at, le));
     out.pos = p;
