@@ -34,7 +34,7 @@ export interface FormatSource {
 /** Names of system and event directories we accept (no path tricks). */
 const DIR_NAME = /^[A-Za-z0-9_.:+-]{1,256}$/;
 /** Largest format file read (a hostile capture could hold anything). */
-const MAX_FILE = 1 << 20;
+const MAX_FILE = 8 << 20;
 
 function readBounded(file: string): string {
   const fd = fs.openSync(file, 'r');
