@@ -127,6 +127,13 @@ export class ClosedError extends TraceringError {
   }
 }
 
+/** The reader of our output went away (EPIPE: `tracering report x | head`). Not a failure. */
+export class OutputClosedError extends TraceringError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('ERR_OUTPUT_CLOSED', message, options);
+  }
+}
+
 export function isSystemError(error: unknown, code?: string): error is SystemErrorLike {
   if (!(error instanceof Error)) return false;
   const c = (error as SystemErrorLike).code;

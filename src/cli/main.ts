@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // tracering command-line entry: dispatches to src/cli/commands/*.
 
-import { TraceringError } from '../errors.js';
+import { OutputClosedError, TraceringError } from '../errors.js';
 import { CommandScope } from './command-scope.js';
 import { UsageError } from './usage.js';
 
@@ -56,7 +56,10 @@ main(process.argv.slice(2)).then(
     process.exitCode = status;
   },
   (error: unknown) => {
-    if (error instanceof UsageError) {
+    if (error instanceof OutputClosedError) {
+      // `tracering report x | head`: the reader has what it wanted.
+      process.exitCode = 0;
+    } else if (error instanceof UsageError) {
       process.stderr.write(`tracering: ${error.message}\n`);
       process.exitCode = 2;
     } else if (error instanceof TraceringError) {

@@ -65,6 +65,11 @@ export class FileCpuReader implements BatchSource {
     return this.#pages.caughtUp;
   }
 
+  /** The sub-buffers of the last batch, as stored (valid until the next call). */
+  get lastPages(): Uint8Array {
+    return this.#pages.lastPages;
+  }
+
   close(): void {
     if (this.#closed) return;
     this.#closed = true;

@@ -10,7 +10,10 @@ import { Tracefs } from '../../kernel/tracefs.js';
 import type { BatchSource } from '../../layout/batch-source.js';
 import { loadDecodeContext } from '../../output/decode-context.js';
 import { TimelineRenderer } from '../../output/report.js';
-import { Recording } from '../../recording/recording.js';
+import { FdWriter } from '../../output/fd-writer.js';
+import { RecordingInput } from '../../pipeline/recording-input.js';
+import { runFileSinks } from '../../pipeline/run-file.js';
+import { TextSink } from '../../sinks/text-sink.js';
 import { parseCpuStats } from '../../kernel/cpu-stats.js';
 import type { CommandScope } from '../command-scope.js';
 import { stdoutBytesWriter } from '../format.js';
@@ -62,7 +65,6 @@ export async function run(argv: string[], scope: CommandScope): Promise<number> 
   let sources: BatchSource[];
   let root: string;
   let cpus: readonly number[];
-  let littleEndian = true;
   let onlineCpus: number;
   if (live) {
     // A trace array: the root itself, or instances/NAME under it.
@@ -75,35 +77,34 @@ export async function run(argv: string[], scope: CommandScope): Promise<number> 
     scope.defer(() => source.close());
     sources = [...source.readers];
   } else {
-    const recording = Recording.open(dir);
-    root = dir;
-    cpus = recording.cpus;
-    littleEndian = recording.layout.littleEndian;
-    onlineCpus = recording.meta?.onlineCpus ?? cpus.length;
-    const readers = recording.openReaders();
-    scope.defer(() => {
-      for (const r of readers) r.close();
-    });
-    sources = readers;
+    return reportRecording(dir, values.json === true, kallsyms, scope);
   }
   const figures = headerFromStats(dir, cpus);
-  const ctx = loadDecodeContext(
-    { root, array: dir, ...(kallsyms !== undefined ? { kallsyms } : {}) },
-    littleEndian,
-  );
-  // A recording prints as its `trace` file would: no trace_pipe loss markers,
-  // but the "CPU N buffer started" lines once events were overwritten.
-  const overran = figures !== null && figures.entriesWritten > figures.entriesInBuffer;
-  const renderer = new TimelineRenderer(sources, ctx, {
-    format: values.json ? 'json' : 'text',
-    writeBytes: stdoutBytesWriter(),
-    ...(live ? {} : { lostMarkers: false, annotateCpuStart: overran && ctx.annotate }),
-  });
+  const ctx = loadDecodeContext({ root, array: dir, ...(kallsyms !== undefined ? { kallsyms } : {}) });
+  const renderer = new TimelineRenderer(sources, ctx, { format: values.json ? 'json' : 'text', writeBytes: stdoutBytesWriter() });
   if (figures !== null) renderer.header({ ...figures, cpus: onlineCpus });
   const summary = renderer.run();
   if (figures === null && !values.json) {
     process.stderr.write(`tracering: ${summary.events} events (no per-CPU stats for the header)\n`);
   }
+  return 0;
+}
+
+/**
+ * A recording prints as its `trace` file would: the header, no trace_pipe
+ * loss markers, but the "CPU N buffer started" lines once events were
+ * overwritten.
+ */
+async function reportRecording(dir: string, json: boolean, kallsyms: string | undefined, scope: CommandScope): Promise<number> {
+  const input = new RecordingInput(dir, kallsyms !== undefined ? { kallsyms } : {});
+  scope.defer(() => input.close());
+  const out = new FdWriter(1);
+  scope.defer(() => out.close());
+  const sink = new TextSink({ format: json ? 'json' : 'text', output: out, header: !json, lostMarkers: false });
+  const [report] = await runFileSinks(input, [sink]);
+  const cpus = input.recording.cpus;
+  const hasStats = cpus.every((cpu) => input.recording.readText(`per_cpu/cpu${cpu}/stats`) !== null);
+  if (!hasStats && !json) process.stderr.write(`tracering: ${report?.events ?? 0} events (no per-CPU stats for the header)\n`);
   return 0;
 }
 
