@@ -29,6 +29,8 @@ export interface FormatSource {
   readFormat(system: string, event: string): string;
   /** Text of a file relative to the root (events/header_page, printk_formats...), or null if absent. */
   readOptional(relative: string): string | null;
+  /** Names in a directory relative to the root (options/), or [] (optional: virtual sources may not list). */
+  listDir?(relative: string): string[];
 }
 
 /** Names of system and event directories we accept (no path tricks). */
@@ -87,6 +89,16 @@ export class DirectorySource implements FormatSource {
   readFormat(system: string, event: string): string {
     if (!DIR_NAME.test(system) || !DIR_NAME.test(event)) throw new MalformedInputError(`invalid event name ${system}/${event}`);
     return readBounded(path.join(this.root, 'events', system, event, 'format'));
+  }
+
+  listDir(relative: string): string[] {
+    const dir = path.join(this.root, relative);
+    if (!dir.startsWith(path.join(this.root, path.sep))) return [];
+    try {
+      return fs.readdirSync(dir).filter((n) => DIR_NAME.test(n)).sort();
+    } catch {
+      return [];
+    }
   }
 
   readOptional(relative: string): string | null {

@@ -15,10 +15,14 @@ export interface LiveRunOptions {
   durationMs?: number;
   /** Stop when this settles (the traced command exited). */
   until?: Promise<unknown>;
+  /** The end reason `until` stands for (default 'command-exited'). */
+  untilReason?: EndReason;
   /** Called once when stopping begins, before the final drain (stop tracing here). */
   beforeStop?: (reason: EndReason) => void;
   /** Called after every round (progress lines, live views). */
   afterRound?: () => void;
+  /** Clock readings at the end, for SinkEnd. */
+  endClockPairs?: () => SinkEnd['clockPairs'];
   /** Rounds are taken at least this often when data trickles (default 100 ms). */
   flushIntervalMs?: number;
 }
@@ -67,8 +71,8 @@ export async function runLive(input: LiveInput, sinks: readonly TraceSink[], opt
     if (options.signal?.aborted) stop('signal');
     else options.signal?.addEventListener('abort', onAbort, { once: true });
     options.until?.then(
-      () => stop('command-exited'),
-      () => stop('command-exited'),
+      () => stop(options.untilReason ?? 'command-exited'),
+      () => stop(options.untilReason ?? 'command-exited'),
     );
     const staging = capture.staging;
     const flushMs = options.flushIntervalMs ?? 100;
@@ -93,7 +97,7 @@ export async function runLive(input: LiveInput, sinks: readonly TraceSink[], opt
       wake = null;
       if (options.afterRound !== undefined && pages === 0) options.afterRound();
     }
-    const end = endOf(input, reason ?? 'drained', finished ?? []);
+    const end = endOf(input, reason ?? 'drained', finished ?? [], options.endClockPairs?.() ?? []);
     const reports: SinkReport[] = [];
     for (const sink of sinks) reports.push(await sink.close(end));
     return { reason: end.reason, end, reports };
@@ -113,7 +117,7 @@ export async function runLive(input: LiveInput, sinks: readonly TraceSink[], opt
   }
 }
 
-function endOf(input: LiveInput, reason: EndReason, counters: readonly CpuCounters[]): SinkEnd {
+function endOf(input: LiveInput, reason: EndReason, counters: readonly CpuCounters[], clockPairs: SinkEnd['clockPairs']): SinkEnd {
   const capture = input.capture;
   const cpus = capture.readers.map((r, q): CpuEnd => {
     let stats: string | null = null;
@@ -133,6 +137,6 @@ function endOf(input: LiveInput, reason: EndReason, counters: readonly CpuCounte
     reason,
     buffers: [{ name: capture.array.name ?? '', cpus }],
     rings: input.rings.map((r) => ({ name: r.ring.name, events: r.reader.counters.events, lost: r.reader.counters.lost })),
-    clockPairs: [],
+    clockPairs,
   };
 }
