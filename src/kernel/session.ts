@@ -148,9 +148,9 @@ export class TraceSession {
     }
   }
 
-  /** Empties the buffers and turns tracing on. */
-  start(): void {
-    this.array.clear();
+  /** Empties the buffers (unless told not to) and turns tracing on. */
+  start(options: { clear?: boolean } = {}): void {
+    if (options.clear !== false) this.array.clear();
     this.array.tracingOn = true;
   }
 

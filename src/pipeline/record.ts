@@ -40,6 +40,8 @@ export interface RecordOptions {
   signal?: AbortSignal;
   /** Consume what the buffers hold now and stop: no settings are changed, nothing is cleared. */
   drain?: boolean;
+  /** Empty the buffers before tracing starts (default true; a stream takes what is there too). */
+  clear?: boolean;
   /** Application rings to record beside the kernel's buffers. */
   rings?: readonly string[];
   sinks: readonly TraceSink[];
@@ -176,7 +178,7 @@ export async function record(options: RecordOptions): Promise<RecordSummary> {
       if (!running.staging.closed) running.hardStopSync();
     });
     const clock = array.traceClock;
-    session?.start();
+    session?.start({ clear: options.clear !== false });
     const started = now();
     const pairs: ClockPair[] = [];
     const pair = readClockPair(array, clock);

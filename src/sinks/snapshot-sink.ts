@@ -51,17 +51,15 @@ export class SnapshotSink implements TraceSink {
   #pages = 0;
   #aborted = false;
 
+  /** Refuses an output that exists (or the leftover of a killed run) before anything is traced. */
   constructor(path: string, options: SnapshotSinkOptions = {}) {
     this.path = path;
     this.tmp = join(dirname(path), `${basename(path)}.tmp`);
     this.#options = options;
+    this.#checkFree();
   }
 
-  open(input: SinkInput): void {
-    this.#input = input;
-    const buffer = input.buffers[0];
-    if (buffer === undefined) throw new TraceringError('ERR_INVALID_ARG_VALUE', 'nothing to record: the input has no kernel buffer');
-    this.#buffer = buffer;
+  #checkFree(): void {
     if (fs.existsSync(this.path) && !(fs.statSync(this.path).isDirectory() && fs.readdirSync(this.path).length === 0)) {
       throw new TraceringError('ERR_OUTPUT_EXISTS', `${this.path} exists; recordings go to a new (or empty) directory`);
     }
@@ -72,6 +70,14 @@ export class SnapshotSink implements TraceSink {
           `(read it with: tracering report ${this.tmp}); move or remove it first`,
       );
     }
+  }
+
+  open(input: SinkInput): void {
+    this.#input = input;
+    const buffer = input.buffers[0];
+    if (buffer === undefined) throw new TraceringError('ERR_INVALID_ARG_VALUE', 'nothing to record: the input has no kernel buffer');
+    this.#buffer = buffer;
+    this.#checkFree();
     try {
       fs.mkdirSync(this.tmp, { recursive: true });
     } catch (error) {
@@ -219,7 +225,8 @@ export class SnapshotSink implements TraceSink {
 
   #writeMetadata(input: SinkInput, buffer: BufferInput): void {
     for (const file of ['events/header_page', 'events/header_event']) {
-      const text = input.files.readOptional(file) ?? buffer.files.readOptional(file);
+      // The instance's own: it describes that buffer's sub-buffer size.
+      const text = buffer.files.readOptional(file) ?? input.files.readOptional(file);
       if (text === null) throw new TraceringError('ERR_MALFORMED_INPUT', `${input.label} has no ${file}`);
       this.#write(file, text);
     }
