@@ -16,6 +16,7 @@ const commands: Record<string, { summary: string; load: () => Promise<Command> }
   stream: { summary: 'stream events, merged by time, as kernel text or JSON Lines', load: () => import('./commands/stream.js') },
   snapshot: { summary: 'consume the buffers into a directory laid out like tracefs', load: () => import('./commands/snapshot.js') },
   report: { summary: 'print a recording (or a live trace array) as kernel text or JSON', load: () => import('./commands/report.js') },
+  convert: { summary: 'convert a recording or trace.dat into trace.dat, Perfetto, Parquet, text or JSON', load: () => import('./commands/convert.js') },
   list: { summary: 'list events (with formats), options, clocks, tracers, instances', load: () => import('./commands/list.js') },
   reset: { summary: 'reset instances; remove those left behind by killed runs', load: () => import('./commands/reset.js') },
   record: { summary: 'record events into trace.dat, Perfetto, Parquet or a recording directory', load: () => import('./commands/record.js') },

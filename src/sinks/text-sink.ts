@@ -2,6 +2,7 @@
 // CPUs and rings merged by time: the sink behind report, stream and
 // convert to .txt/.jsonl.
 
+import { TraceringError } from '../errors.js';
 import { parseCpuStats } from '../kernel/cpu-stats.js';
 import type { BatchSource } from '../layout/batch-source.js';
 import type { FdWriter } from '../output/fd-writer.js';
@@ -48,6 +49,7 @@ export class TextSink implements TraceSink {
   readonly #options: TextSinkOptions;
   #renderer: TimelineRenderer | null = null;
   #events = 0;
+  #header = false;
   readonly #losses: RenderSummary['losses'] = [];
 
   constructor(options: TextSinkOptions) {
@@ -64,9 +66,20 @@ export class TextSink implements TraceSink {
     return this.#events;
   }
 
+  /** The `trace` header was printed (every CPU had stats for it). */
+  get hadHeader(): boolean {
+    return this.#header;
+  }
+
   open(input: SinkInput): void {
     const o = this.#options;
     const buffer = o.buffer === undefined ? input.buffers[0] : input.buffers.find((b) => b.name === o.buffer);
+    if (o.buffer !== undefined && buffer === undefined) {
+      throw new TraceringError(
+        'ERR_INVALID_ARG_VALUE',
+        `${input.label} has no buffer ${JSON.stringify(o.buffer)} (it has: ${input.buffers.map((b) => (b.name === '' ? '(top level)' : b.name)).join(', ')})`,
+      );
+    }
     const sources: BatchSource[] = [];
     if (buffer !== undefined) {
       for (const c of buffer.cpus) if (o.cpus === undefined || o.cpus.includes(c.cpu)) sources.push(c);
@@ -83,7 +96,10 @@ export class TextSink implements TraceSink {
       lostMarkers: o.lostMarkers ?? true,
       annotateCpuStart: o.annotateCpuStart ?? (overran && ctx.annotate),
     });
-    if (figures !== null) this.#renderer.header({ ...figures, cpus: input.machine.onlineCpus });
+    if (figures !== null) {
+      this.#renderer.header({ ...figures, cpus: input.machine.onlineCpus });
+      this.#header = true;
+    }
   }
 
   async consume(): Promise<void> {

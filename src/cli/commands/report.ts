@@ -11,7 +11,8 @@ import type { BatchSource } from '../../layout/batch-source.js';
 import { loadDecodeContext } from '../../output/decode-context.js';
 import { TimelineRenderer } from '../../output/report.js';
 import { FdWriter } from '../../output/fd-writer.js';
-import { RecordingInput } from '../../pipeline/recording-input.js';
+import { openInput } from '../../pipeline/open-input.js';
+import '../../pipeline/inputs.js';
 import { runFileSinks } from '../../pipeline/run-file.js';
 import { TextSink } from '../../sinks/text-sink.js';
 import { parseCpuStats } from '../../kernel/cpu-stats.js';
@@ -20,15 +21,19 @@ import { stdoutBytesWriter } from '../format.js';
 import { openRings } from '../rings.js';
 import { UsageError, parseCommandArgs } from '../usage.js';
 
-export const usage = `usage: tracering report DIR [--kallsyms FILE] [--json]
+export const usage = `usage: tracering report DIR|FILE.dat [-B NAME] [--cpu N]... [--kallsyms FILE] [--json]
        tracering report --ring PATH... [--json]
 
-Prints the events of DIR as the kernel's trace file does. DIR is a recording
-(tracering snapshot) or a live tracefs trace array such as
+Prints the events of a recording as the kernel's trace file does: a
+recording directory (tracering record -o DIR, tracering snapshot), a
+trace.dat (tracering's or trace-cmd's: v6 or v7, zstd or not, one or more
+buffers), or a live tracefs trace array such as
 /sys/kernel/tracing/instances/NAME, which is consumed like trace_pipe.
 
-  --kallsyms FILE  kernel symbols (plain or .gz); default: the recording's
-                   kallsyms.gz, else /proc/kallsyms
+  -B NAME          the buffer (instance) of a multi-buffer trace.dat to print
+  --cpu N          only CPU N (repeatable)
+  --kallsyms FILE  kernel symbols (plain or .gz); default: the recording's,
+                   else /proc/kallsyms
   --ring PATH      print (and consume) what application rings hold; repeatable
   --json           JSON Lines with typed fields instead of text`;
 
@@ -53,11 +58,17 @@ function headerFromStats(dir: string, cpus: readonly number[]) {
 export async function run(argv: string[], scope: CommandScope): Promise<number> {
   const { values, positionals } = parseCommandArgs(
     argv,
-    { kallsyms: { type: 'string' }, json: { type: 'boolean' }, ring: { type: 'string', multiple: true } },
+    {
+      kallsyms: { type: 'string' },
+      json: { type: 'boolean' },
+      ring: { type: 'string', multiple: true },
+      instance: { type: 'string', short: 'B' },
+      cpu: { type: 'string', multiple: true },
+    },
     usage,
   );
   if (values.ring !== undefined && positionals.length === 0) return reportRings(values.ring, values.json === true, scope);
-  if (positionals.length !== 1) throw new UsageError(`report takes one directory\n\n${usage}`);
+  if (positionals.length !== 1) throw new UsageError(`report takes one recording (a directory or a trace.dat)\n\n${usage}`);
   const dir = resolve(positionals[0] as string);
   const live = fs.existsSync(join(dir, 'trace_marker'));
   const kallsyms = values.kallsyms ?? undefined;
@@ -77,7 +88,17 @@ export async function run(argv: string[], scope: CommandScope): Promise<number> 
     scope.defer(() => source.close());
     sources = [...source.readers];
   } else {
-    return reportRecording(dir, values.json === true, kallsyms, scope);
+    const cpus = (values.cpu ?? []).map((c) => {
+      const n = Number(c);
+      if (!Number.isInteger(n) || n < 0 || n > 8191) throw new UsageError(`--cpu takes a CPU number (got ${JSON.stringify(c)})`);
+      return n;
+    });
+    return reportRecording(dir, {
+      json: values.json === true,
+      ...(kallsyms !== undefined ? { kallsyms } : {}),
+      ...(values.instance !== undefined ? { buffer: values.instance } : {}),
+      ...(cpus.length > 0 ? { cpus } : {}),
+    }, scope);
   }
   const figures = headerFromStats(dir, cpus);
   const ctx = loadDecodeContext({ root, array: dir, ...(kallsyms !== undefined ? { kallsyms } : {}) });
@@ -95,16 +116,25 @@ export async function run(argv: string[], scope: CommandScope): Promise<number> 
  * loss markers, but the "CPU N buffer started" lines once events were
  * overwritten.
  */
-async function reportRecording(dir: string, json: boolean, kallsyms: string | undefined, scope: CommandScope): Promise<number> {
-  const input = new RecordingInput(dir, kallsyms !== undefined ? { kallsyms } : {});
+async function reportRecording(
+  path: string,
+  options: { json: boolean; kallsyms?: string; buffer?: string; cpus?: number[] },
+  scope: CommandScope,
+): Promise<number> {
+  const input = openInput(path, options.kallsyms !== undefined ? { kallsyms: options.kallsyms } : {});
   scope.defer(() => input.close());
   const out = new FdWriter(1);
   scope.defer(() => out.close());
-  const sink = new TextSink({ format: json ? 'json' : 'text', output: out, header: !json, lostMarkers: false });
+  const sink = new TextSink({
+    format: options.json ? 'json' : 'text',
+    output: out,
+    header: !options.json,
+    lostMarkers: false,
+    ...(options.buffer !== undefined ? { buffer: options.buffer } : {}),
+    ...(options.cpus !== undefined ? { cpus: options.cpus } : {}),
+  });
   const [report] = await runFileSinks(input, [sink]);
-  const cpus = input.recording.cpus;
-  const hasStats = cpus.every((cpu) => input.recording.readText(`per_cpu/cpu${cpu}/stats`) !== null);
-  if (!hasStats && !json) process.stderr.write(`tracering: ${report?.events ?? 0} events (no per-CPU stats for the header)\n`);
+  if (!sink.hadHeader && !options.json) process.stderr.write(`tracering: ${report?.events ?? 0} events (no per-CPU stats for the header)\n`);
   return 0;
 }
 
