@@ -31,10 +31,11 @@ export interface TextSinkOptions {
 }
 
 /** Header figures from the buffer's `stats` texts, when every CPU has one. */
-export function headerFigures(buffer: BufferInput): { entriesInBuffer: number; entriesWritten: number } | null {
+export function headerFigures(buffer: BufferInput, cpus?: readonly number[]): { entriesInBuffer: number; entriesWritten: number } | null {
   let entriesInBuffer = 0;
   let entriesWritten = 0;
   for (const cursor of buffer.cpus) {
+    if (cpus !== undefined && !cpus.includes(cursor.cpu)) continue;
     const text = buffer.startStats.get(cursor.cpu);
     if (text === undefined) return null;
     const stats = parseCpuStats(text);
@@ -88,6 +89,7 @@ export class TextSink implements TraceSink {
     const ctx = input.context(buffer);
     const out = o.output;
     const writeBytes = typeof out === 'function' ? out : (bytes: Uint8Array) => out.write(bytes);
+    // The kernel's per_cpu/cpuN/trace header counts every CPU too.
     const figures = buffer !== undefined && o.header ? headerFigures(buffer) : null;
     const overran = figures !== null && figures.entriesWritten > figures.entriesInBuffer;
     this.#renderer = new TimelineRenderer(sources, ctx, {
