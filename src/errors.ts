@@ -147,6 +147,7 @@ export const WarningCode = {
   blockOption: 'TRACERING_BLOCK_OPTION',
   bufferReset: 'TRACERING_BUFFER_RESET',
   mmapFallback: 'TRACERING_MMAP_FALLBACK',
+  symbols: 'TRACERING_SYMBOLS',
 } as const;
 export type WarningCode = (typeof WarningCode)[keyof typeof WarningCode];
 

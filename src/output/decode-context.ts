@@ -18,13 +18,14 @@ import {
   type KernelConstants,
   emptyKernelConstants,
   parseKernelConstants,
+  readKernelHz,
   readLiveKernelConstants,
 } from '../decode/kernel-constants.js';
 import { PrintkFormats } from '../decode/printk-formats.js';
 import { DirectorySource, EventRegistry, type FormatSource } from '../decode/registry.js';
 import { UnionFormatSource } from '../decode/union-source.js';
 import { EventRenderer } from '../decode/renderer.js';
-import { MalformedInputError, TracefsNotFoundError } from '../errors.js';
+import { MalformedInputError, TracefsNotFoundError, WarningCode, emitProcessWarning } from '../errors.js';
 import { KernelText } from './kernel-text.js';
 import { TaskNames } from './task-names.js';
 
@@ -95,6 +96,83 @@ function isLiveTracefs(root: string): boolean {
 }
 
 /**
+ * A Map filled on first use. Reading the running kernel's BTF costs a few
+ * hundred milliseconds, and only print fmts with unresolved enum names
+ * need it.
+ */
+class LazyMap<K, V> extends Map<K, V> {
+  #fill: (() => Iterable<[K, V]>) | null;
+
+  constructor(fill: () => Iterable<[K, V]>) {
+    super();
+    this.#fill = fill;
+  }
+
+  #ensure(): void {
+    const fill = this.#fill;
+    if (fill === null) return;
+    this.#fill = null;
+    for (const [k, v] of fill()) super.set(k, v);
+  }
+
+  override get(key: K): V | undefined {
+    this.#ensure();
+    return super.get(key);
+  }
+
+  override has(key: K): boolean {
+    this.#ensure();
+    return super.has(key);
+  }
+
+  override get size(): number {
+    this.#ensure();
+    return super.size;
+  }
+
+  override set(key: K, value: V): this {
+    this.#ensure();
+    return super.set(key, value);
+  }
+
+  override delete(key: K): boolean {
+    this.#ensure();
+    return super.delete(key);
+  }
+
+  override forEach(fn: (value: V, key: K, map: Map<K, V>) => void, thisArg?: unknown): void {
+    this.#ensure();
+    super.forEach(fn, thisArg);
+  }
+
+  override entries(): MapIterator<[K, V]> {
+    this.#ensure();
+    return super.entries();
+  }
+
+  override keys(): MapIterator<K> {
+    this.#ensure();
+    return super.keys();
+  }
+
+  override values(): MapIterator<V> {
+    this.#ensure();
+    return super.values();
+  }
+
+  override [Symbol.iterator](): MapIterator<[K, V]> {
+    return this.entries();
+  }
+}
+
+/** The running kernel's constants, read when first looked up (HZ at once: it is cheap and always used). */
+function lazyLiveConstants(): KernelConstants {
+  let live: KernelConstants | null = null;
+  const load = () => (live ??= readLiveKernelConstants());
+  return { values: new LazyMap(() => load().values), typeSizes: new LazyMap(() => load().typeSizes) };
+}
+
+/**
  * The kernel constants for decoding `root` (see DecodeContextOptions.constants):
  * its kernel_constants file, else the running kernel's if `root` is a live
  * tracefs, else none.
@@ -103,6 +181,18 @@ export function kernelConstantsOf(root: string): KernelConstants {
   const text = readOptional(join(root, CONSTANTS_FILE));
   if (text !== null) return parseKernelConstants(text);
   return isLiveTracefs(root) ? readLiveKernelConstants() : emptyKernelConstants();
+}
+
+/** kernelConstantsOf, with the running kernel's read lazily. */
+function autoConstants(root: string): KernelConstants {
+  const text = readOptional(join(root, CONSTANTS_FILE));
+  if (text !== null) return parseKernelConstants(text);
+  return isLiveTracefs(root) ? lazyLiveConstants() : emptyKernelConstants();
+}
+
+function liveHz(): bigint | undefined {
+  const hz = readKernelHz();
+  return hz === null ? undefined : BigInt(hz);
 }
 
 /** kernelConstantsOf for a virtual tracefs: its kernel_constants file, else none. */
@@ -134,11 +224,22 @@ export function symbolsFromBytes(bytes: Uint8Array): SymbolTable {
   return SymbolTable.parse(gzip || isAscii(buf) ? new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength) : buf.toString('utf8'));
 }
 
+/** The symbol table, loaded when first needed (reading and parsing kallsyms costs a few hundred ms). */
 function resolveSymbols(kallsyms: string | Uint8Array | null | undefined, root: string | undefined): SymbolTable | null {
   if (kallsyms === null) return null;
-  if (kallsyms instanceof Uint8Array) return symbolsFromBytes(kallsyms);
+  if (kallsyms instanceof Uint8Array) {
+    const bytes = kallsyms;
+    return SymbolTable.lazy(() => symbolsFromBytes(bytes), warnSymbols);
+  }
   const path = kallsyms ?? (root !== undefined ? defaultKallsyms(root) : null);
-  return path === null ? null : loadSymbols(path);
+  if (path === null) return null;
+  // An explicit file must exist (a typo is an error now, not at the first symbol).
+  if (kallsyms !== undefined && !fs.existsSync(path)) throw new TracefsNotFoundError(`cannot read kallsyms ${path}: no such file`);
+  return SymbolTable.lazy(() => loadSymbols(path), warnSymbols);
+}
+
+function warnSymbols(error: unknown): void {
+  emitProcessWarning({ code: WarningCode.symbols, message: `kernel symbols unavailable, addresses print as hex: ${(error as Error).message}` });
 }
 
 function clockName(text: string | null, fallback: string): string {
@@ -169,8 +270,8 @@ export function loadDecodeContext(options: DecodeContextOptions, littleEndian = 
   const printkText = rootFiles.readOptional('printk_formats');
   const choice = options.constants === undefined ? 'auto' : options.constants;
   const constants =
-    choice === 'auto' ? (root !== undefined ? kernelConstantsOf(root) : kernelConstantsOfSource(rootFiles)) : (choice ?? emptyKernelConstants());
-  const hz = constants.values.get(HZ_KEY);
+    choice === 'auto' ? (root !== undefined ? autoConstants(root) : kernelConstantsOfSource(rootFiles)) : (choice ?? emptyKernelConstants());
+  const hz = constants.values instanceof LazyMap ? liveHz() : constants.values.get(HZ_KEY);
   const renderer = new EventRenderer(registry, {
     ...(symbols ? { symbols } : {}),
     ...(printkText !== null ? { printkFormats: PrintkFormats.parse(printkText) } : {}),
