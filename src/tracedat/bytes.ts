@@ -120,18 +120,26 @@ function toNumber(view: DataView, at: number, le: boolean, label: string, what: 
   return hi * 4294967296 + lo;
 }
 
-/** A trace.dat file opened for reading: its size, bounded preads. */
+/** A trace.dat opened for reading (a file by fd, or bytes in memory): its size, bounded preads. */
 export class FileBytes {
   readonly path: string;
+  /** -1 for bytes in memory. */
   readonly fd: number;
   readonly size: number;
   readonly littleEndian: boolean;
+  readonly #memory: Uint8Array | null;
 
-  constructor(path: string, fd: number, size: number, littleEndian: boolean) {
+  constructor(path: string, fd: number, size: number, littleEndian: boolean, memory: Uint8Array | null = null) {
     this.path = path;
     this.fd = fd;
     this.size = size;
     this.littleEndian = littleEndian;
+    this.#memory = memory;
+  }
+
+  /** The same bytes read with another endianness. */
+  withEndianness(littleEndian: boolean): FileBytes {
+    return new FileBytes(this.path, this.fd, this.size, littleEndian, this.#memory);
   }
 
   /** Throws unless [offset, offset + length) lies inside the file. */
@@ -151,6 +159,10 @@ export class FileBytes {
 
   readInto(into: Uint8Array, at: number, length: number, offset: number, what: string): void {
     this.check(offset, length, what);
+    if (this.#memory !== null) {
+      into.set(this.#memory.subarray(offset, offset + length), at);
+      return;
+    }
     let done = 0;
     while (done < length) {
       const n = fs.readSync(this.fd, into, at + done, length - done, offset + done);

@@ -157,11 +157,22 @@ export class TraceDat implements Disposable {
     const fd = fs.openSync(path, 'r');
     try {
       const size = fs.fstatSync(fd).size;
-      return parse(path, fd, size);
+      return parse(new FileBytes(path, fd, size, true));
     } catch (error) {
       fs.closeSync(fd);
       if (error instanceof TraceringError) throw error;
       if (error instanceof RangeError) throw new MalformedInputError(`${path}: ${error.message}`, { cause: error });
+      throw error;
+    }
+  }
+
+  /** Reads a trace.dat held in memory (`label` names it in errors). */
+  static fromBytes(bytes: Uint8Array, label = '<memory>'): TraceDat {
+    try {
+      return parse(new FileBytes(label, -1, bytes.length, true, bytes));
+    } catch (error) {
+      if (error instanceof TraceringError) throw error;
+      if (error instanceof RangeError) throw new MalformedInputError(`${label}: ${error.message}`, { cause: error });
       throw error;
     }
   }
@@ -254,7 +265,7 @@ export class TraceDat implements Disposable {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
-    fs.closeSync(this.#file.fd);
+    if (this.#file.fd >= 0) fs.closeSync(this.#file.fd);
   }
 
   [Symbol.dispose](): void {
@@ -273,9 +284,9 @@ interface Header {
   end: number;
 }
 
-function parse(path: string, fd: number, size: number): TraceDat {
-  // The endianness comes after the version string; read it first with a neutral cursor.
-  const probe = new FileBytes(path, fd, size, true);
+function parse(probe: FileBytes): TraceDat {
+  // The endianness comes after the version string: read up to it with either.
+  const { path, size } = probe;
   const magic = probe.cursor(0).bytes(Math.min(MAGIC.length, size), 'magic');
   if (magic.length < MAGIC.length || !MAGIC.every((b, i) => magic[i] === b)) {
     throw new MalformedInputError(`${path} is not a trace.dat file (no trace-cmd magic)`);
@@ -287,7 +298,7 @@ function parse(path: string, fd: number, size: number): TraceDat {
   }
   const endian = c0.u8('endianness');
   if (endian > 1) throw new MalformedInputError(`${path}: endianness byte ${endian} is neither 0 nor 1`);
-  const file = new FileBytes(path, fd, size, endian === 0);
+  const file = probe.withEndianness(endian === 0);
   const c = file.cursor(c0.position);
   const longSize = c.u8('long size');
   if (longSize !== 4 && longSize !== 8) throw new MalformedInputError(`${path}: long size ${longSize} is neither 4 nor 8`);

@@ -36,13 +36,15 @@ export const zstdVersion: string = (process.versions as Record<string, string | 
 
 const ZSTD_MAGIC = 0xfd2fb528;
 const BLOCK_MAX = 128 * 1024;
+const MAX_RATIO = BLOCK_MAX / 4;
 
 /**
  * Decompresses one frame of exactly `size` bytes into `into` (or a new
  * buffer), returning the bytes. `what` names it in errors.
  */
 export function zstdDecompress(src: Uint8Array, size: number, what: string, into?: Uint8Array): Uint8Array {
-  const out = into !== undefined && into.length >= size ? into.subarray(0, size) : new Uint8Array(size);
+  // No zstd frame expands more than 128 KiB per 4 input bytes (an RLE block): a larger claim is a lie.
+  if (size > src.length * MAX_RATIO) throw new MalformedInputError(`${what}: ${src.length} compressed bytes cannot hold ${size} bytes`);
   if (zstdDecoder === 'node') {
     let result: Buffer;
     try {
@@ -53,10 +55,12 @@ export function zstdDecompress(src: Uint8Array, size: number, what: string, into
     if (result.length !== size) {
       throw new MalformedInputError(`${what}: zstd data decompresses to ${result.length} bytes, the header says ${size}`);
     }
-    out.set(result);
-    return out;
+    if (into === undefined || into.length < size) return new Uint8Array(result.buffer, result.byteOffset, result.length);
+    into.set(result);
+    return into.subarray(0, size);
   }
   scanFrame(src, size, what);
+  const out = into !== undefined && into.length >= size ? into.subarray(0, size) : new Uint8Array(size);
   try {
     fzstdDecompress(src, out);
   } catch (error) {
