@@ -4,7 +4,7 @@
 // errors to OutputError.
 
 import fs from 'node:fs';
-import { OutputError, isSystemError } from '../errors.js';
+import { OutputError, TraceringError, isSystemError } from '../errors.js';
 import { native } from '../native.js';
 
 /** Writes all of `bytes` at `position`. */
@@ -60,7 +60,7 @@ export function copyRange(fdIn: number, offIn: number, fdOut: number, offOut: nu
 /** An OutputError for `path` from whatever a write threw (system errors keep their code). */
 export function outputError(path: string, action: string, error: unknown): OutputError {
   if (error instanceof OutputError) return error;
-  const code = isSystemError(error) ? (error.code ?? null) : null;
+  const code = isSystemError(error) && !(error instanceof TraceringError) ? (error.code ?? null) : null;
   const detail = code !== null ? `${code}${describe(code)}` : (error as Error).message;
   return new OutputError(path, `cannot ${action} ${path}: ${detail}`, code, { cause: error });
 }

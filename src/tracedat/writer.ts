@@ -21,7 +21,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import { basename, dirname, join } from 'node:path';
-import { ClosedError, InvalidArgumentError, OutputError, UnsupportedError, isSystemError } from '../errors.js';
+import { ClosedError, InvalidArgumentError, OutputError, TraceringError, UnsupportedError, isSystemError } from '../errors.js';
 import { native } from '../native.js';
 import { HOST_LITTLE_ENDIAN } from '../layout/subbuf.js';
 import { MAGIC, Option, SECTION_COMPRESSED, SECTION_HEADER_SIZE, V6_FLYRECORD, V6_OPTIONS } from './constants.js';
@@ -352,7 +352,7 @@ export class TraceDatWriter {
 
   /** System errors become the writer's OutputError (it is failed from then on); anything else passes as it is. */
   #fail(error: unknown, action: string): Error {
-    if (!isSystemError(error) && !(error instanceof OutputError)) return error as Error;
+    if (error instanceof TraceringError ? !(error instanceof OutputError) : !isSystemError(error)) return error as Error;
     const failure = outputError(this.path, action, error);
     this.#state = 'failed';
     this.#failure = failure;
