@@ -1,6 +1,8 @@
 // Rewriting a trace.dat as another variant (v6/v7, none/zstd): every
 // buffer's pages copied verbatim, the metadata and options carried over.
 
+import { Option } from './constants.js';
+import { ByteWriter, textOption } from './encode.js';
 import type { TraceDat } from './reader.js';
 import { type TraceDatWriteResult, TraceDatWriter } from './writer.js';
 
@@ -40,9 +42,23 @@ export function convertTraceDat(input: TraceDat, output: string, options: Conver
       uname: o.uname,
       version: o.version,
       cpuStats: o.cpuStats,
+      extraOptions: carriedOptions(input),
     });
   } catch (error) {
     writer.abort();
     throw error;
   }
+}
+
+/** The options that change how timestamps read (DATE, OFFSET, TSC2NSEC) and the session id, as stored. */
+function carriedOptions(input: TraceDat): { id: number; data: Uint8Array }[] {
+  const o = input.options;
+  const le = input.littleEndian;
+  const out: { id: number; data: Uint8Array }[] = [];
+  if (o.date !== null) out.push({ id: Option.DATE, data: textOption(o.date) });
+  if (o.offset !== null) out.push({ id: Option.OFFSET, data: textOption(o.offset) });
+  if (o.tsc2nsec !== null) out.push({ id: Option.TSC2NSEC, data: new ByteWriter(le).u32(o.tsc2nsec.mult).u32(o.tsc2nsec.shift).u64(o.tsc2nsec.offset).finish() });
+  if (o.traceId !== null) out.push({ id: Option.TRACEID, data: new ByteWriter(le).u64(o.traceId).finish() });
+  for (const hook of o.hooks) out.push({ id: Option.HOOK, data: textOption(hook) });
+  return out;
 }

@@ -192,6 +192,15 @@ export class TraceDat implements Disposable {
     return b;
   }
 
+  /** A buffer by name or as given; by default the top one (else the first). */
+  #resolve(buffer: TraceDatBuffer | string | undefined): TraceDatBuffer {
+    if (typeof buffer === 'string') return this.buffer(buffer);
+    if (buffer !== undefined) return buffer;
+    const b = this.top ?? this.buffers[0];
+    if (b === undefined) throw new TracefsNotFoundError(`${this.path} has no buffers`);
+    return b;
+  }
+
   /** The metadata as a tracefs-like FormatSource, trace_clock answered for `buffer` (default: the top one). */
   formatSource(buffer: TraceDatBuffer | string = this.top ?? this.buffers[0] ?? ''): TraceDatFormatSource {
     const b = typeof buffer === 'string' ? this.buffers.find((x) => x.name === buffer) ?? null : buffer;
@@ -202,8 +211,8 @@ export class TraceDat implements Disposable {
   }
 
   /** The page layout of a buffer's CPU data (sub-buffer size, commit size, endianness). */
-  layout(buffer: TraceDatBuffer | string = this.top ?? this.buffers[0]!): SubbufLayout {
-    const b = typeof buffer === 'string' ? this.buffer(buffer) : buffer;
+  layout(buffer?: TraceDatBuffer | string): SubbufLayout {
+    const b = this.#resolve(buffer);
     let dataOffset = 16;
     let longSize: 4 | 8 = 8;
     if (this.metadata.headerPage !== null) {
@@ -226,8 +235,8 @@ export class TraceDat implements Disposable {
   }
 
   /** Readers for every CPU of a buffer that has data. */
-  openCpus(buffer: TraceDatBuffer | string = this.top ?? this.buffers[0]!, options: OpenCpuOptions = {}): TraceDatCpuReader[] {
-    const b = typeof buffer === 'string' ? this.buffer(buffer) : buffer;
+  openCpus(buffer?: TraceDatBuffer | string, options: OpenCpuOptions = {}): TraceDatCpuReader[] {
+    const b = this.#resolve(buffer);
     return b.cpus.filter((c) => c.size > 0).map((c) => this.openCpu(b, c.cpu, options));
   }
 

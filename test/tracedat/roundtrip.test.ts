@@ -9,6 +9,8 @@ import fs from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { UnsupportedError } from '../../src/errors.js';
+import { Option } from '../../src/tracedat/constants.js';
+import { ByteWriter, textOption } from '../../src/tracedat/encode.js';
 import { TraceDat, TraceDatWriter, convertTraceDat, zstdCanCompress } from '../../src/tracedat/index.js';
 import type { TraceDatFinishInfo, TraceDatWriterOptions } from '../../src/tracedat/writer.js';
 import { PAGE, fixture, makeRestoreDir, metadataFromDirectory, pagesOf, rawPages, report, tempDir, traceCmd, traceCmdSkip } from './support.js';
@@ -43,7 +45,7 @@ after(() => {
 });
 
 /** Writes the fixture pages (in uneven pieces) with `options`; `extra` adds a second buffer's pages. */
-function writeFile(name: string, options: Omit<TraceDatWriterOptions, 'pageSize'>, extra?: (w: TraceDatWriter) => void): string {
+function writeFile(name: string, options: Omit<TraceDatWriterOptions, 'pageSize'>, extra?: (w: TraceDatWriter) => void, more: Partial<TraceDatFinishInfo> = {}): string {
   const out = join(work, name);
   const w = TraceDatWriter.create(out, { pageSize: PAGE, buffers: [{ name: '', clock: referenceClock }], ...options });
   for (const cpu of [0, 1]) {
@@ -56,6 +58,7 @@ function writeFile(name: string, options: Omit<TraceDatWriterOptions, 'pageSize'
     ...meta,
     cpuCount: 2,
     cpuStats: [0, 1].map((cpu) => ({ buffer: '', cpu, text: fs.readFileSync(join(import.meta.dirname, `../fixtures/sched/tracefs/per_cpu/cpu${cpu}/stats`), 'utf8') })),
+    ...more,
   });
   return out;
 }
@@ -163,4 +166,27 @@ describe('our trace.dat files', () => {
       assert.deepEqual(instLines, expected.filter((l) => /\[000\]/.test(l)));
     });
   }
+
+  test('OFFSET, DATE, TSC2NSEC and TRACEID options: trace-cmd reads them, our reader too, convertTraceDat carries them', (t) => {
+    const extraOptions = [
+      { id: Option.OFFSET, data: textOption('1000000000') },
+      { id: Option.TRACEID, data: new ByteWriter(true).u64(0x1234567890abcdefn).finish() },
+    ];
+    const out = writeFile('offset.dat', { version: 7 }, undefined, { extraOptions });
+    const converted = join(work, 'offset-v6.dat');
+    {
+      using dat = TraceDat.open(out);
+      assert.equal(dat.options.offset, '1000000000');
+      assert.equal(dat.options.traceId, 0x1234567890abcdefn);
+      convertTraceDat(dat, converted, { version: 6 });
+    }
+    using back = TraceDat.open(converted);
+    assert.equal(back.options.offset, '1000000000');
+    assert.equal(back.options.traceId, 0x1234567890abcdefn);
+    const skip = traceCmdSkip();
+    if (skip) return t.skip(skip);
+    // trace-cmd adds OFFSET (ns) to every timestamp: 400.000000 becomes 401.000000.
+    const shifted = golden.replace(/ (\d+)\.(\d{6}):/g, (_, s: string, us: string) => ` ${Number(s) + 1}.${us}:`);
+    for (const file of [out, converted]) assert.equal(report(file).stdout, shifted);
+  });
 });
