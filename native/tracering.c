@@ -731,6 +731,38 @@ static napi_value poller_close(napi_env env, napi_callback_info info) {
 }
 
 // ---------------------------------------------------------------------------
+// copyFileRange(fdIn, offIn, fdOut, offOut, length) -> bytes copied.
+// Loops on short copies until `length` bytes are copied or fdIn ends; an
+// error after some bytes were copied is deferred to the next call (the
+// caller sees a short count and calls again), so a fallback to read/write
+// on EXDEV/ENOSYS/EINVAL knows exactly where to resume.
+static napi_value js_copy_file_range(napi_env env, napi_callback_info info) {
+  size_t argc = 5;
+  napi_value argv[5];
+  CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  int64_t fd_in, off_in, fd_out, off_out, length;
+  if (argc < 5 || !get_int64(env, argv[0], &fd_in) || !get_int64(env, argv[1], &off_in) ||
+      !get_int64(env, argv[2], &fd_out) || !get_int64(env, argv[3], &off_out) || !get_int64(env, argv[4], &length))
+    return throw_type_error(env, "copyFileRange(fdIn, offIn, fdOut, offOut, length) expects numbers");
+  if (off_in < 0 || off_out < 0 || length < 0) return throw_errno(env, EINVAL, "copy_file_range");
+  loff_t in = (loff_t)off_in, out = (loff_t)off_out;
+  int64_t done = 0;
+  while (done < length) {
+    int64_t want = length - done;
+    if (want > ((int64_t)1 << 30)) want = (int64_t)1 << 30;
+    ssize_t n = copy_file_range((int)fd_in, &in, (int)fd_out, &out, (size_t)want, 0);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      if (done == 0) return throw_errno(env, errno, "copy_file_range");
+      break;
+    }
+    if (n == 0) break;
+    done += n;
+  }
+  return make_int64(env, done);
+}
+
+// ---------------------------------------------------------------------------
 
 static napi_value init(napi_env env, napi_value exports) {
   napi_property_descriptor functions[] = {
@@ -749,6 +781,7 @@ static napi_value init(napi_env env, napi_value exports) {
       {"futexWaitAsync", NULL, js_futex_wait_async, NULL, NULL, NULL, napi_enumerable, NULL},
       {"monotonicNs", NULL, js_clock_monotonic, NULL, NULL, NULL, napi_enumerable, NULL},
       {"clockNs", NULL, js_clock_ns, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"copyFileRange", NULL, js_copy_file_range, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   CHECK(env, napi_define_properties(env, exports, sizeof functions / sizeof functions[0], functions));
 

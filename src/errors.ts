@@ -134,6 +134,22 @@ export class OutputClosedError extends TraceringError {
   }
 }
 
+/**
+ * Writing an output file failed (ENOSPC, EACCES, EISDIR, ENOTDIR, EROFS...).
+ * Nothing is left under the final name.
+ */
+export class OutputError extends TraceringError {
+  /** The output path the caller asked for. */
+  readonly path: string;
+  /** The system error code behind it ('ENOSPC'...), or null. */
+  readonly errno: string | null;
+  constructor(path: string, message: string, errno: string | null, options?: { cause?: unknown }) {
+    super('ERR_OUTPUT', message, options);
+    this.path = path;
+    this.errno = errno;
+  }
+}
+
 export function isSystemError(error: unknown, code?: string): error is SystemErrorLike {
   if (!(error instanceof Error)) return false;
   const c = (error as SystemErrorLike).code;

@@ -32,6 +32,8 @@ export interface NativeBinding {
   monotonicNs(): bigint;
   /** clock_gettime of one of the CLOCK_IDS, in ns. */
   clockNs(id: number): bigint;
+  /** copy_file_range(2) looped over short copies: bytes copied (short only at fdIn's end, or before an error deferred to the next call). */
+  copyFileRange(fdIn: number, offIn: number, fdOut: number, offOut: number, length: number): number;
   readonly pageSize: number;
   readonly Poller: new (fd: number, onEvent: (status: number, events: number) => void) => NativePoller;
 }
