@@ -27,6 +27,8 @@ import { nodeHeaders, onPath, PREBUILD_NAME, PREBUILD_TARGETS, prebuildPath, tar
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const require = createRequire(import.meta.url);
 
+const BUILD_TIMEOUT_MS = 5 * 60_000;
+
 class PrebuildError extends Error {}
 
 function selectedTargets(argv) {
@@ -113,6 +115,9 @@ function build(stage, target, env) {
     cwd: stage,
     encoding: 'utf8',
     env: { ...env, CC: target.cc, CXX: target.cc, LINK: target.cc, CFLAGS: cflags },
+    // One C file: minutes mean a wedged tool, and npm pack must not hang on it.
+    timeout: BUILD_TIMEOUT_MS,
+    killSignal: 'SIGKILL',
   });
   if (result.status !== 0) {
     process.stderr.write(result.stdout + result.stderr);
