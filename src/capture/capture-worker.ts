@@ -12,6 +12,7 @@ import { TraceArray } from '../kernel/trace-array.js';
 import { TraceSource } from '../kernel/trace-source.js';
 import type { RecordBatch } from '../layout/record.js';
 import type { CaptureConfig, CpuCounters, FromCapture, ToCapture } from './protocol.js';
+import { type CoalescedPage, PageCoalescer } from './coalescer.js';
 import { NO_SLOT, StagingRing } from './staging-ring.js';
 
 const config = workerData as CaptureConfig;
@@ -81,6 +82,15 @@ async function main(): Promise<void> {
   });
 
   const slotSize = staging.geometry.slotSize;
+  const put = (queue: number, page: Uint8Array, events: number, lost: number) => {
+    const slot = staging.reserve(queue, events, () => hard);
+    if (slot === NO_SLOT) return;
+    staging.data.set(page, staging.slotOffset(slot));
+    staging.publish(queue, slot, events, lost);
+  };
+  const coalescers =
+    config.coalesceMs > 0 ? source.readers.map((r) => new PageCoalescer(r.layout)) : null;
+  const emitters = source.readers.map((_, q) => (p: CoalescedPage) => put(q, p.page, p.events, p.lost));
   const stage = (batch: RecordBatch, reader: CpuReader) => {
     if (hard || staging.aborted) throw new HardStop();
     const page = reader.lastPages;
@@ -89,13 +99,19 @@ async function main(): Promise<void> {
       throw new TraceringError('ERR_INTERNAL', `CPU ${reader.cpu}: a staged batch of ${page.byteLength} bytes is not one sub-buffer`);
     }
     const queue = queueOf.get(reader)!;
-    const slot = staging.reserve(queue, batch.count, () => hard);
-    if (slot === NO_SLOT) return;
-    staging.data.set(page, staging.slotOffset(slot));
-    staging.publish(queue, slot, batch.count, batch.lostBefore);
+    if (coalescers === null) put(queue, page, batch.count, batch.lostBefore);
+    else coalescers[queue]!.add(page, batch, performance.now(), emitters[queue]!);
+  };
+  const flushOld = (all: boolean) => {
+    if (coalescers === null) return;
+    const now = performance.now();
+    for (const [q, c] of coalescers.entries()) if (c.pending && (all || now - c.startedAt >= config.coalesceMs)) c.flush(emitters[q]!);
   };
 
-  const progress = setInterval(() => post({ type: 'progress', cpus: counters(source), wakeups: source.wakeups }), 250);
+  const progress = setInterval(() => {
+    flushOld(false);
+    post({ type: 'progress', cpus: counters(source), wakeups: source.wakeups });
+  }, Math.min(250, Math.max(20, config.coalesceMs || 250)));
   try {
     await source.stream({
       onBatch: stage,
@@ -103,6 +119,7 @@ async function main(): Promise<void> {
       flushIntervalMs: config.flushIntervalMs,
       quietWakeDelayMs: config.quietWakeDelayMs,
     });
+    flushOld(true);
     const summary = source.finish();
     post({ type: 'done', cpus: summary.cpus.map(({ cpu, ...c }) => ({ cpu, counters: c })), wakeups: summary.wakeups });
   } catch (error) {

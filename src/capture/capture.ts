@@ -28,6 +28,12 @@ export interface CaptureOptions {
    * four times the kernel buffers (all CPUs), within 16 MiB..512 MiB.
    */
   stagingBytes?: number;
+  /**
+   * Join partly filled sub-buffers for up to this long before staging them
+   * (default 0: stage each as read, lowest latency). Files want fewer,
+   * fuller pages.
+   */
+  coalesceMs?: number;
   /** What happens when the output falls behind for longer than staging absorbs (default 'drop-oldest'). */
   policy?: StagingPolicy;
   onWarning?: WarningHandler;
@@ -104,6 +110,7 @@ export class Capture {
       checkConsumers: options.checkConsumers ?? true,
       flushIntervalMs: options.flushIntervalMs ?? 100,
       quietWakeDelayMs: options.quietWakeDelayMs ?? 10,
+      coalesceMs: options.coalesceMs ?? 0,
       staging: { memory: staging.memory, geometry: staging.geometry, policy: staging.policy },
       ...(options.cpus === undefined ? {} : { cpus: options.cpus }),
     };

@@ -15,6 +15,8 @@ export interface CaptureConfig {
   checkConsumers: boolean;
   flushIntervalMs: number;
   quietWakeDelayMs: number;
+  /** Join partly filled sub-buffers for up to this long before staging them (0: stage each as read). */
+  coalesceMs: number;
   staging: { memory: SharedArrayBuffer; geometry: StagingGeometry; policy: StagingPolicy } | null;
 }
 

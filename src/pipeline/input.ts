@@ -10,6 +10,8 @@ export interface OpenedInput extends SinkInput {
 }
 
 export interface InputSource {
+  /** 'recording' (a directory), 'trace.dat', or 'live' (a capture). */
+  readonly kind: 'recording' | 'trace.dat' | 'live';
   readonly label: string;
   /** A fresh input with its own cursors. */
   open(): OpenedInput;

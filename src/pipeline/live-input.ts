@@ -33,10 +33,13 @@ export interface LiveInputOptions {
   systems?: readonly string[];
   /** Clock readings taken when the capture started. */
   clockPairs?: readonly ClockPair[];
+  /** The buffer's name in outputs (default the instance's; '' presents it as the top-level buffer). */
+  bufferName?: string;
   onWarning?: WarningHandler;
 }
 
 export class LiveInput implements InputSource {
+  readonly kind = 'live' as const;
   readonly label: string;
   readonly capture: Capture;
   readonly taker: RoundTaker;
@@ -87,7 +90,7 @@ export class LiveInput implements InputSource {
     );
     this.#cursors.push(...cursors, ...ringCursors);
     const buffer: BufferInput = {
-      name: capture.array.name ?? '',
+      name: this.bufferName,
       clock: capture.array.traceClock,
       layout: capture.layout,
       cpus: cursors,
@@ -115,6 +118,10 @@ export class LiveInput implements InputSource {
       onWarning: this.#options.onWarning ?? emitProcessWarning,
       close: () => {},
     };
+  }
+
+  get bufferName(): string {
+    return this.#options.bufferName ?? this.capture.array.name ?? '';
   }
 
   /** Claims the next round of kernel pages and reads the rings; returns the pages in it. */

@@ -46,6 +46,8 @@ export interface RecordOptions {
   rings?: readonly string[];
   sinks: readonly TraceSink[];
   staging?: { bytes?: number; policy?: StagingPolicy };
+  /** Join partly filled sub-buffers for up to this long before they reach the sinks (files: fewer, fuller pages). Default 0. */
+  coalesceMs?: number;
   kallsyms?: string | null;
   onWarning?: WarningHandler;
   /** Things to tell a person (an adopted instance, a fallback). */
@@ -171,6 +173,7 @@ export async function record(options: RecordOptions): Promise<RecordSummary> {
       ...(options.mode !== undefined ? { mode: options.mode } : {}),
       ...(options.staging?.bytes !== undefined ? { stagingBytes: options.staging.bytes } : {}),
       ...(options.staging?.policy !== undefined ? { policy: options.staging.policy } : {}),
+      ...(options.coalesceMs !== undefined ? { coalesceMs: options.coalesceMs } : {}),
     };
     capture = await Capture.start(array, captureOptions);
     const running = capture;
@@ -185,6 +188,8 @@ export async function record(options: RecordOptions): Promise<RecordSummary> {
     if (pair !== null) pairs.push(pair);
     const input = new LiveInput(capture, {
       tracefsRoot: tracefs.root,
+      // A private instance is this recording's own: outputs show it as the top-level buffer, as trace-cmd record does.
+      ...(options.instance === undefined ? { bufferName: '' } : {}),
       rings,
       clockPairs: pairs,
       onWarning,

@@ -19,6 +19,7 @@ export interface RecordingInputOptions {
 }
 
 export class RecordingInput implements InputSource {
+  readonly kind = 'recording' as const;
   readonly label: string;
   readonly recording: Recording;
   readonly #files: DirectorySource;

@@ -135,7 +135,7 @@ function endOf(input: LiveInput, reason: EndReason, counters: readonly CpuCounte
   });
   return {
     reason,
-    buffers: [{ name: capture.array.name ?? '', cpus }],
+    buffers: [{ name: input.bufferName, cpus }],
     rings: input.rings.map((r) => ({ name: r.ring.name, events: r.reader.counters.events, lost: r.reader.counters.lost })),
     clockPairs,
   };

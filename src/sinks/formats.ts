@@ -2,3 +2,4 @@
 // module makes them all available to record, convert and report.
 
 import './text-file-sink.js';
+import './tracedat-sink.js';

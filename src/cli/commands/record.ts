@@ -193,6 +193,8 @@ export async function run(argv: string[], scope: CommandScope): Promise<number> 
     drain: values.drain === true,
     rings: values.ring ?? [],
     sinks: [sink],
+    // Files want full pages; a second of delay costs nothing there.
+    coalesceMs: 1000,
     staging: { policy, ...(stagingMb !== undefined ? { bytes: stagingMb * 1048576 } : {}) },
     ...(values.kallsyms !== undefined ? { kallsyms: values.kallsyms } : {}),
     onNote: note,

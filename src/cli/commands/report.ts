@@ -129,7 +129,8 @@ async function reportRecording(
     format: options.json ? 'json' : 'text',
     output: out,
     header: !options.json,
-    lostMarkers: false,
+    // A directory prints as its `trace` file did; a trace.dat, like trace-cmd report, marks its losses.
+    lostMarkers: input.kind === 'trace.dat',
     ...(options.buffer !== undefined ? { buffer: options.buffer } : {}),
     ...(options.cpus !== undefined ? { cpus: options.cpus } : {}),
   });
