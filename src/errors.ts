@@ -127,6 +127,22 @@ export class ClosedError extends TraceringError {
   }
 }
 
+/**
+ * Writing an output file failed (ENOSPC, EACCES, EISDIR, ENOTDIR, EROFS...).
+ * Nothing is left under the final name.
+ */
+export class OutputError extends TraceringError {
+  /** The output path the caller asked for. */
+  readonly path: string;
+  /** The system error code behind it ('ENOSPC'...), or null. */
+  readonly errno: string | null;
+  constructor(path: string, message: string, errno: string | null, options?: { cause?: unknown }) {
+    super('ERR_OUTPUT', message, options);
+    this.path = path;
+    this.errno = errno;
+  }
+}
+
 /** The reader of our output went away (EPIPE: `tracering report x | head`). Not a failure. */
 export class OutputClosedError extends TraceringError {
   constructor(message: string, options?: { cause?: unknown }) {

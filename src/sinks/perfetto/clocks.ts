@@ -1,0 +1,122 @@
+// Which timestamps Perfetto gets, and how it maps them to its trace time
+// (CLOCK_BOOTTIME).
+//
+//   boot              written as they are: Perfetto's default, exact
+//   local, global,    written as they are, each bundle labelled with the
+//   perf, mono_raw    clock (ftrace_clock) and a (trace clock, boot) pair
+//                     that trace_processor aligns them by
+//   mono, tai         Perfetto has no FtraceClock value for these: converted
+//                     to boot here by the pair's offset (boot - mono is
+//                     constant except across a suspend)
+//   counter, x86-tsc, not nanoseconds: refused
+//   uptime
+//
+// A pair is one reading of the trace clock (per_cpu/cpu0/stats `now ts:`,
+// or clock_gettime for mono/mono_raw/tai) between two CLOCK_BOOTTIME
+// readings, whose midpoint is the pair's boot time (readClockPair).
+
+import fs from 'node:fs';
+import { UnsupportedError } from '../../errors.js';
+import type { TraceArray } from '../../kernel/trace-array.js';
+import { CLOCK_IDS, native } from '../../native.js';
+import type { ClockPair } from '../sink.js';
+import { FtraceClock } from './fields.js';
+
+const NOT_NANOSECONDS = new Set(['counter', 'x86-tsc', 'uptime']);
+const LABELLED: Record<string, number> = { local: FtraceClock.local, global: FtraceClock.global, perf: FtraceClock.local, mono_raw: FtraceClock.monoRaw };
+const CONVERTED = new Set(['mono', 'tai']);
+
+export interface ClockPlan {
+  readonly traceClock: string;
+  /** FtraceClock written in every bundle, or null (boot: the field is left out). */
+  readonly ftraceClock: number | null;
+  /** The (trace clock, boot) pair written with ftraceClock. */
+  readonly pair: ClockPair | null;
+  /** Added to every kernel timestamp (mono, tai → boot); 0n for none. */
+  readonly offsetNs: bigint;
+  /** What a reader should know (no pair recorded, say). */
+  readonly notes: readonly string[];
+}
+
+/** Thrown at open() for a trace clock Perfetto cannot place on its timeline. */
+export function checkTraceClock(clock: string): void {
+  if (NOT_NANOSECONDS.has(clock)) {
+    throw new UnsupportedError(
+      `trace clock "${clock}" does not count nanoseconds: Perfetto cannot place its timestamps; record with trace_clock boot (or local, global, mono)`,
+    );
+  }
+  if (clock !== 'boot' && !(clock in LABELLED) && !CONVERTED.has(clock)) {
+    throw new UnsupportedError(`trace clock "${clock}" is not one Perfetto output knows (boot, local, global, perf, mono, mono_raw, tai)`);
+  }
+}
+
+/** The first pair of `clock` among `pairs`. */
+export function pairFor(clock: string, pairs: readonly ClockPair[]): ClockPair | null {
+  return pairs.find((p) => p.clock === clock) ?? null;
+}
+
+export function planClocks(clock: string, pairs: readonly ClockPair[]): ClockPlan {
+  checkTraceClock(clock);
+  if (clock === 'boot') return { traceClock: clock, ftraceClock: null, pair: null, offsetNs: 0n, notes: [] };
+  const pair = pairFor(clock, pairs);
+  if (pair === null) {
+    return {
+      traceClock: clock,
+      ftraceClock: null,
+      pair: null,
+      offsetNs: 0n,
+      notes: [`no (${clock}, boot) clock pair was recorded: ${clock} timestamps are written as boot time, unconverted`],
+    };
+  }
+  if (CONVERTED.has(clock)) return { traceClock: clock, ftraceClock: null, pair, offsetNs: pair.bootNs - pair.traceNs, notes: [] };
+  return { traceClock: clock, ftraceClock: LABELLED[clock]!, pair, offsetNs: 0n, notes: [] };
+}
+
+/** `now ts:` of a stats file in ns ("969.757203" is seconds with microseconds; a counter clock prints a count). */
+export function parseNowTs(text: string): bigint | null {
+  const m = /^now ts:\s*(\d+)(?:\.(\d{1,9}))?\s*$/m.exec(text);
+  if (m === null) return null;
+  if (m[2] === undefined) return BigInt(m[1]!);
+  return BigInt(m[1]!) * 1_000_000_000n + BigInt(m[2].padEnd(9, '0'));
+}
+
+const SYSTEM_CLOCKS: Record<string, number> = { mono: CLOCK_IDS.monotonic, mono_raw: CLOCK_IDS.monotonicRaw, tai: CLOCK_IDS.tai };
+
+/**
+ * Reads `array`'s trace clock once between two CLOCK_BOOTTIME readings:
+ * the pair Perfetto maps the trace clock by. Call it at record start and
+ * end (SinkInput.clockPairs, SinkEnd.clockPairs).
+ */
+export function readClockPair(array: TraceArray): ClockPair {
+  const clock = array.traceClock;
+  const system = SYSTEM_CLOCKS[clock];
+  const statsPath = array.cpuFile(array.cpus()[0] ?? 0, 'stats');
+  const boot0 = native.clockNs(CLOCK_IDS.boottime);
+  let traceNs: bigint | null;
+  if (clock === 'boot') traceNs = boot0;
+  else if (system !== undefined) traceNs = native.clockNs(system);
+  else traceNs = parseNowTs(fs.readFileSync(statsPath, 'utf8'));
+  const boot1 = native.clockNs(CLOCK_IDS.boottime);
+  if (traceNs === null) throw new UnsupportedError(`${statsPath} has no "now ts:" line to pair the ${clock} clock with`);
+  const bootNs = clock === 'boot' ? boot0 : boot0 + (boot1 - boot0) / 2n;
+  // mono and realtime at the same instant: each read between two boot readings, moved back to bootNs.
+  const mono = monoBootNow();
+  const b2 = native.clockNs(CLOCK_IDS.boottime);
+  const realtime = native.clockNs(CLOCK_IDS.realtime);
+  const b3 = native.clockNs(CLOCK_IDS.boottime);
+  return {
+    clock,
+    traceNs,
+    bootNs,
+    monoNs: mono.monoNs - (mono.bootNs - bootNs),
+    realtimeNs: realtime - (b2 + (b3 - b2) / 2n - bootNs),
+  };
+}
+
+/** A (mono, boot) pair of the running system, for rings when the input has none. */
+export function monoBootNow(): { monoNs: bigint; bootNs: bigint } {
+  const b0 = native.clockNs(CLOCK_IDS.boottime);
+  const monoNs = native.clockNs(CLOCK_IDS.monotonic);
+  const b1 = native.clockNs(CLOCK_IDS.boottime);
+  return { monoNs, bootNs: b0 + (b1 - b0) / 2n };
+}
