@@ -240,7 +240,7 @@ export class PerfettoSink implements TraceSink {
     return { kind: this.kind, path: this.path, bytes: file.written, events, notes: this.#notes };
   }
 
-  abort(): void {
+  abort(_reason?: unknown): void {
     this.#aborted = true;
     this.#file?.discard();
     this.#file = null;
