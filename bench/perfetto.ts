@@ -23,7 +23,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { pathToFileURL } from 'node:url';
 import { RecordingInput } from '../src/pipeline/recording-input.js';
 import { runFileSinks } from '../src/pipeline/run-file.js';
 import { createPerfettoSink } from '../src/sinks/perfetto/index.js';
@@ -31,7 +31,6 @@ import { benchDir, busyShare, compileC, envInt, median, runIfMain, usableTracefs
 import { InterruptedError, buildRecording, removeLiveInstance } from './report/record.js';
 
 const GOAL_RATIO = 5;
-const CHILD_FLAG = '--perfetto-convert';
 const TIMEOUT_MS = 300_000;
 
 let interrupted: string | null = null;
@@ -52,15 +51,20 @@ async function convertOnce(dir: string, out: string): Promise<ConvertResult> {
   return { ms: performance.now() - t0, bytes: report!.bytes, events: report!.events, cpuEvents: [...sink.cpuEvents] };
 }
 
-/** In a fresh process: one conversion, its result on stdout. */
-async function child(dir: string, out: string): Promise<void> {
-  process.stdout.write(`${JSON.stringify(await convertOnce(dir, out))}\n`);
-}
-
+/** The conversion in a fresh Node process, on the built JavaScript (dist/, as the CLI runs it; `npm run bench` builds it). */
 function runChild(dir: string, out: string): { wallMs: number; result: ConvertResult } {
+  const dist = join(benchDir, '..', 'dist');
+  if (!fs.existsSync(join(dist, 'sinks', 'perfetto', 'index.js'))) throw new Error('dist/ has no Perfetto sink: run npm run build (npm run bench does)');
+  const url = (rel: string) => JSON.stringify(pathToFileURL(join(dist, rel)).href);
+  const code =
+    `const { RecordingInput } = await import(${url('pipeline/recording-input.js')});` +
+    `const { runFileSinks } = await import(${url('pipeline/run-file.js')});` +
+    `const { createPerfettoSink } = await import(${url('sinks/perfetto/index.js')});` +
+    `const [dir, out] = process.argv.slice(1); const input = new RecordingInput(dir, { kallsyms: null }); const sink = createPerfettoSink(out);` +
+    `const [report] = await runFileSinks(input, [sink]); input.close();` +
+    `process.stdout.write(JSON.stringify({ ms: 0, bytes: report.bytes, events: report.events, cpuEvents: [...sink.cpuEvents] }) + "\\n");`;
   const t0 = performance.now();
-  const r = spawnSync(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), CHILD_FLAG, dir, out], {
-    cwd: join(benchDir, '..'),
+  const r = spawnSync(process.execPath, ['--input-type=module', '-e', code, dir, out], {
     encoding: 'utf8',
     timeout: TIMEOUT_MS,
     killSignal: 'SIGKILL',
@@ -179,4 +183,4 @@ export async function run(): Promise<void> {
   }
 }
 
-runIfMain(import.meta.url, CHILD_FLAG, ([dir, out]) => child(dir!, out!), run, () => interrupted !== null);
+runIfMain(import.meta.url, '--no-child', async () => {}, run, () => interrupted !== null);

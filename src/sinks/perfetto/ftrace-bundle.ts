@@ -13,7 +13,7 @@ import { FixedStringCache } from '../../decode/strings.js';
 import type { RecordBatch } from '../../layout/record.js';
 import type { ClockPlan } from './clocks.js';
 import { CompactSched, FtraceEvent, FtraceEventBundle, TracePacket } from './fields.js';
-import { ENCODE_COMPACT_SWITCH, ENCODE_COMPACT_WAKING, EventEncoder } from './ftrace-events.js';
+import { ENCODE_COMPACT_SWITCH, ENCODE_COMPACT_WAKING, ENCODE_UNKNOWN, EventEncoder, varintLen, varintLen64 } from './ftrace-events.js';
 import { ProtoWriter } from './proto-writer.js';
 
 const TWO32 = 4294967296;
@@ -230,11 +230,27 @@ export class CpuBundleWriter {
         this.#wkFlags[j] = view.getUint8(off + 2);
         this.compactWakings++;
       } else {
-        const m = w.beginShort(FtraceEventBundle.event);
-        w.int64(FtraceEvent.timestamp, hi, lo);
-        w.int(FtraceEvent.pid, len >= 8 ? view.getInt32(off + 4, le) >>> 0 : 0);
-        (enc.fallback ?? enc).encode(w, view, bytes, off, len);
-        w.endShort(m);
+        const e = enc.fallback ?? enc;
+        const pid = len >= 8 ? view.getInt32(off + 4, le) >>> 0 : 0;
+        if (e.kind === ENCODE_UNKNOWN) {
+          const m = w.beginShort(FtraceEventBundle.event);
+          w.int64(FtraceEvent.timestamp, hi, lo);
+          w.int(FtraceEvent.pid, pid);
+          e.encode(w, view, bytes, off, len);
+          w.endShort(m);
+        } else {
+          // Lengths known up front: the event's and its payload's.
+          const payload = e.measure(view, bytes, off, len);
+          const evLen = 1 + varintLen64(hi, lo) + 1 + varintLen(pid) + e.tagLength + varintLen(payload) + payload;
+          w.reserve(evLen + 8);
+          w.buf[w.pos++] = 0x12; // FtraceEventBundle.event, length-delimited
+          w.rawVarint(evLen);
+          w.int64(FtraceEvent.timestamp, hi, lo);
+          w.int(FtraceEvent.pid, pid);
+          w.tag(e.ftraceField, 2);
+          w.rawVarint(payload);
+          e.write(w, bytes);
+        }
       }
       this.events++;
       if (++this.#inBundle >= n) this.flush();

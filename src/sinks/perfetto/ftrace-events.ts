@@ -185,6 +185,8 @@ export class EventEncoder {
   readonly format: EventFormat | null;
   /** FtraceEvent field of the payload message (327 for generic). */
   readonly ftraceField: number;
+  /** Bytes of that field's tag. */
+  readonly tagLength: number;
   readonly #plans: readonly FieldPlan[];
   readonly #eventName: Uint8Array;
   readonly #le: boolean;
@@ -193,17 +195,159 @@ export class EventEncoder {
   readonly compact: CompactOffsets | null;
   /** Compact sched: the typed encoder, for records too short for the compact form. */
   readonly fallback: EventEncoder | null;
+  // measure() → write(): each field's value (or string offset), hi word (or length), lo word, presence.
+  readonly #val: Float64Array;
+  readonly #hi: Int32Array;
+  readonly #lo: Uint32Array;
+  readonly #present: Uint8Array;
+  readonly #fieldLen: Int32Array;
+  readonly #encoded: Array<Uint8Array | null>;
+  /** Per field: its name field (generic) and the value's tag, as bytes. */
+  readonly #prefix: Uint8Array[];
 
   private constructor(kind: number, format: EventFormat | null, ftraceField: number, plans: FieldPlan[], le: boolean, compact: CompactOffsets | null) {
     this.kind = kind;
     this.format = format;
     this.ftraceField = ftraceField;
+    this.tagLength = varintLen(ftraceField * 8 + 2);
     this.#plans = plans;
     this.#le = le;
     this.#eventName = chunk(GenericFtraceEvent.eventName, format === null ? 'unknown' : format.name.slice(0, 120));
     this.#decoder = format !== null && plans.some((p) => p.kind === K_OTHER) ? new EventDecoder(format, { littleEndian: le }) : null;
     this.compact = compact;
     this.fallback = compact !== null && format !== null ? EventEncoder.forFormat(format, le, { compactSched: false }) : null;
+    const n = plans.length;
+    this.#val = new Float64Array(n);
+    this.#hi = new Int32Array(n);
+    this.#lo = new Uint32Array(n);
+    this.#present = new Uint8Array(n);
+    this.#fieldLen = new Int32Array(n);
+    this.#encoded = new Array<Uint8Array | null>(n).fill(null);
+    this.#prefix = plans.map((p) => {
+      const out = new Uint8Array(p.nameChunk.length + 1);
+      out.set(p.nameChunk);
+      out[p.nameChunk.length] = (p.proto << 3) | (p.kind === K_STR || p.kind === K_OTHER ? 2 : 0);
+      return out;
+    });
+  }
+
+  /**
+   * Reads the record's fields (for write()) and returns the length of the
+   * payload message, so that every length is written exactly once, with no
+   * moving of bytes (typed and generic kinds only).
+   */
+  measure(view: DataView, bytes: Uint8Array, base: number, len: number): number {
+    const plans = this.#plans;
+    const le = this.#le;
+    const generic = this.kind === ENCODE_GENERIC;
+    const val = this.#val;
+    const hiW = this.#hi;
+    const loW = this.#lo;
+    const present = this.#present;
+    let total = generic ? this.#eventName.length : 0;
+    for (let i = 0; i < plans.length; i++) {
+      const p = plans[i]!;
+      const kind = p.kind;
+      const at = base + p.offset;
+      let vl: number;
+      if (kind <= K_64) {
+        if (p.offset + p.size > len) {
+          present[i] = 0;
+          continue;
+        }
+        if (kind === K_64) {
+          const h = view.getUint32(at + (le ? 4 : 0), le);
+          const l = view.getUint32(at + (le ? 0 : 4), le);
+          hiW[i] = h;
+          loW[i] = l;
+          vl = varintLen64(h, l);
+        } else {
+          let v: number;
+          switch (kind) {
+            case K_U8:
+              v = view.getUint8(at);
+              break;
+            case K_S8:
+              v = view.getInt8(at);
+              break;
+            case K_U16:
+              v = view.getUint16(at, le);
+              break;
+            case K_S16:
+              v = view.getInt16(at, le);
+              break;
+            case K_U32:
+              v = view.getUint32(at, le);
+              break;
+            default:
+              v = view.getInt32(at, le);
+          }
+          val[i] = v;
+          vl = v < 0 ? 10 : varintLen(v);
+        }
+      } else if (kind === K_STR) {
+        const sp = p.span!.span(view, base, len, spanScratch);
+        let n = 0;
+        let ascii = true;
+        const start = sp.offset;
+        const max = sp.length;
+        while (n < max) {
+          const b = bytes[start + n]!;
+          if (b === 0) break;
+          if (b >= 0x80) ascii = false;
+          n++;
+        }
+        if (ascii) {
+          val[i] = start;
+          hiW[i] = n;
+          this.#encoded[i] = null;
+        } else {
+          const e = textEncoder.encode(decodeBytes(bytes, start, n));
+          this.#encoded[i] = e;
+          hiW[i] = e.length;
+          n = e.length;
+        }
+        vl = varintLen(n) + n;
+      } else {
+        const v = this.#decoder!.value(p.format, view, bytes, base, len);
+        const e = textEncoder.encode(v === undefined ? '' : arrayText(v));
+        this.#encoded[i] = e;
+        hiW[i] = e.length;
+        vl = varintLen(e.length) + e.length;
+      }
+      present[i] = 1;
+      const fieldLen = this.#prefix[i]!.length + vl;
+      this.#fieldLen[i] = fieldLen;
+      total += generic ? 1 + varintLen(fieldLen) + fieldLen : fieldLen;
+    }
+    return total;
+  }
+
+  /** Writes the payload message's content measured by the last measure() (of a record in `bytes`). */
+  write(w: ProtoWriter, bytes: Uint8Array): void {
+    const plans = this.#plans;
+    const generic = this.kind === ENCODE_GENERIC;
+    if (generic) w.rawBytes(this.#eventName, 0, this.#eventName.length);
+    for (let i = 0; i < plans.length; i++) {
+      if (this.#present[i] === 0) continue;
+      const kind = plans[i]!.kind;
+      if (generic) {
+        w.reserve(1);
+        w.buf[w.pos++] = 0x12;
+        w.rawVarint(this.#fieldLen[i]!);
+      }
+      const prefix = this.#prefix[i]!;
+      w.rawBytes(prefix, 0, prefix.length);
+      if (kind === K_64) w.rawVarint64(this.#hi[i]!, this.#lo[i]!);
+      else if (kind < K_64) w.rawSigned(this.#val[i]!);
+      else {
+        const n = this.#hi[i]!;
+        w.rawVarint(n);
+        const e = this.#encoded[i];
+        if (e === null || e === undefined) w.rawBytes(bytes, this.#val[i]!, n);
+        else w.rawBytes(e, 0, n);
+      }
+    }
   }
 
   /** The encoder of records whose id has no usable format: their id and bytes, as a generic event. */
@@ -320,6 +464,24 @@ export class EventEncoder {
     w.endShort(fm);
     w.endShort(m);
   }
+}
+
+/** Bytes of the varint of a non-negative integer below 2^53. */
+export function varintLen(v: number): number {
+  if (v < 0x80) return 1;
+  if (v < 0x4000) return 2;
+  if (v < 0x200000) return 3;
+  if (v < 0x10000000) return 4;
+  let n = 5;
+  for (let x = Math.floor(v / 0x800000000); x > 0; x = Math.floor(x / 128)) n++;
+  return n;
+}
+
+/** Bytes of the varint of the 64-bit (hi, lo). */
+export function varintLen64(hi: number, lo: number): number {
+  if (hi === 0) return varintLen(lo >>> 0);
+  const bits = 64 - Math.clz32(hi);
+  return Math.ceil(bits / 7);
 }
 
 function plan(f: FieldFormat, kind: number, proto: number, le: boolean, name: Uint8Array): FieldPlan {

@@ -71,30 +71,41 @@ export class TaskTable {
   }
 }
 
-function pidLines(text: string, what: string): Array<[number, string]> {
-  const out: Array<[number, string]> = [];
-  for (const line of text.split('\n')) {
-    if (line === '') continue;
-    const space = line.indexOf(' ');
-    const pid = Number(line.slice(0, space));
-    if (space <= 0 || !Number.isInteger(pid) || pid < 0) throw new MalformedInputError(`${what}: bad line ${JSON.stringify(line.slice(0, 80))}`);
-    out.push([pid, line.slice(space + 1)]);
+/** Calls `each(pid, rest)` for every "PID REST" line (one pass, no per-line arrays: saved_tgids has a line per pid ever traced). */
+function eachPidLine(text: string, what: string, each: (pid: number, rest: string) => void): void {
+  let at = 0;
+  while (at < text.length) {
+    let nl = text.indexOf('\n', at);
+    if (nl < 0) nl = text.length;
+    if (nl > at) {
+      let pid = 0;
+      let i = at;
+      for (; i < nl; i++) {
+        const c = text.charCodeAt(i) - 48;
+        if (c < 0 || c > 9) break;
+        pid = pid * 10 + c;
+      }
+      if (i === at || i >= nl || text.charCodeAt(i) !== 32 || pid > 0x7fffffff) {
+        throw new MalformedInputError(`${what}: bad line ${JSON.stringify(text.slice(at, Math.min(nl, at + 80)))}`);
+      }
+      each(pid, text.slice(i + 1, nl));
+    }
+    at = nl + 1;
   }
-  return out;
 }
 
 /** Adds the kernel's saved_cmdlines and saved_tgids (either may be null). */
 export function addSavedTasks(table: TaskTable, savedCmdlines: string | null, savedTgids: string | null): void {
   const tgids = new Map<number, number>();
   if (savedTgids !== null) {
-    for (const [pid, v] of pidLines(savedTgids, 'saved_tgids')) {
+    eachPidLine(savedTgids, 'saved_tgids', (pid, v) => {
       const tgid = Number(v);
       if (!Number.isInteger(tgid) || tgid < 0) throw new MalformedInputError(`saved_tgids: bad tgid for pid ${pid}`);
       if (pid !== 0 && tgid !== 0) tgids.set(pid, tgid);
-    }
+    });
   }
   const comms = new Map<number, string>();
-  if (savedCmdlines !== null) for (const [pid, comm] of pidLines(savedCmdlines, 'saved_cmdlines')) if (pid !== 0) comms.set(pid, comm);
+  if (savedCmdlines !== null) eachPidLine(savedCmdlines, 'saved_cmdlines', (pid, comm) => pid !== 0 && comms.set(pid, comm));
   for (const [pid, comm] of comms) table.thread(pid, tgids.get(pid) ?? 0, comm);
   for (const [pid, tgid] of tgids) {
     table.thread(pid, tgid, null);
