@@ -89,6 +89,15 @@ function sum(cpus: RecordSummary['cpus']): RecordSummary['total'] {
   return total;
 }
 
+/** A clock pair, or null where the clock cannot be read (a counter clock has no `now ts:` in ns). */
+function tryClockPair(array: Instance): ClockPair | null {
+  try {
+    return readClockPair(array);
+  } catch {
+    return null;
+  }
+}
+
 export async function record(options: RecordOptions): Promise<RecordSummary> {
   const notes: string[] = [];
   const note = (n: string) => {
@@ -184,7 +193,7 @@ export async function record(options: RecordOptions): Promise<RecordSummary> {
     session?.start({ clear: options.clear !== false });
     const started = now();
     const pairs: ClockPair[] = [];
-    const pair = readClockPair(array, clock);
+    const pair = tryClockPair(array);
     if (pair !== null) pairs.push(pair);
     const input = new LiveInput(capture, {
       tracefsRoot: tracefs.root,
@@ -204,7 +213,7 @@ export async function record(options: RecordOptions): Promise<RecordSummary> {
       ...(command !== null ? { until: command.exited } : options.drain ? { until: Promise.resolve(), untilReason: 'drained' as const } : {}),
       beforeStop: () => session?.stopTracing(),
       endClockPairs: () => {
-        const p = readClockPair(array, clock);
+        const p = tryClockPair(array);
         return p === null ? [] : [p];
       },
       ...(options.onProgress !== undefined

@@ -185,7 +185,8 @@ export async function run(argv: string[], scope: CommandScope): Promise<number> 
     traceCommandOnly: values['trace-command'] === true,
     ...(values['buffer-kb'] !== undefined ? { bufferKb: positiveInt(values['buffer-kb'], '-b', 1 << 24)! } : {}),
     ...(values.subbuf !== undefined ? { subbufKb: positiveInt(values.subbuf, '--subbuf', 1 << 14)! } : {}),
-    ...(values.clock !== undefined ? { clock: values.clock } : {}),
+    // Perfetto's timeline is CLOCK_BOOTTIME: an instance of our own records on it exactly.
+    ...(values.clock !== undefined ? { clock: values.clock } : kind === 'perfetto' && values.instance === undefined ? { clock: 'boot' } : {}),
     ...(values.cpumask !== undefined ? { cpumask: values.cpumask } : {}),
     mode,
     ...(durationMs !== undefined ? { durationMs } : {}),
