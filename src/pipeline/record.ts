@@ -6,12 +6,13 @@
 import { Capture, type CaptureOptions } from '../capture/capture.js';
 import type { StagingPolicy } from '../capture/staging-ring.js';
 import { type CpuReaderCounters, newCounters } from '../consumer/counters.js';
-import { type WarningHandler, emitProcessWarning } from '../errors.js';
+import { InvalidArgumentError, type WarningHandler, emitProcessWarning } from '../errors.js';
 import { readClockPair } from '../kernel/clock-pair.js';
 import { systemsOf } from '../kernel/event-select.js';
 import { type EventRequest, TraceSession } from '../kernel/session.js';
 import type { ModeChoice } from '../kernel/trace-source.js';
-import { type Instance, Tracefs } from '../kernel/tracefs.js';
+import type { TraceArray } from '../kernel/trace-array.js';
+import { Instance, Tracefs } from '../kernel/tracefs.js';
 import { AppRing } from '../ring/app-ring.js';
 import type { ClockPair, EndReason, SinkEnd, SinkReport, TraceSink } from '../sinks/sink.js';
 import { type LiveRing, LiveInput } from './live-input.js';
@@ -23,6 +24,11 @@ export interface RecordOptions {
   tracefs?: string;
   /** Record this instance (created if absent, removed at the end if created); default a private instance. */
   instance?: string;
+  /**
+   * Consume the top-level buffer instead (only with `drain`: its settings
+   * are the system's, and tracering never changes them).
+   */
+  topLevel?: boolean;
   /** Events, as trace-cmd's -e takes them, each with an optional filter. */
   events?: ReadonlyArray<string | EventRequest>;
   /** Trace only these PIDs. */
@@ -90,7 +96,7 @@ function sum(cpus: RecordSummary['cpus']): RecordSummary['total'] {
 }
 
 /** A clock pair, or null where the clock cannot be read (a counter clock has no `now ts:` in ns). */
-function tryClockPair(array: Instance): ClockPair | null {
+function tryClockPair(array: TraceArray): ClockPair | null {
   try {
     return readClockPair(array);
   } catch {
@@ -138,10 +144,17 @@ export async function record(options: RecordOptions): Promise<RecordSummary> {
 
   let command: TracedCommand | null = null;
   try {
-    const array: Instance =
-      options.instance !== undefined ? tracefs.openInstance(options.instance) : tracefs.createUniqueInstance('tracering');
-    undo.push(() => array.release());
-    if (array.adoptedFrom !== null) {
+    if (options.topLevel && !options.drain) {
+      throw new InvalidArgumentError('the top-level buffer can only be drained (record an instance to trace with settings)');
+    }
+    const array: Instance | TraceArray = options.topLevel
+      ? tracefs.topLevel
+      : options.instance !== undefined
+        ? tracefs.openInstance(options.instance)
+        : tracefs.createUniqueInstance('tracering');
+    const created = array instanceof Instance && array.created;
+    if (array instanceof Instance) undo.push(() => array.release());
+    if (array instanceof Instance && array.adoptedFrom !== null) {
       note(`instance ${array.name} was left behind by tracering pid ${array.adoptedFrom.pid} (killed); adopting it, it is removed at the end`);
     }
     const events = (options.events ?? []).map((e) => (typeof e === 'string' ? { event: e } : e));
@@ -166,7 +179,7 @@ export async function record(options: RecordOptions): Promise<RecordSummary> {
       const s = session;
       // An instance about to be removed needs no restoring.
       undo.push(() => {
-        if (!array.created) s.restore();
+        if (!created) s.restore();
       });
     }
     const rings: LiveRing[] = [];
@@ -198,7 +211,7 @@ export async function record(options: RecordOptions): Promise<RecordSummary> {
     const input = new LiveInput(capture, {
       tracefsRoot: tracefs.root,
       // A private instance is this recording's own: outputs show it as the top-level buffer, as trace-cmd record does.
-      ...(options.instance === undefined ? { bufferName: '' } : {}),
+      ...(options.instance === undefined && !options.topLevel ? { bufferName: '' } : {}),
       rings,
       clockPairs: pairs,
       onWarning,
@@ -244,7 +257,7 @@ export async function record(options: RecordOptions): Promise<RecordSummary> {
     if (exit !== null && exit.code === 127) note(`the command ${JSON.stringify(command!.argv[0])} could not be run (exit status 127: not found?)`);
     return {
       instance: array.name ?? '',
-      created: array.created,
+      created,
       mode: [...new Set(modes.values())].join('+') || 'none',
       clock,
       reason: result.reason,

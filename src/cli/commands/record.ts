@@ -171,7 +171,7 @@ export async function run(argv: string[], scope: CommandScope): Promise<number> 
   const sink: TraceSink = await createSink(kind, out, sinkOptions);
   const tty = process.stderr.isTTY === true;
   const progress = !quiet && (tty || values.progress === true) && !values.json ? new ProgressLine({ tty }) : null;
-  const bytesWritten = () => 0;
+  const bytesWritten = () => sink.bytesWritten ?? 0;
   const note = (n: string) => {
     if (!quiet) process.stderr.write(`tracering: ${n}\n`);
   };

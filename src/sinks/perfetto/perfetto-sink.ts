@@ -64,6 +64,12 @@ export class PerfettoSink implements TraceSink {
   readonly path: string;
   readonly #options: PerfettoSinkOptions;
   #file: OutputFile | null = null;
+  #lastWritten = 0;
+
+  get bytesWritten(): number {
+    if (this.#file !== null) this.#lastWritten = this.#file.written;
+    return this.#lastWritten;
+  }
   #input: SinkInput | null = null;
   #buffer: BufferInput | undefined;
   #clock: ClockPlan | null = null;
