@@ -26,7 +26,7 @@ export interface RateRow {
   /** 'cpu0'.. or the ring's name. */
   readonly label: string;
   readonly cpu: number;
-  readonly mode: ReadMode | 'ring';
+  readonly mode: ReadMode | 'ring' | 'all';
   /** null until two samples have been seen. */
   readonly eventsPerSec: number | null;
   readonly bytesPerSec: number | null;
@@ -383,7 +383,7 @@ export class LiveModel {
     const sums = new Map<number, number>();
     for (const r of rows) for (const p of r.history) sums.set(p.atMs, (sums.get(p.atMs) ?? 0) + p.perSec);
     const history = [...sums].sort((a, b) => a[0] - b[0]).map(([atMs, v]) => ({ atMs, perSec: v }));
-    return { label: 'total', cpu: -1, mode: rows[0]?.mode ?? 'read', eventsPerSec: perSec, bytesPerSec, fillPercent: fill, events, lost, dropped, lossRecent, history };
+    return { label: 'total', cpu: -1, mode: 'all', eventsPerSec: perSec, bytesPerSec, fillPercent: fill, events, lost, dropped, lossRecent, history };
   }
 
   #top(): { rows: TopRow[]; count: number } {
