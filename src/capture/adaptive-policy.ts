@@ -19,13 +19,17 @@
 //   between switches so a rate near a threshold does not flap.
 // - buffer_percent is one value for the whole buffer: the busiest CPU sets
 //   it, low enough that a wake-up comes while that CPU's ring still has
-//   room for the time a consumer may take to respond, high enough that a
-//   wake-up carries many events.
+//   room for the time a consumer may take to respond; otherwise as high as
+//   allowed (fewer wake-ups, each carrying more).
+// - Settings go down at once when the rate calls for it and back up only
+//   after the rate has left room for a while (Ratchet): no flapping.
 // - Below the watermark nothing wakes the reader: the flush interval bounds
 //   how long data waits (latency at low rates) and shrinks as the ring
 //   fills (read more often when loss is coming).
 // - A mapped buffer cannot be resized; a ring that overflows anyway gets a
 //   buffer size for the next start, from the peak rate seen.
+
+import { InvalidArgumentError } from '../errors.js';
 
 export type CapturePath = 'mmap' | 'read';
 
@@ -44,8 +48,6 @@ export interface PolicyConfig {
   fillDangerPercent: number;
   /** How long a consumer may take to respond to a wake-up: the watermark leaves room for this much data. */
   reactionMs: number;
-  /** A wake-up should carry about this much data (fewer wake-ups at high rates). */
-  wakeEveryMs: number;
   minBufferPercent: number;
   maxBufferPercent: number;
   /** Flush interval bounds: the shortest, and the longest (the latency bound at low rates). */
@@ -55,33 +57,37 @@ export interface PolicyConfig {
   smoothingMs: number;
   /** The buffer size advised for the next start holds this long at the peak rate. */
   adviseHoldMs: number;
-  /** Changes of buffer_percent smaller than this (points) are not worth a decision. */
-  watermarkStep: number;
+  /** The values buffer_percent takes (ascending): a small rate wobble does not move it. */
+  watermarkLadder: readonly number[];
+  /** The watermark and the flush interval go down at once (safety) but up only after the demand has held this long. */
+  raiseAfterMs: number;
 }
 
 /**
- * Calibrated on this kernel (2 CPUs, 4 KiB sub-buffers, 28-byte marker
- * records; figures in the issue 9 report): read() costs less CPU per event
- * than mmap from a few thousand events/s up, about 2x less at full pages;
- * below that both cost the same idle wake-ups and mmap's latency wins.
+ * Calibrated on Linux 6.18 (2 CPUs, 4 KiB sub-buffers, 28-byte marker
+ * records, `tracering drain` user+system CPU over an idle baseline):
+ * mmap / read() cost 106 / 86 ns per event at 100k events/s, 75 / 42 at
+ * 300k, 60 / 25 at 1M (system time alone 37 / 10: GET_READER's walk). So
+ * mmap's extra cost is ~0.2% of a core at 100k events/s and ~3.5% at 1M:
+ * above 100k read() pays; below 20k mmap's latency is worth its cost.
  */
 export const DEFAULT_POLICY: Readonly<PolicyConfig> = Object.freeze({
-  readAboveEventsPerSec: 50_000,
-  mmapBelowEventsPerSec: 10_000,
+  readAboveEventsPerSec: 100_000,
+  mmapBelowEventsPerSec: 20_000,
   switchAfterMs: 3_000,
   returnAfterMs: 10_000,
   minDwellMs: 15_000,
   fillWarnPercent: 50,
   fillDangerPercent: 80,
   reactionMs: 200,
-  wakeEveryMs: 100,
   minBufferPercent: 1,
   maxBufferPercent: 50,
   minFlushMs: 10,
   maxFlushMs: 250,
   smoothingMs: 2_000,
   adviseHoldMs: 1_000,
-  watermarkStep: 5,
+  watermarkLadder: Object.freeze([1, 2, 5, 10, 20, 35, 50]),
+  raiseAfterMs: 30_000,
 });
 
 /** What the capture knows about one CPU buffer when it starts. */
@@ -150,15 +156,16 @@ export interface BufferAdvice {
 interface CpuState {
   readonly setup: CpuSetup;
   path: CapturePath;
-  flushMs: number;
+  readonly flush: Ratchet;
   lastSwitchMs: number;
   /** Since when the smoothed rate has been above the read threshold / below the mmap threshold (NaN: not). */
   highSinceMs: number;
   lowSinceMs: number;
-  smoothedRate: number;
-  /** Rates of the last interval. */
+  /** Rates of the last interval, and smoothed. */
   rate: number;
   byteRate: number;
+  smoothedRate: number;
+  smoothedByteRate: number;
   peakByteRate: number;
   last: RateSample | null;
   lastMs: number;
@@ -188,32 +195,75 @@ function roundUpKb(kb: number, floor: number): number {
   return v;
 }
 
+/**
+ * A setting that goes down at once (safety) and up only after a higher
+ * target has held for a while, then to the lowest target seen meanwhile:
+ * a rate that keeps spiking keeps it where the spikes need it.
+ */
+class Ratchet {
+  value: number;
+  #since = Number.NaN;
+  #floor = Number.POSITIVE_INFINITY;
+
+  constructor(value: number) {
+    this.value = value;
+  }
+
+  /** The new value if it changed, else null. */
+  offer(atMs: number, target: number, holdMs: number): number | null {
+    if (target < this.value) {
+      this.value = target;
+      this.#since = Number.NaN;
+      return target;
+    }
+    if (target === this.value) {
+      this.#since = Number.NaN;
+      return null;
+    }
+    if (Number.isNaN(this.#since)) {
+      this.#since = atMs;
+      this.#floor = target;
+    } else {
+      this.#floor = Math.min(this.#floor, target);
+    }
+    if (atMs - this.#since < holdMs) return null;
+    this.value = this.#floor;
+    this.#since = Number.NaN;
+    return this.value;
+  }
+}
+
 export class AdaptivePolicy {
   readonly config: Readonly<PolicyConfig>;
   readonly #mmapAvailable: boolean;
   readonly #cpus = new Map<number, CpuState>();
-  #bufferPercent: number;
+  readonly #watermark: Ratchet;
   readonly #log: PolicyDecision[] = [];
 
   constructor(setup: PolicySetup) {
     this.config = Object.freeze({ ...DEFAULT_POLICY, ...setup.config });
     const c = this.config;
     if (!(c.mmapBelowEventsPerSec < c.readAboveEventsPerSec)) {
-      throw new RangeError('adaptive policy: mmapBelowEventsPerSec must be below readAboveEventsPerSec (the gap is the hysteresis)');
+      throw new InvalidArgumentError('adaptive policy: mmapBelowEventsPerSec must be below readAboveEventsPerSec (the gap is the hysteresis)');
     }
+    if (c.watermarkLadder.length === 0 || c.watermarkLadder.some((v, i) => v < 0 || v > 100 || (i > 0 && v <= (c.watermarkLadder[i - 1] as number)))) {
+      throw new InvalidArgumentError('adaptive policy: watermarkLadder must ascend within 0..100');
+    }
+    if (!(c.minFlushMs > 0 && c.minFlushMs <= c.maxFlushMs)) throw new InvalidArgumentError('adaptive policy: need 0 < minFlushMs <= maxFlushMs');
     this.#mmapAvailable = setup.mmapAvailable;
-    this.#bufferPercent = setup.bufferPercent;
+    this.#watermark = new Ratchet(setup.bufferPercent);
     for (const cpu of setup.cpus) {
       this.#cpus.set(cpu.cpu, {
         setup: cpu,
         path: setup.mmapAvailable ? cpu.path : 'read',
-        flushMs: c.maxFlushMs,
+        flush: new Ratchet(this.#flushStep(c.maxFlushMs)),
         lastSwitchMs: Number.NEGATIVE_INFINITY,
         highSinceMs: Number.NaN,
         lowSinceMs: Number.NaN,
-        smoothedRate: 0,
         rate: 0,
         byteRate: 0,
+        smoothedRate: 0,
+        smoothedByteRate: 0,
         peakByteRate: 0,
         last: null,
         lastMs: setup.startMs,
@@ -225,8 +275,8 @@ export class AdaptivePolicy {
   /** What to run with now. */
   settings(): CaptureSettings {
     return {
-      bufferPercent: this.#bufferPercent,
-      cpus: [...this.#cpus.values()].map((s) => ({ cpu: s.setup.cpu, path: s.path, flushMs: s.flushMs })),
+      bufferPercent: this.#watermark.value,
+      cpus: [...this.#cpus.values()].map((s) => ({ cpu: s.setup.cpu, path: s.path, flushMs: s.flush.value })),
     };
   }
 
@@ -248,43 +298,42 @@ export class AdaptivePolicy {
 
   /**
    * Takes one sample of every CPU's counters at `atMs` and returns the
-   * decisions taken (already applied to settings()).
+   * decisions taken (already applied to settings()). The first sample of a
+   * CPU is its baseline.
    */
   observe(atMs: number, samples: readonly RateSample[]): PolicyDecision[] {
     const out: PolicyDecision[] = [];
-    const demands: number[] = [];
+    let demand = Number.POSITIVE_INFINITY;
+    let urgent = false;
     for (const sample of samples) {
       const s = this.#cpus.get(sample.cpu);
-      if (s === undefined) continue;
-      this.#measure(s, atMs, sample);
-      if (s.last === null) continue;
-      this.#decidePath(s, atMs, sample, out);
-      this.#decideFlush(s, atMs, sample, out);
-      this.#decideAdvice(s, atMs, sample, out);
-      demands.push(this.#watermarkFor(s, sample));
-    }
-    if (demands.length > 0) this.#decideWatermark(atMs, Math.min(...demands), samples, out);
-    for (const sample of samples) {
-      const s = this.#cpus.get(sample.cpu);
-      if (s !== undefined) {
-        s.last = sample;
-        s.lastMs = atMs;
+      if (s === undefined || atMs <= s.lastMs) continue;
+      if (s.last !== null) {
+        this.#measure(s, atMs, sample);
+        this.#decidePath(s, atMs, sample, out);
+        this.#decideFlush(s, atMs, sample, out);
+        this.#decideAdvice(s, atMs, sample, out);
+        demand = Math.min(demand, this.#watermarkFor(s, sample));
+        if (sample.fillPercent >= this.config.fillWarnPercent) urgent = true;
       }
+      s.last = sample;
+      s.lastMs = atMs;
     }
+    if (Number.isFinite(demand)) this.#decideWatermark(atMs, demand, urgent, out);
     for (const d of out) this.#log.push(d);
     return out;
   }
 
   #measure(s: CpuState, atMs: number, sample: RateSample): void {
-    const prev = s.last;
+    const prev = s.last as RateSample;
     const dt = atMs - s.lastMs;
-    if (prev === null || dt <= 0) return;
     s.rate = (growth(sample.events, prev.events) * 1000) / dt;
     s.byteRate = (growth(sample.bytes, prev.bytes) * 1000) / dt;
     if (s.byteRate > s.peakByteRate) s.peakByteRate = s.byteRate;
     // Exponential smoothing with a time constant, so irregular sample intervals weigh right.
     const alpha = 1 - Math.exp(-dt / this.config.smoothingMs);
     s.smoothedRate += alpha * (s.rate - s.smoothedRate);
+    s.smoothedByteRate += alpha * (s.byteRate - s.smoothedByteRate);
   }
 
   #switch(s: CpuState, atMs: number, to: CapturePath, reason: string, out: PolicyDecision[]): void {
@@ -307,22 +356,12 @@ export class AdaptivePolicy {
         // Loss is near: the cheaper path now, whatever the dwell.
         this.#switch(s, atMs, 'read', `ring ${Math.round(sample.fillPercent)}% full at ${fmtRate(s.rate)} events/s: read() drains full pages for less CPU`, out);
       } else if (dwelt && !Number.isNaN(s.highSinceMs) && atMs - s.highSinceMs >= c.switchAfterMs) {
-        this.#switch(
-          s,
-          atMs,
-          'read',
-          `${fmtRate(r)} events/s for ${((atMs - s.highSinceMs) / 1000).toFixed(0)} s (above ${fmtRate(c.readAboveEventsPerSec)}): read() costs less per event at full pages`,
-          out,
-        );
+        const secs = ((atMs - s.highSinceMs) / 1000).toFixed(0);
+        this.#switch(s, atMs, 'read', `${fmtRate(r)} events/s for ${secs} s (above ${fmtRate(c.readAboveEventsPerSec)}): read() costs less per event at full pages`, out);
       }
     } else if (dwelt && sample.fillPercent < c.fillWarnPercent && !Number.isNaN(s.lowSinceMs) && atMs - s.lowSinceMs >= c.returnAfterMs) {
-      this.#switch(
-        s,
-        atMs,
-        'mmap',
-        `${fmtRate(r)} events/s for ${((atMs - s.lowSinceMs) / 1000).toFixed(0)} s (below ${fmtRate(c.mmapBelowEventsPerSec)}): mmap for the lowest latency`,
-        out,
-      );
+      const secs = ((atMs - s.lowSinceMs) / 1000).toFixed(0);
+      this.#switch(s, atMs, 'mmap', `${fmtRate(r)} events/s for ${secs} s (below ${fmtRate(c.mmapBelowEventsPerSec)}): mmap for the lowest latency`, out);
     }
   }
 
@@ -331,49 +370,64 @@ export class AdaptivePolicy {
     return s.setup.subbufs * (s.setup.subbufSize - 16);
   }
 
+  /** The largest power-of-two multiple of minFlushMs not above `ms`. */
+  #flushStep(ms: number): number {
+    let flush = this.config.minFlushMs;
+    while (flush * 2 <= ms) flush *= 2;
+    return flush;
+  }
+
   #decideFlush(s: CpuState, atMs: number, sample: RateSample, out: PolicyDecision[]): void {
     const c = this.config;
-    // Time until the ring is full at the current rate; look four times within it.
+    // Look four times before the ring would be full at the current rate (the faster of now and smoothed).
+    const rate = Math.max(s.byteRate, s.smoothedByteRate);
     const room = (this.#capacity(s) * (100 - sample.fillPercent)) / 100;
-    const untilFull = s.byteRate > 0 ? (room / s.byteRate) * 1000 : Number.POSITIVE_INFINITY;
+    const untilFull = rate > 0 ? (room / rate) * 1000 : Number.POSITIVE_INFINITY;
     let target = clamp(untilFull / 4, c.minFlushMs, c.maxFlushMs);
     if (sample.fillPercent >= c.fillDangerPercent) target = c.minFlushMs;
     else if (sample.fillPercent >= c.fillWarnPercent) target = Math.min(target, Math.max(c.minFlushMs, c.maxFlushMs / 4));
-    // Powers of two between the bounds: small rate wobbles do not change it.
-    let flush = c.minFlushMs;
-    while (flush * 2 <= target) flush *= 2;
-    if (flush === s.flushMs) return;
+    const from = s.flush.value;
+    const to = s.flush.offer(atMs, this.#flushStep(target), c.raiseAfterMs);
+    if (to === null) return;
     const why =
       sample.fillPercent >= c.fillWarnPercent
         ? `ring ${Math.round(sample.fillPercent)}% full: read more often`
-        : Number.isFinite(untilFull)
-          ? `at ${fmtRate(s.rate)} events/s the ring fills in ${Math.round(untilFull)} ms`
-          : 'no data: the latency bound';
-    out.push({ atMs, cpu: s.setup.cpu, kind: 'flush', from: s.flushMs, to: flush, reason: why });
-    s.flushMs = flush;
+        : to < from
+          ? `at ${(rate / 1e6).toFixed(2)} MB/s the ring would be full in ${Math.round(untilFull)} ms`
+          : `the rate has left room for ${(c.raiseAfterMs / 1000).toFixed(0)} s: back towards the latency bound`;
+    out.push({ atMs, cpu: s.setup.cpu, kind: 'flush', from, to, reason: why });
   }
 
-  /** The buffer_percent this CPU asks for. */
+  /**
+   * The buffer_percent this CPU asks for: wake the reader while the rest of
+   * the ring still holds reactionMs of data at the current rate (the
+   * faster of now and smoothed). Higher means fewer wake-ups; the flush
+   * interval, not the watermark, bounds latency at low rates.
+   */
   #watermarkFor(s: CpuState, sample: RateSample): number {
     const c = this.config;
-    if (sample.fillPercent >= c.fillWarnPercent) return c.minBufferPercent;
-    const capacity = this.#capacity(s);
-    // A wake-up every wakeEveryMs of data, but early enough that the rest of the ring holds reactionMs more.
-    const wake = (100 * s.byteRate * c.wakeEveryMs) / 1000 / capacity;
-    const headroom = 100 - (100 * s.byteRate * c.reactionMs) / 1000 / capacity;
-    return Math.floor(clamp(Math.min(wake, headroom), c.minBufferPercent, c.maxBufferPercent));
+    if (sample.fillPercent >= c.fillWarnPercent) return 0;
+    const rate = Math.max(s.byteRate, s.smoothedByteRate);
+    return 100 - (100 * rate * c.reactionMs) / 1000 / this.#capacity(s);
   }
 
-  #decideWatermark(atMs: number, demand: number, samples: readonly RateSample[], out: PolicyDecision[]): void {
+  #decideWatermark(atMs: number, demand: number, urgent: boolean, out: PolicyDecision[]): void {
     const c = this.config;
-    const urgent = demand === c.minBufferPercent && samples.some((x) => x.fillPercent >= c.fillWarnPercent);
-    if (demand === this.#bufferPercent || (!urgent && Math.abs(demand - this.#bufferPercent) < c.watermarkStep)) return;
-    const busiest = [...this.#cpus.values()].reduce((a, b) => (b.byteRate > a.byteRate ? b : a));
+    const ladder = c.watermarkLadder;
+    // The highest rung at or below the demand and maxBufferPercent (the lowest rung when the demand is below all).
+    let target = ladder[0] as number;
+    for (const v of ladder) if (v <= Math.min(demand, c.maxBufferPercent)) target = v;
+    const from = this.#watermark.value;
+    const to = this.#watermark.offer(atMs, Math.max(target, c.minBufferPercent), c.raiseAfterMs);
+    if (to === null) return;
+    const busiest = [...this.#cpus.values()].reduce((a, b) => (Math.max(b.byteRate, b.smoothedByteRate) > Math.max(a.byteRate, a.smoothedByteRate) ? b : a));
+    const mbs = (Math.max(busiest.byteRate, busiest.smoothedByteRate) / 1e6).toFixed(2);
     const reason = urgent
       ? 'a ring is filling: wake the reader at the first full sub-buffer'
-      : `CPU ${busiest.setup.cpu} at ${(busiest.byteRate / 1e6).toFixed(2)} MB/s: wake every ~${c.wakeEveryMs} ms of data with ${c.reactionMs} ms of room left`;
-    out.push({ atMs, cpu: -1, kind: 'watermark', from: this.#bufferPercent, to: demand, reason });
-    this.#bufferPercent = demand;
+      : to < from
+        ? `CPU ${busiest.setup.cpu} at ${mbs} MB/s: wake the reader with ${c.reactionMs} ms of room left in its ring`
+        : `rates have left room for ${(c.raiseAfterMs / 1000).toFixed(0)} s (busiest CPU ${busiest.setup.cpu} at ${mbs} MB/s): fewer wake-ups`;
+    out.push({ atMs, cpu: -1, kind: 'watermark', from, to, reason });
   }
 
   #decideAdvice(s: CpuState, atMs: number, sample: RateSample, out: PolicyDecision[]): void {
@@ -391,7 +445,7 @@ export class AdaptivePolicy {
       kind: 'buffer-advice',
       from: s.adviceKb > 0 ? s.adviceKb : currentKb,
       to: needKb,
-      reason: `${what} at ${(s.byteRate / 1e6).toFixed(1)} MB/s: start next time with buffer_size_kb ${needKb} (a mapped buffer cannot be resized now)`,
+      reason: `${what} at ${(s.byteRate / 1e6).toFixed(1)} MB/s: start next time with buffer_size_kb ${needKb} (a mapped buffer cannot be resized while mapped)`,
     });
     s.adviceKb = needKb;
   }
