@@ -5,7 +5,7 @@
 // reduced to printable ASCII), so padding by length is padding by width.
 //
 //   tracering top  inst  clock local  up 00:01:23  every 1.0 s  self 0.8% CPU
-//   buffer 1408 KiB/CPU  sub-buffer 4 KiB  lost 0  dropped 0  since start
+//   since start: lost 0  dropped 0  buffer 1408 KiB/CPU  sub-buffer 4 KiB
 //   CPU   mode  events/s    MB/s  fill      lost   dropped  last 60 s
 //   cpu0  mmap    12.3k    0.34    3%         0         0  ▁▂▃▄▅▆▇█▇▆
 //   ...
@@ -141,18 +141,20 @@ function rateRow(row: RateRow, frame: LiveFrame, sparkCells: number, windowMs: n
 
 function header(frame: LiveFrame, columns: number): Span[][] {
   const buffer = frame.buffer === '' ? 'top level' : printable(frame.buffer);
-  const first: Span[] = [
-    { text: 'tracering top', style: 'bold' },
-    { text: `  ${buffer}  clock ${printable(frame.clock)}  up ${clockText(frame.elapsedMs)}  every ${(frame.intervalMs / 1000).toFixed(1)} s  self ${frame.selfCpuPercent.toFixed(1)}% CPU` },
-  ];
-  if (frame.paused) first.push({ text: '  PAUSED', style: 'inverse' });
+  const first: Span[] = [{ text: 'tracering top', style: 'bold' }];
+  if (frame.paused) first.push({ text: ' ' }, { text: 'PAUSED', style: 'inverse' });
+  first.push({
+    text: `  ${buffer}  clock ${printable(frame.clock)}  up ${clockText(frame.elapsedMs)}  every ${(frame.intervalMs / 1000).toFixed(1)} s  self ${frame.selfCpuPercent.toFixed(1)}% CPU`,
+  });
   const sizes = frame.subbufSizes.map(sizeText).join('/');
   const kbs = frame.bufferKbs.map(kbText).join('/');
+  // Losses first: a narrow terminal cuts the end of the line.
   const second: Span[] = [
-    { text: `buffer ${kbs || '?'}/CPU  sub-buffer ${sizes || '?'}  since start: ` },
+    { text: 'since start: ' },
     { text: `lost ${frame.lostSinceStart}`, ...(frame.lostSinceStart > 0 ? { style: 'loss' as const } : {}) },
     { text: '  ' },
     { text: `dropped ${frame.droppedSinceStart}`, ...(frame.droppedSinceStart > 0 ? { style: 'loss' as const } : {}) },
+    { text: `  buffer ${kbs || '?'}/CPU  sub-buffer ${sizes || '?'}` },
   ];
   return [fit(first, columns), fit(second, columns)];
 }
@@ -175,9 +177,15 @@ const HELP: readonly string[] = [
 export function layoutFrame(frame: LiveFrame, size: GridSize, windowMs = 60_000): Line[] {
   const { columns, rows } = size;
   if (columns < MIN_COLUMNS || rows < MIN_ROWS) {
-    const lost = frame.lostSinceStart + frame.droppedSinceStart;
-    const notice: Span[] = [{ text: `tracering top: ${columns}x${rows} is too small (${MIN_COLUMNS}x${MIN_ROWS}) ` }];
-    notice.push({ text: `lost ${lost}`, ...(lost > 0 ? { style: 'loss' as const } : {}) });
+    // The losses first: on a narrow terminal they are what must still show.
+    const lost = frame.lostSinceStart;
+    const dropped = frame.droppedSinceStart;
+    const notice: Span[] = [
+      { text: `lost ${lost}`, ...(lost > 0 ? { style: 'loss' as const } : {}) },
+      { text: ' ' },
+      { text: `dropped ${dropped}`, ...(dropped > 0 ? { style: 'loss' as const } : {}) },
+      { text: `  tracering top: ${columns}x${rows} is too small (${MIN_COLUMNS}x${MIN_ROWS})` },
+    ];
     return [fit(notice, columns)];
   }
   const lines: Span[][] = header(frame, columns);

@@ -8,7 +8,7 @@
 //        [--duration MS] [--throw-after N]
 //
 // SIGINT/SIGTERM end it as the command scope does (abort, then restore).
-// Prints "fake-top: ended <reason>" after the terminal is restored.
+// Prints "fake-top: ended <reason>" (stderr) after the terminal is restored.
 
 import fs from 'node:fs';
 import { parseArgs } from 'node:util';
@@ -95,7 +95,7 @@ const end = await runLiveView({
     },
   },
 }).catch((error: unknown) => {
-  process.stdout.write(`fake-top: failed ${(error as Error).message}\n`);
+  process.stderr.write(`fake-top: failed ${(error as Error).message}\n`);
   process.exit(3);
 });
-process.stdout.write(`fake-top: ended ${end.reason} after ${end.frames} frames\n`);
+process.stderr.write(`fake-top: ended ${end.reason} after ${end.frames} frames\n`);
