@@ -155,10 +155,10 @@ describe('live view in tmux', { skip }, () => {
     assert.ok(cpuRow(big, 'cpu2').length >= 8, 'sparklines on the wider screen');
     assert.ok(big.some((r) => r.startsWith('total ')), 'the total row');
     t.resize(50, 10);
-    const small = await t.waitFor((r) => r[0]!.includes('too small'), 'the too-small notice');
-    assert.ok(small[0]!.includes('lost 77'), `losses stay visible: ${small[0]}`);
+    const small = await t.waitFor((r) => r[0]!.includes('is too sma'), 'the too-small notice');
+    assert.ok(small[0]!.startsWith('lost 77 dropped 0'), `losses stay visible: ${small[0]}`);
     t.resize(80, 24);
-    const back = await t.waitFor((r) => r.length === 24 && r[23]!.startsWith('q quit') && !r.some((x) => x.includes('too small')), 'back to 80x24');
+    const back = await t.waitFor((r) => r.length === 24 && r[23]!.startsWith('q quit') && !r.some((x) => x.includes('too sma')), 'back to 80x24');
     assert.ok(back.every((r) => r.length <= 80));
     t.sendKeys('q');
     await assertRestored(t, /^fake-top: ended quit/);
