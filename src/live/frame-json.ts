@@ -2,7 +2,7 @@
 // the figures a script needs, without the view's state (help, history).
 
 import type { PolicyDecision } from '../capture/adaptive-policy.js';
-import type { LiveFrame, RateRow } from './model.js';
+import type { LiveFrame, RateRow, TopRow } from './model.js';
 
 export interface RowJson {
   readonly name: string;
@@ -13,6 +13,13 @@ export interface RowJson {
   readonly events: number;
   readonly lost: number;
   readonly dropped: number;
+}
+
+export interface TopJson {
+  readonly key: number;
+  readonly name: string;
+  readonly perSec: number;
+  readonly total: number;
 }
 
 export interface FrameJson {
@@ -27,7 +34,8 @@ export interface FrameJson {
   readonly total: RowJson;
   readonly lostSinceStart: number;
   readonly droppedSinceStart: number;
-  readonly top: { readonly table: string; readonly sort: string; readonly rows: ReadonlyArray<{ key: number; name: string; perSec: number; total: number }> };
+  /** Both tables in the view's sort (the shown one first in `table`). */
+  readonly top: { readonly table: string; readonly sort: string; readonly events: readonly TopJson[]; readonly tasks: readonly TopJson[] };
   /** Decisions newer than `sinceMs`. */
   readonly decisions: readonly PolicyDecision[];
 }
@@ -47,7 +55,21 @@ function row(r: RateRow): RowJson {
   };
 }
 
-export function frameJson(frame: LiveFrame, decisionsSinceMs = Number.NEGATIVE_INFINITY, topRows = 10): FrameJson {
+const topJson = (rows: readonly TopRow[], n: number): TopJson[] =>
+  rows.slice(0, n).map((r) => ({ key: r.key, name: r.name, perSec: Number(r.perSec.toFixed(1)), total: r.total }));
+
+/**
+ * The frame as JSON: decisions newer than `decisionsSinceMs`; the top
+ * `topRows` of both tables (`tables`, else only the frame's own table).
+ */
+export function frameJson(
+  frame: LiveFrame,
+  decisionsSinceMs = Number.NEGATIVE_INFINITY,
+  tables?: { readonly events: readonly TopRow[]; readonly tasks: readonly TopRow[] },
+  topRows = 10,
+): FrameJson {
+  const events = tables?.events ?? (frame.table === 'events' ? frame.top : []);
+  const tasks = tables?.tasks ?? (frame.table === 'tasks' ? frame.top : []);
   return {
     atMs: frame.atMs,
     elapsedMs: frame.elapsedMs,
@@ -60,11 +82,7 @@ export function frameJson(frame: LiveFrame, decisionsSinceMs = Number.NEGATIVE_I
     total: row(frame.total),
     lostSinceStart: frame.lostSinceStart,
     droppedSinceStart: frame.droppedSinceStart,
-    top: {
-      table: frame.table,
-      sort: frame.sort,
-      rows: frame.top.slice(0, topRows).map((r) => ({ key: r.key, name: r.name, perSec: Number(r.perSec.toFixed(1)), total: r.total })),
-    },
+    top: { table: frame.table, sort: frame.sort, events: topJson(events, topRows), tasks: topJson(tasks, topRows) },
     decisions: frame.decisions.filter((d) => d.atMs > decisionsSinceMs),
   };
 }

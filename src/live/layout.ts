@@ -243,11 +243,12 @@ export function layoutFrame(frame: LiveFrame, size: GridSize, windowMs = 60_000)
   } else {
     const title = frame.table === 'events' ? 'EVENTS' : 'TASKS';
     const nameWidth = Math.max(10, columns - 34);
+    const zeroed = frame.zeroedAtMs === null ? '' : `  zeroed ${clockText(frame.atMs - frame.zeroedAtMs)} ago`;
     lines.push(
       fit(
         [
           {
-            text: `${padEnd(`${title}  sort: ${frame.sort}  (${frame.topCount})`, nameWidth)}${padStart('events/s', 11)}${padStart('total', 12)}${padStart('share', 8)}   `,
+            text: `${padEnd(`${title}  sort: ${frame.sort}  (${frame.topCount})${zeroed}`, nameWidth)}${padStart('events/s', 11)}${padStart('total', 12)}${padStart('share', 8)}   `,
             style: 'inverse',
           },
         ],

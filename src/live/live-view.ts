@@ -151,7 +151,8 @@ async function runJson(
       if (reason === 'output-closed') return { reason, frames, frame: model.frame() };
       await tick();
       const frame = model.frame();
-      stdout.write(`${JSON.stringify(frameJson(frame, decisionsSince))}\n`);
+      const tables = { events: model.top('events', 10), tasks: model.top('tasks', 10) };
+      stdout.write(`${JSON.stringify(frameJson(frame, decisionsSince, tables))}\n`);
       if (frame.decisions.length > 0) decisionsSince = (frame.decisions.at(-1) as { atMs: number }).atMs;
       frames++;
       options.onFrame?.(frame);

@@ -208,7 +208,14 @@ export class LiveModel {
     const baseline = this.#lastMs === null;
     if (this.#startMs === null) this.#startMs = sample.atMs;
     const dtMs = baseline ? 0 : sample.atMs - (this.#lastMs as number);
-    if (!baseline && dtMs <= 0) return; // a sample out of order: nothing to learn from it
+    if (!baseline && dtMs <= 0) {
+      // A sample not after the last: its counters teach nothing, but counts are counts.
+      if (counts !== undefined) {
+        this.#tally('events', counts.events, 0);
+        this.#tally('tasks', counts.tasks, 0);
+      }
+      return;
+    }
     this.#intervalMs = dtMs;
     for (const c of sample.cpus) {
       let t = this.#cpus.get(c.cpu);
@@ -218,8 +225,8 @@ export class LiveModel {
       }
       t.mode = c.mode;
       this.#advance(t, sample.atMs, dtMs, c.events, c.bytes, c.lost, c.dropped, c.fillPercent);
-      if (c.decisions !== undefined) for (const d of c.decisions) this.#decisions.push(d);
     }
+    if (sample.decisions !== undefined) for (const d of sample.decisions) this.#decisions.push(d);
     let ringIndex = 0;
     for (const r of sample.rings) {
       let t = this.#rings.get(r.name);
@@ -273,7 +280,8 @@ export class LiveModel {
 
   #tally(kind: TableKind, entries: readonly CountEntry[], dtMs: number): void {
     const map = this.#tallies[kind];
-    for (const t of map.values()) t.perSec = 0;
+    // A new interval's rates replace the last (no interval: totals only).
+    if (dtMs > 0) for (const t of map.values()) t.perSec = 0;
     let sum = 0;
     for (const e of entries) {
       let t = map.get(e.key);
@@ -386,9 +394,14 @@ export class LiveModel {
     return { label: 'total', cpu: -1, mode: 'all', eventsPerSec: perSec, bytesPerSec, fillPercent: fill, events, lost, dropped, lossRecent, history };
   }
 
-  #top(): { rows: TopRow[]; count: number } {
-    const map = this.#tallies[this.#table];
-    const total = this.#tableTotals[this.#table];
+  /** A table's rows in the current sort, whichever table is shown (--json prints both). */
+  top(kind: TableKind, rows = this.#topRows): TopRow[] {
+    return this.#top(kind, rows).rows;
+  }
+
+  #top(kind: TableKind = this.#table, limit = this.#topRows): { rows: TopRow[]; count: number } {
+    const map = this.#tallies[kind];
+    const total = this.#tableTotals[kind];
     const entries = [...map];
     const byKey = (a: [number, Tally], b: [number, Tally]) => a[0] - b[0];
     const compare =
@@ -398,7 +411,7 @@ export class LiveModel {
           ? (a: [number, Tally], b: [number, Tally]) => b[1].total - a[1].total || b[1].perSec - a[1].perSec || byKey(a, b)
           : (a: [number, Tally], b: [number, Tally]) => (a[1].name < b[1].name ? -1 : a[1].name > b[1].name ? 1 : byKey(a, b));
     entries.sort(compare);
-    const rows = entries.slice(0, this.#topRows).map(([key, t]) => ({
+    const rows = entries.slice(0, limit).map(([key, t]) => ({
       key,
       name: t.name,
       perSec: t.perSec,

@@ -31,8 +31,6 @@ export interface CpuSample {
   readonly bufferKb: number;
   /** Reader wake-ups so far, when the capture counts them. */
   readonly wakeups?: number;
-  /** Adaptive-capture decisions taken since the previous sample. */
-  readonly decisions?: readonly PolicyDecision[];
 }
 
 /** One application ring. */
@@ -58,6 +56,8 @@ export interface LiveSample {
   readonly rings: readonly RingSample[];
   /** tracering's own CPU use over the last interval, in percent of one core (all its threads). */
   readonly selfCpuPercent: number;
+  /** Adaptive-capture decisions taken since the previous sample (AdaptivePolicy.observe()'s result, all CPUs). */
+  readonly decisions?: readonly PolicyDecision[];
 }
 
 /** A count for one event id or one pid, with its name. */

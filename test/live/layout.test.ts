@@ -98,6 +98,14 @@ describe('layoutFrame', () => {
     assert.ok(t.at(-1)!.includes('p resume'));
   });
 
+  it('says how long ago the table was zeroed', () => {
+    const m = model(1, 2);
+    m.zero();
+    m.update({ atMs: 75_000, clock: 'local', buffer: 'inst', cpus: [], rings: [], selfCpuPercent: 0 });
+    const t = text(layoutFrame(m.frame(), { columns: 80, rows: 24 }));
+    assert.ok(t.some((x) => x.startsWith('EVENTS  sort: rate  (0)  zeroed 00:01:13 ago')), t.join('\n'));
+  });
+
   it('prints task names as printable ASCII', () => {
     const m = model(1, 2);
     m.showTable('tasks');
@@ -128,7 +136,10 @@ describe('layout helpers', () => {
   it('frameJson keeps the figures and only decisions newer than asked', () => {
     const m = new LiveModel({ startMs: 0 });
     const d = { atMs: 500, cpu: 0, kind: 'path' as const, from: 'mmap' as const, to: 'read' as const, reason: 'r' };
-    m.update({ atMs: 1000, clock: 'mono', buffer: '', cpus: [{ cpu: 0, mode: 'read', events: 10, bytes: 280, lost: 1, dropped: 2, fillPercent: 3.333, subbufSize: 4096, bufferKb: 8, decisions: [d] }], rings: [], selfCpuPercent: 0.123 });
+    m.update(
+      { atMs: 1000, clock: 'mono', buffer: '', cpus: [{ cpu: 0, mode: 'read', events: 10, bytes: 280, lost: 1, dropped: 2, fillPercent: 3.333, subbufSize: 4096, bufferKb: 8 }], rings: [], selfCpuPercent: 0.123, decisions: [d] },
+      { events: [{ key: 3, name: 'a:b', count: 5 }], tasks: [{ key: 9, name: 'sh', count: 4 }] },
+    );
     const j = frameJson(m.frame());
     assert.deepEqual(j.cpus, [{ cpu: 0, name: 'cpu0', mode: 'read', eventsPerSec: 10, bytesPerSec: 280, fillPercent: 3.3, events: 10, lost: 1, dropped: 2 }]);
     assert.equal(j.lostSinceStart, 1);
@@ -136,6 +147,9 @@ describe('layout helpers', () => {
     assert.equal(j.selfCpuPercent, 0.12);
     assert.deepEqual(j.decisions, [d]);
     assert.deepEqual(frameJson(m.frame(), 500).decisions, []);
+    assert.deepEqual(j.top, { table: 'events', sort: 'rate', events: [{ key: 3, name: 'a:b', perSec: 5, total: 5 }], tasks: [] });
+    const both = frameJson(m.frame(), undefined, { events: m.top('events'), tasks: m.top('tasks') });
+    assert.deepEqual(both.top.tasks, [{ key: 9, name: 'sh', perSec: 4, total: 4 }]);
   });
 });
 

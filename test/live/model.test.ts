@@ -64,9 +64,10 @@ describe('LiveModel rates', () => {
     m.update(sample(2000, [cpu(0, { events: 300 })]));
     assert.equal(m.frame().cpus[0]!.eventsPerSec, 300);
     assert.equal(m.frame().cpus[0]!.events, 9300);
-    m.update(sample(1500, [cpu(0, { events: 99_999 })]));
+    m.update(sample(1500, [cpu(0, { events: 99_999 })]), counts([[4, 'x:y', 6]]));
     assert.equal(m.frame().cpus[0]!.events, 9300, 'a sample older than the last is dropped');
     assert.equal(m.frame().atMs, 2000);
+    assert.deepEqual(m.frame().top.map((r) => [r.total, r.perSec]), [[6, 0]], 'its counts still count');
   });
 
   it('keeps 60 s of rate history per CPU', () => {
@@ -214,9 +215,10 @@ describe('LiveModel header', () => {
     const m = new LiveModel({ startMs: 0, decisions: 2 });
     const d = (n: number): PolicyDecision => ({ atMs: n, cpu: 0, kind: 'flush', from: 250, to: 10, reason: `r${n}` });
     m.update(
-      sample(1000, [cpu(0, { mode: 'read', decisions: [d(1), d(2)] }), cpu(1, { subbufSize: 8192, bufferKb: 64, decisions: [d(3)] })], {
+      sample(1000, [cpu(0, { mode: 'read' }), cpu(1, { subbufSize: 8192, bufferKb: 64 })], {
         clock: 'mono',
         selfCpuPercent: 1.25,
+        decisions: [d(1), d(2), d(3)],
       }),
     );
     const f = m.frame();

@@ -75,7 +75,8 @@ describe('live view without a terminal', () => {
       assert.equal(f.rings[0]!.name, 'app');
       assert.equal(f.clock, 'mono');
       assert.equal(f.top.table, 'events');
-      assert.equal(f.top.rows[0]!.name, 'sched:sched_switch');
+      assert.equal(f.top.events[0]!.name, 'sched:sched_switch');
+      assert.deepEqual(f.top.tasks.map((t) => t.name).sort(), ['bash', 'kworker/0:1', 'node', 'stress-ng', 'systemd']);
     }
     for (let i = 1; i < frames.length; i++) assert.ok(frames[i]!.cpus[0]!.events >= frames[i - 1]!.cpus[0]!.events);
     assert.match(r.stderr, new RegExp(`fake-top: ended duration after ${frames.length} frames`));
