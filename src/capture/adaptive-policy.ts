@@ -61,6 +61,13 @@ export interface PolicyConfig {
   watermarkLadder: readonly number[];
   /** The watermark and the flush interval go down at once (safety) but up only after the demand has held this long. */
   raiseAfterMs: number;
+  /**
+   * More wake-ups per second than this on a CPU, carrying fewer than
+   * `minEventsPerWakeup` events each, means the reader wakes for nothing
+   * (or feeds itself: its own syscalls traced): the watermark goes up a rung at once.
+   */
+  maxWakeupsPerSec: number;
+  minEventsPerWakeup: number;
 }
 
 /**
@@ -88,6 +95,8 @@ export const DEFAULT_POLICY: Readonly<PolicyConfig> = Object.freeze({
   adviseHoldMs: 1_000,
   watermarkLadder: Object.freeze([1, 2, 5, 10, 20, 35, 50]),
   raiseAfterMs: 30_000,
+  maxWakeupsPerSec: 1000,
+  minEventsPerWakeup: 16,
 });
 
 /** What the capture knows about one CPU buffer when it starts. */
@@ -163,6 +172,7 @@ interface CpuState {
   lowSinceMs: number;
   /** Rates of the last interval, and smoothed. */
   rate: number;
+  wakeRate: number;
   byteRate: number;
   smoothedRate: number;
   smoothedByteRate: number;
@@ -231,6 +241,12 @@ class Ratchet {
     this.#since = Number.NaN;
     return this.value;
   }
+
+  /** Sets the value now (a reason stronger than the rate). */
+  force(value: number): void {
+    this.value = value;
+    this.#since = Number.NaN;
+  }
 }
 
 export class AdaptivePolicy {
@@ -261,6 +277,7 @@ export class AdaptivePolicy {
         highSinceMs: Number.NaN,
         lowSinceMs: Number.NaN,
         rate: 0,
+        wakeRate: 0,
         byteRate: 0,
         smoothedRate: 0,
         smoothedByteRate: 0,
@@ -305,6 +322,7 @@ export class AdaptivePolicy {
     const out: PolicyDecision[] = [];
     let demand = Number.POSITIVE_INFINITY;
     let urgent = false;
+    let idleWaker: CpuState | null = null;
     for (const sample of samples) {
       const s = this.#cpus.get(sample.cpu);
       if (s === undefined || atMs <= s.lastMs) continue;
@@ -315,11 +333,15 @@ export class AdaptivePolicy {
         this.#decideAdvice(s, atMs, sample, out);
         demand = Math.min(demand, this.#watermarkFor(s, sample));
         if (sample.fillPercent >= this.config.fillWarnPercent) urgent = true;
+        else if (s.wakeRate > this.config.maxWakeupsPerSec && s.rate < s.wakeRate * this.config.minEventsPerWakeup) idleWaker ??= s;
       }
       s.last = sample;
       s.lastMs = atMs;
     }
-    if (Number.isFinite(demand)) this.#decideWatermark(atMs, demand, urgent, out);
+    if (Number.isFinite(demand)) {
+      if (!urgent && idleWaker !== null) this.#raiseWatermark(atMs, idleWaker, out);
+      else this.#decideWatermark(atMs, demand, urgent, out);
+    }
     for (const d of out) this.#log.push(d);
     return out;
   }
@@ -328,6 +350,7 @@ export class AdaptivePolicy {
     const prev = s.last as RateSample;
     const dt = atMs - s.lastMs;
     s.rate = (growth(sample.events, prev.events) * 1000) / dt;
+    s.wakeRate = (growth(sample.wakeups, prev.wakeups) * 1000) / dt;
     s.byteRate = (growth(sample.bytes, prev.bytes) * 1000) / dt;
     if (s.byteRate > s.peakByteRate) s.peakByteRate = s.byteRate;
     // Exponential smoothing with a time constant, so irregular sample intervals weigh right.
@@ -428,6 +451,24 @@ export class AdaptivePolicy {
         ? `CPU ${busiest.setup.cpu} at ${mbs} MB/s: wake the reader with ${c.reactionMs} ms of room left in its ring`
         : `rates have left room for ${(c.raiseAfterMs / 1000).toFixed(0)} s (busiest CPU ${busiest.setup.cpu} at ${mbs} MB/s): fewer wake-ups`;
     out.push({ atMs, cpu: -1, kind: 'watermark', from, to, reason });
+  }
+
+  /** Wake-ups that carry next to nothing: one rung up now. */
+  #raiseWatermark(atMs: number, s: CpuState, out: PolicyDecision[]): void {
+    const ladder = this.config.watermarkLadder;
+    const from = this.#watermark.value;
+    const to = ladder.find((v) => v > from);
+    if (to === undefined) return;
+    this.#watermark.force(to);
+    const each = s.wakeRate > 0 ? s.rate / s.wakeRate : 0;
+    out.push({
+      atMs,
+      cpu: -1,
+      kind: 'watermark',
+      from,
+      to,
+      reason: `CPU ${s.setup.cpu}: ${Math.round(s.wakeRate)} wake-ups/s carrying ${each.toFixed(1)} events each (the reader wakes for nothing or feeds itself): fewer wake-ups`,
+    });
   }
 
   #decideAdvice(s: CpuState, atMs: number, sample: RateSample, out: PolicyDecision[]): void {

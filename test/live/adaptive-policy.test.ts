@@ -12,6 +12,8 @@ const RECORD = 28; // bytes per event (a 16-byte marker write)
 
 interface Trace {
   seconds: number;
+  /** wake-ups per second (default 10) */
+  wakeups?: (cpu: number, ms: number) => number;
   stepMs?: number;
   /** events/s of a CPU at a time */
   rate: (cpu: number, ms: number) => number;
@@ -34,17 +36,19 @@ function setup(over: Partial<PolicySetup> = {}, path: CapturePath = 'mmap'): Pol
 function simulate(policy: AdaptivePolicy, trace: Trace, cpus = [0, 1]) {
   const step = trace.stepMs ?? 1000;
   const events = cpus.map(() => 0);
+  const wakeups = cpus.map(() => 0);
   const decisions: PolicyDecision[] = [];
   const paths: CapturePath[] = [];
   for (let ms = 0; ms <= trace.seconds * 1000; ms += step) {
     const samples: RateSample[] = cpus.map((cpu, i) => {
       if (ms > 0) events[i]! += Math.round((trace.rate(cpu, ms) * step) / 1000);
+      if (ms > 0) wakeups[i]! += Math.round(((trace.wakeups?.(cpu, ms) ?? 10) * step) / 1000);
       return {
         cpu,
         events: events[i]!,
         bytes: events[i]! * RECORD,
         fillPercent: trace.fill?.(cpu, ms) ?? 2,
-        wakeups: ms / 100,
+        wakeups: wakeups[i]!,
         lost: trace.lost?.(cpu, ms) ?? 0,
         dropped: 0,
       };
@@ -209,6 +213,26 @@ describe('adaptive policy: watermark and flush interval', () => {
     simulate(policy, { seconds: 20, rate: () => 1_000_000 });
     assert.equal(policy.settings().bufferPercent, 50);
     assert.deepEqual(policy.settings().cpus.map((c) => c.path), ['read', 'read']);
+  });
+
+  it('wake-ups that carry next to nothing raise the watermark a rung at a time, at once', () => {
+    const policy = new AdaptivePolicy(setup({ bufferPercent: 1 }));
+    // A reader feeding itself: 20k wake-ups/s for 40k events/s. (Low rate otherwise: the ratchet alone
+    // would raise the watermark only after its hold.)
+    const wakeups = (cpu: number, ms: number) => (cpu === 1 && ms >= 5000 && ms < 9000 ? 20_000 : 10);
+    const { decisions } = simulate(policy, { seconds: 10, rate: (cpu) => (cpu === 1 ? 40_000 : 100), wakeups });
+    const marks = decisions.filter((d) => d.kind === 'watermark');
+    assert.deepEqual(marks.map((d) => [d.atMs, d.from, d.to]), [
+      [5000, 1, 2],
+      [6000, 2, 5],
+      [7000, 5, 10],
+      [8000, 10, 20],
+    ]);
+    assert.match(marks[0]!.reason, /^CPU 1: 20000 wake-ups\/s carrying 2\.0 events each/);
+    // Wake-ups that each bring many events are fine.
+    const busy = new AdaptivePolicy(setup({ bufferPercent: 1 }));
+    const d = simulate(busy, { seconds: 10, rate: () => 2_000_000, wakeups: () => 20_000 }).decisions;
+    assert.deepEqual(d.filter((x) => x.kind === 'watermark'), []);
   });
 
   it('is deterministic: the same trace gives the same decisions', () => {
