@@ -175,10 +175,11 @@ describe('live view in tmux', { skip }, () => {
 
   it('a failing feed restores the terminal before the error is reported', async () => {
     using t = startView(['--cpus', '2', '--interval', '200', '--throw-after', '3']).tmux;
-    const rows = await t.waitFor((r) => r.some((x) => x.startsWith('fake-top: failed')), 'the failure');
-    assert.ok(rows.some((r) => r === 'EXIT=3'), rows.join('\n'));
-    await t.waitFor((r) => r.includes('icanon') || r.includes('-icanon'), 'stty');
-    assert.ok(t.capture().includes('icanon'));
+    // stty reports last, after the exit status: wait for it, then read everything.
+    const rows = await t.waitFor((r) => r.includes('icanon') || r.includes('-icanon'), 'the view to fail and stty to report');
+    assert.ok(rows.some((x) => x.startsWith('fake-top: failed fake feed failed')), rows.join('\n'));
+    assert.ok(rows.includes('EXIT=3'), rows.join('\n'));
+    assert.ok(rows.includes('icanon'), 'raw mode is off again');
     assert.equal(t.display('#{alternate_on}'), '0');
     assert.equal(t.display('#{cursor_flag}'), '1');
   });
