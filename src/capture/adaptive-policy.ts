@@ -71,11 +71,13 @@ export interface PolicyConfig {
 }
 
 /**
- * Calibrated on Linux 6.18 (2 CPUs, 4 KiB sub-buffers, 28-byte marker
- * records, `tracering drain` user+system CPU over an idle baseline):
- * mmap / read() cost 106 / 86 ns per event at 100k events/s, 75 / 42 at
- * 300k, 60 / 25 at 1M (system time alone 37 / 10: GET_READER's walk). So
- * mmap's extra cost is ~0.2% of a core at 100k events/s and ~3.5% at 1M:
+ * Calibrated on Linux 6.18 (2 CPUs, 4 KiB sub-buffers, 16 MiB per CPU,
+ * 28-byte marker records from a paced writer on the other CPU; CPU time of
+ * `tracering drain --mode M --duration 5` above its idle run, median of 3):
+ * mmap / read() cost 109 / 66 ns per event at 100k events/s, 76 / 39 at
+ * 300k, 60 / 26 at 1M (system time alone 38 / 10.5: GET_READER's walk of
+ * every event); at 20k the two are within the noise of the idle wake-ups.
+ * mmap's extra cost is ~0.4% of a core at 100k events/s and ~3.4% at 1M:
  * above 100k read() pays; below 20k mmap's latency is worth its cost.
  */
 export const DEFAULT_POLICY: Readonly<PolicyConfig> = Object.freeze({
