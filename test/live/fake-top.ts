@@ -5,7 +5,7 @@
 //
 //   node --import tsx test/live/fake-top.ts [--output screen|once|json] [--cpus N]
 //        [--interval MS] [--loss-after N] [--loss COUNT] [--ring NAME] [--pid-file PATH]
-//        [--duration MS] [--throw-after N]
+//        [--duration MS] [--throw-after N] [--policy] [--scale X]
 //
 // SIGINT/SIGTERM end it as the command scope does (abort, then restore).
 // Prints "fake-top: ended <reason>" (stderr) after the terminal is restored.
@@ -15,6 +15,7 @@ import { parseArgs } from 'node:util';
 import { type LiveOutput, runLiveView } from '../../src/live/live-view.js';
 import { LiveModel } from '../../src/live/model.js';
 import type { CountEntry, CpuSample, LiveSample } from '../../src/live/sample.js';
+import { AdaptivePolicy, type PolicyDecision } from '../../src/capture/adaptive-policy.js';
 
 const { values } = parseArgs({
   options: {
@@ -27,8 +28,13 @@ const { values } = parseArgs({
     'pid-file': { type: 'string' },
     duration: { type: 'string' },
     'throw-after': { type: 'string', default: '-1' },
+    /** Run the adaptive policy on the synthetic counters: its paths and decisions show in the view. */
+    policy: { type: 'boolean', default: false },
+    /** Multiplies the synthetic rates. */
+    scale: { type: 'string', default: '1' },
   },
 });
+const scale = Number(values.scale);
 
 const cpus = Number(values.cpus);
 const lossAfter = Number(values['loss-after']);
@@ -48,6 +54,10 @@ const controller = new AbortController();
 for (const sig of ['SIGINT', 'SIGTERM'] as const) process.on(sig, () => controller.abort(sig));
 
 const model = new LiveModel({ startMs: start });
+const policy = values.policy
+  ? new AdaptivePolicy({ cpus: state.map((_, cpu) => ({ cpu, subbufSize: 4096, subbufs: 352, path: 'mmap' })), mmapAvailable: true, bufferPercent: 50, startMs: start })
+  : null;
+if (policy) policy.observe(start, state.map((_, cpu) => ({ cpu, events: 0, bytes: 0, fillPercent: 0, wakeups: 0, lost: 0, dropped: 0 })));
 const end = await runLiveView({
   output: values.output as LiveOutput,
   intervalMs: Number(values.interval),
@@ -61,14 +71,14 @@ const end = await runLiveView({
       last = now;
       if (polls === throwAfter) throw new Error('fake feed failed');
       const samples: CpuSample[] = state.map((s, cpu) => {
-        const rate = 20_000 * (cpu + 1) * (1 + 0.5 * Math.sin(polls / 3 + cpu));
+        const rate = scale * 20_000 * (cpu + 1) * (1 + 0.5 * Math.sin(polls / 3 + cpu));
         const n = Math.round(rate * dt);
         s.events += n;
         s.bytes += n * 28;
         const lossy = lossAfter >= 0 && polls >= lossAfter && cpu === cpus - 1;
         return {
           cpu,
-          mode: cpu % 2 === 0 ? 'mmap' : 'read',
+          mode: policy ? (policy.settings().cpus[cpu]?.path ?? 'mmap') : cpu % 2 === 0 ? 'mmap' : 'read',
           events: s.events,
           bytes: s.bytes,
           lost: lossy ? lossCount : 0,
@@ -78,8 +88,6 @@ const end = await runLiveView({
           bufferKb: 1408,
         };
       });
-      const total = samples.reduce((a, c) => a + c.events, 0) - state.reduce((a) => a, 0);
-      void total;
       const events: CountEntry[] = EVENTS.map((name, i) => ({ key: 300 + i, name, count: Math.round((1000 * (EVENTS.length - i)) * dt) + polls }));
       const tasks: CountEntry[] = TASKS.map(([pid, name], i) => ({ key: pid, name, count: Math.round(500 * (i + 1) * dt) }));
       const rings = [];
@@ -90,7 +98,11 @@ const end = await runLiveView({
         rings.push({ name: values.ring, events: ring.events, bytes: ring.bytes, lost: 0, dropped: 0, fillPercent: 3 });
       }
       polls++;
-      const sample: LiveSample = { atMs: now, clock: 'mono', buffer: 'fake', cpus: samples, rings, selfCpuPercent: 0.4 };
+      let decisions: PolicyDecision[] = [];
+      if (policy) {
+        decisions = policy.observe(now, samples.map((c) => ({ cpu: c.cpu, events: c.events, bytes: c.bytes, fillPercent: c.fillPercent, wakeups: polls * 10, lost: c.lost, dropped: c.dropped })));
+      }
+      const sample: LiveSample = { atMs: now, clock: 'mono', buffer: 'fake', cpus: samples, rings, selfCpuPercent: 0.4, decisions };
       return { sample, counts: { events, tasks } };
     },
   },
