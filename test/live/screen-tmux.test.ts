@@ -23,7 +23,7 @@ let pidFiles = 0;
 /** Starts the fake live view in tmux; after it exits the pane prints its exit status and the tty mode. */
 function startView(args: string[], size = { columns: 80, rows: 24 }): { tmux: TmuxSession; pidFile: string } {
   const pidFile = join(scratch, `pid-${++pidFiles}`);
-  const view = ['node', '--import', 'tsx', 'test/live/fake-top.ts', '--pid-file', pidFile, ...args].map(shellQuote).join(' ');
+  const view = [process.execPath, '--import', 'tsx', 'test/live/fake-top.ts', '--pid-file', pidFile, ...args].map(shellQuote).join(' ');
   // stty prints "icanon" once the view has put the terminal back, "-icanon" if it left it raw.
   const command = `sh -c ${shellQuote(`${view}; echo "EXIT=$?"; stty -a | tr ' ' '\\n' | grep -x -- '-\\?icanon'; sleep 60`)}`;
   return { tmux: TmuxSession.start(command, { ...size, cwd: root }), pidFile };
