@@ -237,7 +237,7 @@ describe('adaptive policy: watermark and flush interval', () => {
 
   it('is deterministic: the same trace gives the same decisions', () => {
     const r = noise(9);
-    const trace: Trace = { seconds: 200, rate: (c, ms) => 300_000 * r(ms / 1000 + c * 1000) ** 3, fill: (c, ms) => 100 * r(ms / 1000 + 7) ** 8 };
+    const trace: Trace = { seconds: 200, rate: (c, ms) => 300_000 * r(ms / 1000 + c * 1000) ** 3, fill: (_c, ms) => 100 * r(ms / 1000 + 7) ** 8 };
     const a = simulate(new AdaptivePolicy(setup()), trace).decisions;
     const b = simulate(new AdaptivePolicy(setup()), trace).decisions;
     assert.ok(a.length > 0);
