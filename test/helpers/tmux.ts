@@ -5,6 +5,7 @@
 // backstop, when the test process exits.
 
 import { execFileSync, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 export interface TmuxOptions {
@@ -36,6 +37,8 @@ export class TmuxSession implements Disposable {
   readonly socket: string;
   readonly name = 'test';
   #killed = false;
+  /** The server's socket file (tmux leaves it behind after kill-server). */
+  #socketPath: string | null = null;
 
   private constructor(socket: string) {
     this.socket = socket;
@@ -57,6 +60,7 @@ export class TmuxSession implements Disposable {
         ...(options.cwd !== undefined ? ['-c', options.cwd] : []),
         `${env === '' ? '' : `env ${env} `}${command}`,
       ]);
+      session.#socketPath = session.#tmux(['display-message', '-p', '-t', session.name, '#{socket_path}']).trim() || null;
       session.#tmux(['set-option', '-t', session.name, 'remain-on-exit', 'on']);
     } catch (error) {
       session.kill();
@@ -124,6 +128,7 @@ export class TmuxSession implements Disposable {
     this.#killed = true;
     live.delete(this);
     spawnSync('tmux', ['-L', this.socket, '-f', '/dev/null', 'kill-server'], { stdio: 'ignore', timeout: 10_000 });
+    if (this.#socketPath !== null) fs.rmSync(this.#socketPath, { force: true });
   }
 
   [Symbol.dispose](): void {
