@@ -3,6 +3,7 @@
 // thread, feeds every sink, and puts everything back however it ends:
 // normal end, error, abort, or a forced process exit.
 
+import type { PolicyDecision } from '../capture/adaptive-policy.js';
 import { Capture, type CaptureOptions } from '../capture/capture.js';
 import type { StagingPolicy } from '../capture/staging-ring.js';
 import { type CpuReaderCounters, newCounters } from '../consumer/counters.js';
@@ -60,11 +61,23 @@ export interface RecordOptions {
   onNote?: (note: string) => void;
   /** After every round of pages: for progress displays. */
   onProgress?: (progress: RecordProgress) => void;
+  /** Once tracing is on and the capture reads: what is being recorded (live views). */
+  onStarted?: (info: RecordStarted) => void;
   /** Wall-clock source for progress (tests); default Date.now. */
   now?: () => number;
 }
 
+export interface RecordStarted {
+  array: TraceArray;
+  /** The buffer's name in outputs ('' for a private instance or the top level). */
+  bufferName: string;
+  clock: string;
+  readers: ReadonlyArray<{ cpu: number; mode: string; subbufSize: number }>;
+}
+
 export interface RecordProgress {
+  /** Adaptive-capture decisions since the previous report. */
+  decisions?: readonly PolicyDecision[];
   elapsedMs: number;
   cpus: ReadonlyArray<{ cpu: number; mode: string; counters: Readonly<CpuReaderCounters>; stagingLost: number }>;
   /** Share of staging memory in use, 0..1. */
@@ -219,6 +232,7 @@ export async function record(options: RecordOptions): Promise<RecordSummary> {
       ...(session !== null && session.selectors.length > 0 ? { systems: ['ftrace', ...systemsOf(session.selectors)] } : {}),
     });
     command?.release();
+    options.onStarted?.({ array, bufferName: input.bufferName, clock, readers: capture.readers });
     const modes = new Map(capture.readers.map((r) => [r.cpu, r.mode]));
     const result = await runLive(input, options.sinks, {
       ...(options.signal !== undefined ? { signal: options.signal } : {}),
