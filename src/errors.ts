@@ -164,6 +164,7 @@ export const WarningCode = {
   bufferReset: 'TRACERING_BUFFER_RESET',
   mmapFallback: 'TRACERING_MMAP_FALLBACK',
   symbols: 'TRACERING_SYMBOLS',
+  adaptive: 'TRACERING_ADAPTIVE',
 } as const;
 export type WarningCode = (typeof WarningCode)[keyof typeof WarningCode];
 

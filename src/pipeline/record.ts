@@ -3,7 +3,7 @@
 // thread, feeds every sink, and puts everything back however it ends:
 // normal end, error, abort, or a forced process exit.
 
-import type { PolicyDecision } from '../capture/adaptive-policy.js';
+import type { BufferAdvice, PolicyDecision } from '../capture/adaptive-policy.js';
 import { Capture, type CaptureOptions } from '../capture/capture.js';
 import type { StagingPolicy } from '../capture/staging-ring.js';
 import { type CpuReaderCounters, newCounters } from '../consumer/counters.js';
@@ -96,6 +96,10 @@ export interface RecordSummary {
   total: CpuReaderCounters & { stagingLost: number };
   reports: SinkReport[];
   command: ({ pid: number } & CommandExit) | null;
+  /** What `--mode auto` decided, with reasons. */
+  decisions: readonly PolicyDecision[];
+  /** The buffer size advised for the next start, when this one overflowed or nearly did. */
+  advice: BufferAdvice | null;
   notes: string[];
   end: SinkEnd;
 }
@@ -233,7 +237,11 @@ export async function record(options: RecordOptions): Promise<RecordSummary> {
     });
     command?.release();
     options.onStarted?.({ array, bufferName: input.bufferName, clock, readers: capture.readers });
-    const modes = new Map(capture.readers.map((r) => [r.cpu, r.mode]));
+    const modes = new Map(capture.readers.map((r) => [r.cpu, r.mode as string]));
+    const modeOf = (cpu: number) => {
+      const i = running.readers.findIndex((r) => r.cpu === cpu);
+      return running.modes[i] ?? modes.get(cpu) ?? '?';
+    };
     const result = await runLive(input, options.sinks, {
       ...(options.signal !== undefined ? { signal: options.signal } : {}),
       ...(options.durationMs !== undefined ? { durationMs: options.durationMs } : {}),
@@ -248,9 +256,10 @@ export async function record(options: RecordOptions): Promise<RecordSummary> {
             afterRound: () =>
               options.onProgress!({
                 elapsedMs: now() - started,
+                decisions: running.takeDecisions(),
                 cpus: running.counters.map((c, q) => ({
                   cpu: c.cpu,
-                  mode: modes.get(c.cpu) ?? '?',
+                  mode: modeOf(c.cpu),
                   counters: c.counters,
                   stagingLost: running.staging.dropped(q).events,
                 })),
@@ -262,7 +271,7 @@ export async function record(options: RecordOptions): Promise<RecordSummary> {
     await capture.close();
     const cpus = result.end.buffers[0]!.cpus.map((c) => ({
       cpu: c.cpu,
-      mode: modes.get(c.cpu) ?? '?',
+      mode: modeOf(c.cpu),
       stagingLost: c.stagingLost,
       stats: c.stats,
       ...c.counters,
@@ -272,7 +281,7 @@ export async function record(options: RecordOptions): Promise<RecordSummary> {
     return {
       instance: array.name ?? '',
       created,
-      mode: [...new Set(modes.values())].join('+') || 'none',
+      mode: options.mode === 'auto' || options.mode === undefined ? `auto (${[...new Set(running.modes)].join('+') || 'none'})` : [...new Set(running.modes)].join('+') || 'none',
       clock,
       reason: result.reason,
       elapsedMs: now() - started,
@@ -280,6 +289,8 @@ export async function record(options: RecordOptions): Promise<RecordSummary> {
       total: sum(cpus),
       reports: result.reports,
       command: exit === null ? null : { pid: command!.pid, ...exit },
+      decisions: [...running.decisions],
+      advice: running.advice,
       notes,
       end: result.end,
     };
