@@ -128,9 +128,33 @@ export class ClosedError extends TraceringError {
 }
 
 /**
- * A file or directory the user named (a recording, an output path, a
- * kallsyms file) could not be read or written: EISDIR, ENOTDIR, ENOSPC,
- * EACCES... `errno` is the system code ("ENOSPC"), `syscall` the failed call.
+ * Writing an output file failed (ENOSPC, EACCES, EISDIR, ENOTDIR, EROFS...).
+ * Nothing is left under the final name.
+ */
+export class OutputError extends TraceringError {
+  /** The output path the caller asked for. */
+  readonly path: string;
+  /** The system error code behind it ('ENOSPC'...), or null. */
+  readonly errno: string | null;
+  constructor(path: string, message: string, errno: string | null, options?: { cause?: unknown }) {
+    super('ERR_OUTPUT', message, options);
+    this.path = path;
+    this.errno = errno;
+  }
+}
+
+/** The reader of our output went away (EPIPE: `tracering report x | head`). Not a failure. */
+export class OutputClosedError extends TraceringError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('ERR_OUTPUT_CLOSED', message, options);
+  }
+}
+
+/**
+ * A file or directory the user named as an input (a recording, a
+ * kallsyms file) could not be read: EISDIR, ENOTDIR, EACCES, ENOENT...
+ * `errno` is the system code ("EISDIR"), `syscall` the failed call. (A path
+ * written to fails with OutputError.)
  */
 export class FileAccessError extends TraceringError {
   readonly path: string;
@@ -164,6 +188,8 @@ export const WarningCode = {
   blockOption: 'TRACERING_BLOCK_OPTION',
   bufferReset: 'TRACERING_BUFFER_RESET',
   mmapFallback: 'TRACERING_MMAP_FALLBACK',
+  symbols: 'TRACERING_SYMBOLS',
+  adaptive: 'TRACERING_ADAPTIVE',
   /** A recording's per-CPU file ends in a partial sub-buffer, or is missing. */
   truncatedRecording: 'TRACERING_TRUNCATED_RECORDING',
   /** A recording without kernel_constants: enum values come from the running kernel's BTF, or print as numbers. */

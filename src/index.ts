@@ -60,3 +60,7 @@ export { RingReader, RingChannel } from './ring/reader.js';
 export { type EventSchema, type FieldType, APP_EVENT_ID_BASE } from './ring/schema.js';
 export { type RingMode, RING_MODES } from './layout/ring-control.js';
 export { MappedConsumer, type MappedChannel } from './consumer/mapped-consumer.js';
+export { TraceApi, type Span, TRACE_API_SYSTEM, TRACE_API_EVENTS } from './ring/trace-api.js';
+
+// Perfetto output
+export { createPerfettoSink, PerfettoSink, type PerfettoSinkOptions, isPerfettoPath, PERFETTO_EXTENSIONS, readClockPair } from './sinks/perfetto/index.js';

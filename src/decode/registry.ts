@@ -29,12 +29,14 @@ export interface FormatSource {
   readFormat(system: string, event: string): string;
   /** Text of a file relative to the root (events/header_page, printk_formats...), or null if absent. */
   readOptional(relative: string): string | null;
+  /** Names in a directory relative to the root (options/), or [] (optional: virtual sources may not list). */
+  listDir?(relative: string): string[];
 }
 
 /** Names of system and event directories we accept (no path tricks). */
 const DIR_NAME = /^[A-Za-z0-9_.:+-]{1,256}$/;
 /** Largest format file read (a hostile capture could hold anything). */
-const MAX_FILE = 1 << 20;
+const MAX_FILE = 8 << 20;
 
 function readBounded(file: string): string {
   const fd = fs.openSync(file, 'r');
@@ -87,6 +89,16 @@ export class DirectorySource implements FormatSource {
   readFormat(system: string, event: string): string {
     if (!DIR_NAME.test(system) || !DIR_NAME.test(event)) throw new MalformedInputError(`invalid event name ${system}/${event}`);
     return readBounded(path.join(this.root, 'events', system, event, 'format'));
+  }
+
+  listDir(relative: string): string[] {
+    const dir = path.join(this.root, relative);
+    if (!dir.startsWith(path.join(this.root, path.sep))) return [];
+    try {
+      return fs.readdirSync(dir).filter((n) => DIR_NAME.test(n)).sort();
+    } catch {
+      return [];
+    }
   }
 
   readOptional(relative: string): string | null {

@@ -29,6 +29,15 @@ export interface CpuReader extends BatchSource {
    */
   readonly buffered: number;
   /**
+   * The last batch's records as whole sub-buffers in the kernel's format,
+   * self-contained (what read() of trace_pipe_raw returns: the pages as the
+   * kernel gave them, or for a mapping the batch rebuilt as one page).
+   * Valid until the next call of next().
+   */
+  readonly lastPages: Uint8Array;
+  /** The overrun counter value up to which losses are accounted (after finish(): all of them). */
+  readonly lossAccountedTo: number;
+  /**
    * Ends accounting: settles lost events against the kernel's counters and
    * fills `dropped`. Call after the last next(); reading may continue after.
    */

@@ -3,6 +3,7 @@
 
 import {
   FileAccessError,
+  OutputError,
   type SystemErrorLike,
   TracefsBusyError,
   TracefsNotFoundError,
@@ -36,7 +37,7 @@ export function rethrowFs(error: unknown, path: string, action: string): never {
   throw error;
 }
 
-// ---- I/O on paths the user named (recordings, outputs, kallsyms files) ----
+// ---- I/O on paths the user named as inputs (recordings, kallsyms files) ----
 
 /** What the common errno codes mean for a file the user named. */
 const USER_PATH_REASONS: Readonly<Record<string, string>> = {
@@ -78,9 +79,11 @@ export function describeErrno(code: string): string {
 }
 
 /**
- * A coded error for a failed operation on a path the user named: `what`
- * is the operation ("read", "write", "create directory"). Errors that are
- * not system errors, and tracering's own, are returned as they are.
+ * A coded error for a failed read of a path the user named as an input (a
+ * recording, a kallsyms file): FileAccessError; `what` is the operation
+ * ("read", "open", "list"). Errors that are not system errors, and
+ * tracering's own, are returned as they are. (Output paths: fileError() in
+ * src/sinks/file-errors.ts gives OutputError.)
  */
 export function userPathError(error: unknown, path: string, what: string): unknown {
   if (!fromSystemCall(error)) return error;
@@ -94,10 +97,15 @@ export function rethrowUserPath(error: unknown, path: string, what: string): nev
   throw userPathError(error, path, what);
 }
 
+/** Calls that write, and failures only writing has: an output's error (OutputError), not an input's. */
+const WRITING_CALLS = new Set(['write', 'writev', 'pwrite', 'ftruncate', 'fsync', 'fdatasync', 'mkdir', 'mkdtemp', 'rename', 'unlink', 'rmdir', 'copyfile', 'link', 'symlink', 'utime', 'futime', 'chmod', 'fchmod', 'chown', 'fchown']);
+const WRITING_ERRORS = new Set(['ENOSPC', 'EDQUOT', 'EFBIG', 'EROFS']);
+
 /**
  * A system error that reached the top of a command without being
- * translated (it carries errno and syscall) as a coded error; anything else
- * is returned as it is.
+ * translated (it carries errno and syscall) as a coded error: OutputError
+ * (ERR_OUTPUT) when it came from writing, FileAccessError (ERR_FILE_ACCESS)
+ * otherwise; anything else is returned as it is.
  */
 export function strayToCoded(error: unknown): unknown {
   if (!fromSystemCall(error)) return error;
@@ -105,5 +113,7 @@ export function strayToCoded(error: unknown): unknown {
   const code = e.code ?? 'EIO';
   const syscall = e.syscall ?? 'a system call';
   const where = typeof e.path === 'string' ? ` ${e.path}` : '';
-  return new FileAccessError(`${syscall}${where} failed: ${describeErrno(code)}`, e.path ?? '', code, syscall, { cause: error });
+  const message = `${syscall}${where} failed: ${describeErrno(code)}`;
+  if (WRITING_CALLS.has(syscall) || WRITING_ERRORS.has(code)) return new OutputError(e.path ?? '', message, code, { cause: error });
+  return new FileAccessError(message, e.path ?? '', code, syscall, { cause: error });
 }

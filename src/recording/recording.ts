@@ -75,6 +75,49 @@ export function isDamaged(d: CpuDamage): boolean {
   return d.corruptSubbufs > 0 || d.partialBytes > 0 || d.missing;
 }
 
+/** One CPU's damage, summed up once its data was read to the end. */
+export interface RecordingDamage extends CpuDamage {
+  /** The summary as a sentence: "CPU 1 (per_cpu/cpu1/trace_pipe_raw): 3 corrupt sub-buffers, ...". */
+  sentence: string;
+  /** The warning code it goes with. */
+  code: WarningCode;
+  /** The summary tells more than the first warning did (more than one problem, or a count the stats contradict). */
+  adds: boolean;
+}
+
+/**
+ * What is wrong with the per-CPU data `readers` read to the end (and the
+ * CPUs whose file was `missing`), measured against the recording's
+ * per-CPU stats: events the kernel counted in the buffer that neither the
+ * pages hold nor their loss reports explain are missing too (a file cut
+ * on a sub-buffer boundary shows nothing else).
+ */
+export function recordingDamage(recording: Recording, readers: readonly FileCpuReader[], missing: readonly CpuDamage[]): RecordingDamage[] {
+  const out: RecordingDamage[] = [];
+  for (const cpu of recording.cpus) {
+    const reader = readers.find((r) => r.cpu === cpu) ?? null;
+    const d = reader?.damage ?? missing.find((m) => m.cpu === cpu);
+    if (d === undefined) continue;
+    const stats = recording.cpuStats(cpu);
+    const parts: string[] = [];
+    if (d.missing) parts.push('the data file is missing');
+    if (d.corruptSubbufs > 0) parts.push(`${d.corruptSubbufs} corrupt sub-buffer${d.corruptSubbufs === 1 ? '' : 's'}`);
+    if (d.partialBytes > 0) parts.push(`a partial last sub-buffer (${d.partialBytes} bytes)`);
+    const events = reader?.events ?? 0;
+    const lost = reader?.lost ?? 0;
+    const short = stats !== null && lost >= 0 && events + lost < stats.entries;
+    if (short) parts.push(`${events} events decoded${lost > 0 ? ` and ${lost} reported lost` : ''} where per_cpu/cpu${cpu}/stats counts ${stats.entries}`);
+    if (parts.length === 0) continue;
+    out.push({
+      ...d,
+      sentence: `CPU ${cpu} (${d.file}): ${parts.join(', ')}`,
+      code: d.corruptSubbufs > 0 ? WarningCode.corruptSubbuf : WarningCode.truncatedRecording,
+      adds: d.first === null || d.corruptSubbufs > 1 || short,
+    });
+  }
+  return out;
+}
+
 export interface FileCpuReaderOptions {
   /** Sub-buffers per batch (default 16: larger batches decode faster). */
   pagesPerBatch?: number;
@@ -173,6 +216,11 @@ export class FileCpuReader implements BatchSource {
 
   get caughtUp(): boolean {
     return this.#pages.caughtUp;
+  }
+
+  /** The sub-buffers of the last batch, as stored (valid until the next call). */
+  get lastPages(): Uint8Array {
+    return this.#pages.lastPages;
   }
 
   close(): void {

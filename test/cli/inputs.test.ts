@@ -91,17 +91,21 @@ describe('report: bad recordings give coded errors and warnings', () => {
     assert.equal(r.stderr, '');
   });
 
-  it('--kallsyms naming a directory, and a missing recording: coded', () => {
-    assertCoded(runCli(['report', SCHED, '--kallsyms', os.tmpdir()]), /^ERR_/);
-    assertCoded(runCli(['report', path.join(os.tmpdir(), 'no-such-recording-here')]), 'ERR_TRACEFS_NOT_FOUND');
+  it('--kallsyms naming a directory: a coded warning, addresses as hex; a missing recording: coded', () => {
+    const r = runCli(['report', path.join(FIXTURES, 'markers', 'tracefs'), '--kallsyms', os.tmpdir()]);
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stderr, /TRACERING_SYMBOLS/);
+    assert.doesNotMatch(r.stderr, /internal error|\n\s+at /);
+    assert.match(r.stdout, /: 0xffffffff[0-9a-f]{8}: hello from userspace$/m);
+    assertCoded(runCli(['report', path.join(os.tmpdir(), 'no-such-recording-here')]), 'ERR_FILE_ACCESS', /ENOENT/);
   });
 });
 
 describe('output that cannot be written', () => {
-  it('report > /dev/full: ENOSPC as ERR_FILE_ACCESS', () => {
+  it('report > /dev/full: ENOSPC as ERR_OUTPUT', () => {
     const fd = fs.openSync('/dev/full', 'w');
     try {
-      assertCoded(runToFd(['report', SCHED, '--kallsyms', KALLSYMS], fd), 'ERR_FILE_ACCESS', /no space left on the device \(ENOSPC\)/);
+      assertCoded(runToFd(['report', SCHED, '--kallsyms', KALLSYMS], fd), 'ERR_OUTPUT', /no space left on the device \(ENOSPC\)/);
     } finally {
       fs.closeSync(fd);
     }
@@ -122,7 +126,7 @@ describe('output that cannot be written', () => {
       const fd = fs.openSync(path.join(mnt, 'out.txt'), 'w');
       try {
         // ~100 KB of JSON Lines into 64 KiB.
-        assertCoded(runToFd(['report', SCHED, '--json', '--kallsyms', KALLSYMS], fd), 'ERR_FILE_ACCESS', /ENOSPC/);
+        assertCoded(runToFd(['report', SCHED, '--json', '--kallsyms', KALLSYMS], fd), 'ERR_OUTPUT', /ENOSPC/);
       } finally {
         fs.closeSync(fd);
       }

@@ -94,7 +94,7 @@ describe('constants of a recording without kernel_constants', () => {
 });
 
 describe('a foreign recording of timer:hrtimer_start, against the kernel\'s text', () => {
-  it('same release: mode=REL etc. as the kernel printed; unknown or other release: the numbers, with one warning', { skip: !hasBtf && 'no BTF on this kernel' }, (t) => {
+  it('same release: mode=REL etc. as the kernel printed; unknown or other release: the numbers, with one warning', { skip: !hasBtf && 'no BTF on this kernel' }, async (t) => {
     const tracefs = kernelOrSkip(t);
     if (!tracefs) return;
     using inst = testInstance(tracefs);
@@ -108,10 +108,10 @@ describe('a foreign recording of timer:hrtimer_start, against the kernel\'s text
     inst.disableAllEvents();
     assert.ok(capture.events >= 30, `${capture.events} events`);
 
-    const render = (): { lines: Map<number, string[]>; warnings: TraceringWarning[] } => {
+    const render = async (): Promise<{ lines: Map<number, string[]>; warnings: TraceringWarning[] }> => {
       const chunks: Buffer[] = [];
       const warnings: TraceringWarning[] = [];
-      reportRecording(dir, { kallsyms: '/proc/kallsyms', writeBytes: (b) => chunks.push(Buffer.from(b)), onWarning: (w) => warnings.push(w) });
+      await reportRecording(dir, { kallsyms: '/proc/kallsyms', output: (b) => chunks.push(Buffer.from(b)), onWarning: (w) => warnings.push(w) });
       const lines = new Map<number, string[]>();
       for (const l of Buffer.concat(chunks).toString('utf8').split('\n')) {
         const cpu = /\[(\d{3})\]/.exec(l)?.[1];
@@ -127,7 +127,7 @@ describe('a foreign recording of timer:hrtimer_start, against the kernel\'s text
 
     // The same release (a uname file): exactly the kernel's text.
     fs.writeFileSync(path.join(dir, 'uname'), `${os.release()}\n`);
-    const same = render();
+    const same = await render();
     for (const [cpu, expected] of capture.kernelText) assert.deepEqual(same.lines.get(cpu) ?? [], expected, `CPU ${cpu}`);
     assert.deepEqual(same.warnings.map((w) => w.code), ['TRACERING_KERNEL_CONSTANTS']);
 
@@ -135,7 +135,7 @@ describe('a foreign recording of timer:hrtimer_start, against the kernel\'s text
     for (const release of [null, '5.4.0-foreign']) {
       if (release === null) fs.rmSync(path.join(dir, 'uname'));
       else fs.writeFileSync(path.join(dir, 'uname'), release);
-      const other = render();
+      const other = await render();
       assert.equal(other.warnings.length, 1, JSON.stringify(other.warnings));
       assert.equal(other.warnings[0]!.code, 'TRACERING_KERNEL_CONSTANTS');
       assert.match(other.warnings[0]!.message, release === null ? /does not say which kernel/ : /recorded on 5\.4\.0-foreign/);

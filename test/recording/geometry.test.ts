@@ -78,10 +78,10 @@ function recordingOf(size: number, stated: { headerPage: number; kb?: number; me
   return { dir, messages };
 }
 
-function render(dir: string): { messages: string[]; warnings: TraceringWarning[] } {
+async function render(dir: string): Promise<{ messages: string[]; warnings: TraceringWarning[] }> {
   const chunks: Buffer[] = [];
   const warnings: TraceringWarning[] = [];
-  reportRecording(dir, { kallsyms: null, writeBytes: (b) => chunks.push(Buffer.from(b)), onWarning: (w) => warnings.push(w) });
+  await reportRecording(dir, { kallsyms: null, output: (b) => chunks.push(Buffer.from(b)), onWarning: (w) => warnings.push(w) });
   const messages = Buffer.concat(chunks)
     .toString('utf8')
     .split('\n')
@@ -93,18 +93,18 @@ function render(dir: string): { messages: string[]; warnings: TraceringWarning[]
 const sorted = (a: readonly string[]) => [...a].sort();
 
 describe('recordings: the sub-buffer size the files state, checked on the data', () => {
-  it('16 KiB data, every file says 16 KiB: read as is, no warning', () => {
+  it('16 KiB data, every file says 16 KiB: read as is, no warning', async () => {
     const { dir, messages } = recordingOf(16384, { headerPage: 16384, kb: 16384, meta: 16384 });
     assert.ok(messages.length > 3 * 2 * 200);
-    const r = render(dir);
+    const r = await render(dir);
     assert.deepEqual(sorted(r.messages), sorted(messages));
     assert.deepEqual(r.warnings, []);
   });
 
-  it('16 KiB data, header_page from a 4 KiB buffer, buffer_subbuf_size_kb 16: 16 KiB wins, and the disagreement is reported', () => {
+  it('16 KiB data, header_page from a 4 KiB buffer, buffer_subbuf_size_kb 16: 16 KiB wins, and the disagreement is reported', async () => {
     const { dir, messages } = recordingOf(16384, { headerPage: 4096, kb: 16384 });
     assert.equal(Recording.open(dir, { onWarning: () => {} }).layout.subbufSize, 16384);
-    const r = render(dir);
+    const r = await render(dir);
     assert.deepEqual(sorted(r.messages), sorted(messages));
     const w = r.warnings.filter((x) => x.code === 'TRACERING_GEOMETRY');
     assert.equal(w.length, 1, JSON.stringify(r.warnings));
@@ -112,30 +112,30 @@ describe('recordings: the sub-buffer size the files state, checked on the data',
     assert.equal(r.warnings.length, 1, JSON.stringify(r.warnings));
   });
 
-  it('4 KiB data, header_page says 16 KiB, tracering.json 4 KiB: 4 KiB wins (16 KiB would drop three pages in four)', () => {
+  it('4 KiB data, header_page says 16 KiB, tracering.json 4 KiB: 4 KiB wins (16 KiB would drop three pages in four)', async () => {
     const { dir, messages } = recordingOf(4096, { headerPage: 16384, meta: 4096 });
-    const r = render(dir);
+    const r = await render(dir);
     assert.deepEqual(sorted(r.messages), sorted(messages));
     assert.match(r.warnings.find((x) => x.code === 'TRACERING_GEOMETRY')?.message ?? '', /using 4096/);
   });
 
-  it('16 KiB data, nothing but a 4 KiB header_page: the data decides (16 KiB), with a warning', () => {
+  it('16 KiB data, nothing but a 4 KiB header_page: the data decides (16 KiB), with a warning', async () => {
     const { dir, messages } = recordingOf(16384, { headerPage: 4096 });
-    const r = render(dir);
+    const r = await render(dir);
     assert.deepEqual(sorted(r.messages), sorted(messages));
     const w = r.warnings.filter((x) => x.code === 'TRACERING_GEOMETRY');
     assert.equal(w.length, 1, JSON.stringify(r.warnings));
     assert.match(w[0]!.message, /reads as 16384-byte sub-buffers/);
   });
 
-  it('16 KiB data, header_page 4 KiB, buffer_subbuf_size_kb 8 KiB: neither reads, 16 KiB does and is used', () => {
+  it('16 KiB data, header_page 4 KiB, buffer_subbuf_size_kb 8 KiB: neither reads, 16 KiB does and is used', async () => {
     const { dir, messages } = recordingOf(16384, { headerPage: 4096, kb: 8192 });
-    const r = render(dir);
+    const r = await render(dir);
     assert.deepEqual(sorted(r.messages), sorted(messages));
     assert.match(r.warnings.find((x) => x.code === 'TRACERING_GEOMETRY')?.message ?? '', /reads as 16384-byte sub-buffers/);
   });
 
-  it('sizes that disagree on data no size reads cleanly (random bytes): ERR_MALFORMED_INPUT', () => {
+  it('sizes that disagree on data no size reads cleanly (random bytes): ERR_MALFORMED_INPUT', async () => {
     const { dir } = recordingOf(16384, { headerPage: 4096, kb: 8192 });
     let x = 99;
     for (const cpu of [0, 1]) {
