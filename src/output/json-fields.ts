@@ -148,22 +148,22 @@ function unknownSymbol(text: string): boolean {
   return text.length > 2 && text.charCodeAt(0) === 48 && text.charCodeAt(1) === 120;
 }
 
-/** Distinct values whose companion text is kept, per companion. */
-const CACHE_MAX = 4096;
+/** Slots of each companion's cache of rendered values (a power of two). */
+const CACHE_SLOTS = 1024;
 
 /**
  * `,"key":"<text>"` (or `,"key":null` for an unknown symbol). The text
  * depends on the field's value alone (the directives read no other field),
  * so it is rendered once per value and kept as bytes: flags and symbols
- * repeat. Values are keyed by their low word under one high word (kernel
- * addresses share theirs; small values have 0); others are rendered each
- * time.
+ * repeat. The cache is direct-mapped on the value's 64 bits (a clash
+ * renders again and takes the slot): no Map, no allocation on a hit.
  */
 function companionWriter(key: string, text: (c: RenderContext) => string | null, f: FieldFormat, le: boolean): CompanionWriter {
   const prefix = `,${JSON.stringify(key)}:`;
   const c: RenderContext = { view: new DataView(new ArrayBuffer(0)), bytes: new Uint8Array(0), base: 0, len: 0 };
-  const cache = new Map<number, Lit>();
-  let cacheHi = -1;
+  const his = new Int32Array(CACHE_SLOTS);
+  const los = new Int32Array(CACHE_SLOTS);
+  const lits: Array<Lit | undefined> = new Array<Lit | undefined>(CACHE_SLOTS).fill(undefined);
   const off = f.offset;
   const size = f.size;
   return (out, view, bytes, b, L) => {
@@ -171,17 +171,14 @@ function companionWriter(key: string, text: (c: RenderContext) => string | null,
     let hi = 0;
     let lo: number;
     if (size === 8) {
-      lo = view.getUint32(le ? at : at + 4, le);
-      hi = view.getUint32(le ? at + 4 : at, le);
-    } else lo = size === 4 ? view.getUint32(at, le) : size === 2 ? view.getUint16(at, le) : view.getUint8(at);
-    // int32 keys: small integers to V8, hashed without a heap number.
-    const key = lo | 0;
-    if (hi === cacheHi) {
-      const hit = cache.get(key);
-      if (hit !== undefined) {
-        out.lit(hit);
-        return;
-      }
+      lo = view.getInt32(le ? at : at + 4, le);
+      hi = view.getInt32(le ? at + 4 : at, le);
+    } else lo = size === 4 ? view.getInt32(at, le) : size === 2 ? view.getUint16(at, le) : view.getUint8(at);
+    const slot = (Math.imul(lo ^ Math.imul(hi, 0x85ebca6b), 0x9e3779b1) >>> 22) & (CACHE_SLOTS - 1);
+    const hit = lits[slot];
+    if (hit !== undefined && los[slot] === lo && his[slot] === hi) {
+      out.lit(hit);
+      return;
     }
     c.view = view;
     c.bytes = bytes;
@@ -189,8 +186,9 @@ function companionWriter(key: string, text: (c: RenderContext) => string | null,
     c.len = L;
     const t = text(c);
     const lit = new Lit(prefix + (t === null ? 'null' : JSON.stringify(t)));
-    if (cacheHi === -1) cacheHi = hi;
-    if (hi === cacheHi && cache.size < CACHE_MAX) cache.set(key, lit);
+    lits[slot] = lit;
+    los[slot] = lo;
+    his[slot] = hi;
     out.lit(lit);
   };
 }
