@@ -184,7 +184,7 @@ export class AppRing {
   }
 
   /** Declares an event type; its format is published in the ring for every reader. */
-  defineEvent(schema: EventSchema): AppEvent {
+  defineEvent<const S extends EventSchema>(schema: S): AppEvent<S> {
     return new AppEvent(this.formats.append((id) => layoutEvent(schema, id)));
   }
 
