@@ -20,6 +20,7 @@ const commands: Record<string, { summary: string; load: () => Promise<Command> }
   list: { summary: 'list events (with formats), options, clocks, tracers, instances', load: () => import('./commands/list.js') },
   reset: { summary: 'reset instances; remove those left behind by killed runs', load: () => import('./commands/reset.js') },
   record: { summary: 'record events into trace.dat, Perfetto, Parquet or a recording directory', load: () => import('./commands/record.js') },
+  types: { summary: "write TypeScript declarations of the kernel's events (typed fields for events())", load: () => import('./commands/types.js') },
 };
 
 const mainUsage = `usage: tracering <command> [options]
