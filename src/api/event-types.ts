@@ -109,7 +109,7 @@ export interface UnknownRecord {
 export type KernelEventKey = keyof KernelEvents & string;
 
 /** The typed event of a KernelEvents key. */
-export type KernelEvent<K extends KernelEventKey = KernelEventKey> = K extends `${infer S}:${infer N}` ? TraceEvent<S, N, KernelEvents[K]> : never;
+export type KernelEvent<K = KernelEventKey> = K extends keyof KernelEvents ? (K extends `${infer S}:${infer N}` ? TraceEvent<S, N, KernelEvents[K]> : never) : never;
 
 /** A selector as events() takes it: a string, or an object with a filter. */
 export type EventSelector = string | { readonly event: string; readonly filter?: string };
@@ -137,10 +137,12 @@ type HasGlob<S extends string> = S extends `${string}*${string}` | `${string}?${
 
 /**
  * The events a list of selectors yields: the declared type of each event
- * it covers, or an untyped TraceEvent for what has no declaration.
+ * it covers, or an untyped TraceEvent for what has no declaration. No
+ * selector, no kernel events (a private instance has none enabled).
  */
-export type SelectedKernelEvent<Selectors extends readonly EventSelector[]> =
-  [KeysOf<SelectorText<Selectors[number]>>] extends [never]
+export type SelectedKernelEvent<Selectors extends readonly EventSelector[]> = [Selectors[number]] extends [never]
+  ? never
+  : [KeysOf<SelectorText<Selectors[number]>>] extends [never]
     ? TraceEvent
     : KernelEvent<KeysOf<SelectorText<Selectors[number]>>> | UndeclaredOf<SelectorText<Selectors[number]>>;
 
