@@ -137,21 +137,24 @@ type HasGlob<S extends string> = S extends `${string}*${string}` | `${string}?${
 
 /**
  * The events a list of selectors yields: the declared type of each event
- * it covers, or an untyped TraceEvent for what has no declaration. No
- * selector, no kernel events (a private instance has none enabled).
+ * it covers, or an untyped TraceEvent for what has no declaration.
  */
-export type SelectedKernelEvent<Selectors extends readonly EventSelector[]> = [Selectors[number]] extends [never]
-  ? never
-  : [KeysOf<SelectorText<Selectors[number]>>] extends [never]
-    ? TraceEvent
-    : KernelEvent<KeysOf<SelectorText<Selectors[number]>>> | UndeclaredOf<SelectorText<Selectors[number]>>;
+export type SelectedKernelEvent<Selectors extends readonly EventSelector[]> = [KeysOf<SelectorText<Selectors[number]>>] extends [never]
+  ? TraceEvent
+  : KernelEvent<KeysOf<SelectorText<Selectors[number]>>> | UndeclaredOf<SelectorText<Selectors[number]>>;
 
 /** An untyped event for selectors that match no declaration. */
 type UndeclaredOf<S extends string> = S extends unknown ? ([KeysOf<S>] extends [never] ? TraceEvent : never) : never;
 
 /** What an events() iteration yields for `Selectors` and the ring events `Ring`. */
-export type StreamItem<Selectors extends readonly EventSelector[], Ring = never> =
-  | SelectedKernelEvent<Selectors>
-  | Ring
-  | LostRecord
-  | UnknownRecord;
+export type StreamItem<Selectors extends readonly EventSelector[], Ring = never> = KernelPart<Selectors, Ring> | Ring | LostRecord | UnknownRecord;
+
+/**
+ * Without selectors, whatever the instance holds (untyped), except when
+ * only rings are read: a private instance then has no kernel events.
+ */
+type KernelPart<Selectors extends readonly EventSelector[], Ring> = [Selectors[number]] extends [never]
+  ? [Ring] extends [never]
+    ? TraceEvent
+    : never
+  : SelectedKernelEvent<Selectors>;
