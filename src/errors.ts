@@ -1,6 +1,7 @@
 // Error classes with stable `code` strings (the model is Node core's
 // ERR_* codes). Programs branch on `code`, never on message text.
 
+/** A Node system error (the fields fs and child_process errors carry). */
 export interface SystemErrorLike extends Error {
   code?: string;
   errno?: number;
@@ -8,6 +9,7 @@ export interface SystemErrorLike extends Error {
   path?: string;
 }
 
+/** The base class of every error tracering raises: `code` is stable, the message is for people. */
 export class TraceringError extends Error {
   readonly code: string;
   constructor(code: string, message: string, options?: { cause?: unknown }) {
@@ -150,6 +152,7 @@ export class OutputError extends TraceringError {
   }
 }
 
+/** Whether `error` is a Node system error (with `code` if given). */
 export function isSystemError(error: unknown, code?: string): error is SystemErrorLike {
   if (!(error instanceof Error)) return false;
   const c = (error as SystemErrorLike).code;
@@ -167,14 +170,17 @@ export const WarningCode = {
 } as const;
 export type WarningCode = (typeof WarningCode)[keyof typeof WarningCode];
 
+/** A warning: a stable code and a message. */
 export interface TraceringWarning {
   code: WarningCode;
   message: string;
   cpu?: number;
 }
 
+/** Receives warnings. */
 export type WarningHandler = (warning: TraceringWarning) => void;
 
+/** The default warning handler: process.emitWarning with the code. */
 export const emitProcessWarning: WarningHandler = (w) => {
   process.emitWarning(w.message, { type: 'TraceringWarning', code: w.code });
 };

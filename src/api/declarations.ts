@@ -17,6 +17,7 @@ export function fieldTsType(f: FieldFormat): string {
   return f.elementSize === 8 ? 'readonly bigint[]' : 'readonly number[]';
 }
 
+/** Options of declarationsFor(). */
 export interface DeclarationOptions {
   /** The module to augment (default 'tracering'). */
   module?: string;

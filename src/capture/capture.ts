@@ -14,6 +14,7 @@ import type { CaptureConfig, CpuCounters, FromCapture, ReaderInfo } from './prot
 import { siblingModule, spawnWorker } from './spawn-worker.js';
 import { StagingRing, type StagingPolicy } from './staging-ring.js';
 
+/** How Capture.start() reads the kernel and stages its pages. */
 export interface CaptureOptions {
   mode?: ModeChoice;
   /** CPUs to read (default every CPU with a buffer). */
@@ -56,6 +57,7 @@ function rebuildError(e: Extract<FromCapture, { type: 'failed' }>['error']): Err
   return error;
 }
 
+/** A running capture thread on one trace array: its staging ring, its readers, and how to stop it. */
 export class Capture {
   readonly array: TraceArray;
   readonly staging: StagingRing;

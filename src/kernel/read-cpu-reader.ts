@@ -30,6 +30,7 @@ export function arraySubbufSize(array: TraceArray): number {
   return array.exists('buffer_subbuf_size_kb') ? array.subbufSizeKb * 1024 : native.pageSize;
 }
 
+/** A CPU's kernel buffer read with read() of trace_pipe_raw (kernels without the mapping). */
 export class ReadCpuReader implements CpuReader {
   readonly cpu: number;
   readonly mode = 'read' as const;
@@ -64,6 +65,7 @@ export class ReadCpuReader implements CpuReader {
     });
   }
 
+  /** Opens the reader of `cpu`. */
   static open(array: TraceArray, cpu: number, options: ReadReaderOptions = {}): ReadCpuReader {
     const fd = openTracePipeRaw(array, cpu);
     try {

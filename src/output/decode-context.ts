@@ -29,6 +29,7 @@ import { MalformedInputError, TracefsNotFoundError, WarningCode, emitProcessWarn
 import { KernelText } from './kernel-text.js';
 import { TaskNames } from './task-names.js';
 
+/** Where loadDecodeContext() finds formats, names, symbols and constants. */
 export interface DecodeContextOptions {
   /**
    * Directory with events/, saved_cmdlines, printk_formats: a recording or
@@ -67,6 +68,7 @@ export interface DecodeContextOptions {
   systems?: readonly string[];
 }
 
+/** Everything needed to turn records into text or fields: formats, renderer, task names, symbols, clock, kernel constants. */
 export interface DecodeContext {
   registry: EventRegistry;
   renderer: EventRenderer;
@@ -206,6 +208,7 @@ function defaultKallsyms(root: string): string | null {
   return fs.existsSync('/proc/kallsyms') ? '/proc/kallsyms' : null;
 }
 
+/** Loads a kallsyms file (plain or gzip). */
 export function loadSymbols(path: string): SymbolTable {
   let bytes: Buffer;
   try {
@@ -246,6 +249,7 @@ function clockName(text: string | null, fallback: string): string {
   return text === null ? fallback : (/\[([^\]]+)\]/.exec(text)?.[1] ?? text.trim());
 }
 
+/** Loads a decode context from a recording or the live tracefs. */
 export function loadDecodeContext(options: DecodeContextOptions, littleEndian = true): DecodeContext {
   const root = options.files === undefined ? options.root : undefined;
   if (options.files === undefined && root === undefined) return appOnlyContext(options.formats ?? [], littleEndian);

@@ -18,6 +18,7 @@ import { type LiveRing, LiveInput } from './live-input.js';
 import { runLive } from './run-live.js';
 import { type CommandExit, TracedCommand } from './traced-command.js';
 
+/** What record() captures, and into which sinks. */
 export interface RecordOptions {
   /** Where tracefs is (default: found, or mounted as root). */
   tracefs?: string;
@@ -58,6 +59,7 @@ export interface RecordOptions {
   now?: () => number;
 }
 
+/** Progress of a recording, after every round of pages. */
 export interface RecordProgress {
   elapsedMs: number;
   cpus: ReadonlyArray<{ cpu: number; mode: string; counters: Readonly<CpuReaderCounters>; stagingLost: number }>;
@@ -65,6 +67,7 @@ export interface RecordProgress {
   stagingFill: number;
 }
 
+/** What a recording did: where, how long, why it ended, counters per CPU, sink reports. */
 export interface RecordSummary {
   instance: string;
   /** The instance was created (or adopted) for this recording and removed after. */
@@ -89,6 +92,7 @@ function sum(cpus: RecordSummary['cpus']): RecordSummary['total'] {
   return total;
 }
 
+/** Records a trace array into sinks (a private instance unless one is named), and puts everything back however it ends. */
 export async function record(options: RecordOptions): Promise<RecordSummary> {
   const notes: string[] = [];
   const note = (n: string) => {

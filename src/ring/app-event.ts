@@ -6,6 +6,7 @@ import type { SchemaValues } from '../api/ring-types.js';
 import type { EventLayout, EventSchema, FieldSlot } from './schema.js';
 import type { RingWriter } from './writer.js';
 
+/** A value AppEvent.write() takes. */
 export type AppFieldValue = number | bigint | boolean | string | Uint8Array;
 
 const encoder = new TextEncoder();

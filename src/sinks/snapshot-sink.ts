@@ -31,11 +31,13 @@ interface CpuFile {
   used: number;
 }
 
+/** Options of SnapshotSink. */
 export interface SnapshotSinkOptions {
   /** Store kallsyms (gzipped) with the recording; default true. */
   kallsyms?: boolean;
 }
 
+/** Writes a snapshot directory (laid out like tracefs). */
 export class SnapshotSink implements TraceSink {
   readonly kind = 'snapshot';
   readonly path: string;

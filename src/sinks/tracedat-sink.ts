@@ -17,15 +17,18 @@ import type { BufferInput, SinkEnd, SinkInput, SinkReport, TraceSink } from './s
 
 const NAME = /^[A-Za-z0-9_.+-]+$/;
 
+/** Options of TraceDatSink. */
 export interface TraceDatSinkOptions {
   version?: 6 | 7;
   /** Default: zstd where this Node can compress it, else none (said in the notes). */
   compression?: 'zstd' | 'none';
   /** Store kallsyms (default true). */
   kallsyms?: boolean;
+  /** Things to tell a person (a fallback taken). */
   onNote?: (note: string) => void;
 }
 
+/** Writes trace-cmd's trace.dat. */
 export class TraceDatSink implements TraceSink {
   readonly kind = 'trace.dat';
   readonly path: string;

@@ -12,12 +12,14 @@
 import { MalformedInputError } from '../errors.js';
 import { type Cursor, decodeText } from './bytes.js';
 
+/** An event system of a trace.dat: its name and format files. */
 export interface EventSystem {
   readonly name: string;
   /** The format files of the system's events, as stored. */
   readonly formats: readonly Uint8Array[];
 }
 
+/** A trace.dat's metadata: header page, formats, kallsyms, printk formats, cmdlines. */
 export interface TraceDatMetadata {
   /** events/header_page, or null when the file has none. */
   readonly headerPage: Uint8Array | null;

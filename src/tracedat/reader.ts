@@ -32,6 +32,7 @@ import {
 import { type BufferOption, OptionCollector, type TraceDatOptions, selectedClock } from './options.js';
 import { zstdDecompress } from './zstd.js';
 
+/** The compression of a trace.dat (v7): algorithm and version. */
 export interface TraceDatCompression {
   /** 'zstd' (the only algorithm Debian's trace-cmd builds in). */
   readonly name: string;
@@ -55,6 +56,7 @@ export interface TraceDatBuffer {
   readonly offset: number;
 }
 
+/** Options of TraceDat.cpu(). */
 export interface OpenCpuOptions {
   /** Pages per batch (default 16: larger batches decode faster). */
   pagesPerBatch?: number;
@@ -106,6 +108,7 @@ function isPowerOfTwo(n: number): boolean {
   return n > 0 && (n & (n - 1)) === 0;
 }
 
+/** A trace.dat file opened for reading: metadata, options, and a reader per CPU. */
 export class TraceDat implements Disposable {
   readonly path: string;
   readonly version: 6 | 7;
@@ -271,12 +274,14 @@ export class TraceDat implements Disposable {
     if (this.#closed) throw new ClosedError(`${this.path} is closed`);
   }
 
+  /** Closes the file. */
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
     if (this.#file.fd >= 0) fs.closeSync(this.#file.fd);
   }
 
+  /** close(), for `using`. */
   [Symbol.dispose](): void {
     this.close();
   }
