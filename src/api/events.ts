@@ -35,6 +35,8 @@ export interface EventsOptions<
   durationMs?: number;
   /** End when this aborts (what was captured until then is still delivered). */
   signal?: AbortSignal;
+  /** Take what the buffers of `instance` hold now and end: no settings are changed, nothing is cleared. */
+  drain?: boolean;
   /** Memory between the capture thread and the loop, and what happens when it is full (default: drop the oldest pages, counted). */
   staging?: { bytes?: number; policy?: StagingPolicy };
   /** Per-CPU kernel buffer size in KiB. */
@@ -101,6 +103,7 @@ class Capture {
       ...(clock === undefined ? {} : { clock }),
       ...(o.mode === undefined ? {} : { mode: o.mode }),
       ...(o.durationMs === undefined ? {} : { durationMs: o.durationMs }),
+      ...(o.drain === undefined ? {} : { drain: o.drain }),
       ...(o.staging === undefined ? {} : { staging: o.staging }),
       ...(o.bufferKb === undefined ? {} : { bufferKb: o.bufferKb }),
       ...(o.subbufKb === undefined ? {} : { subbufKb: o.subbufKb }),
@@ -274,7 +277,7 @@ export function events<const Selectors extends readonly EventSelector[] = readon
 }
 
 /**
- * The same items as events(), in chunks (arrays in time order, up to 8192
+ * The same items as events(), in chunks (arrays in time order, about 2048
  * items each): one await per chunk instead of one per event.
  */
 export function batches<const Selectors extends readonly EventSelector[] = readonly [], const Rings extends readonly RingSelector[] = readonly []>(

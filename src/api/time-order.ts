@@ -13,6 +13,11 @@ interface Lane<T> {
   hi: number[];
   lo: number[];
   head: number;
+  /** The newest timestamp pushed (-1: none yet): the lane's later items are not older. */
+  lastHi: number;
+  lastLo: number;
+  /** More items are about to be pushed (the caller is still reading this lane's pages). */
+  open: boolean;
 }
 
 /** Timestamp that means "everything has arrived" (the end). */
@@ -35,7 +40,7 @@ export class TimeOrder<T> {
       i = this.#cpuOf.findIndex((c) => c > cpu);
       if (i < 0) i = this.#cpuOf.length;
       this.#cpuOf.splice(i, 0, cpu);
-      this.#lanes.splice(i, 0, { items: [], hi: [], lo: [], head: 0 });
+      this.#lanes.splice(i, 0, { items: [], hi: [], lo: [], head: 0, lastHi: -1, lastLo: 0, open: false });
     }
     return this.#lanes[i]!;
   }
@@ -51,13 +56,25 @@ export class TimeOrder<T> {
     lane.items.push(item);
     lane.hi.push(hi);
     lane.lo.push(lo);
+    lane.lastHi = hi;
+    lane.lastLo = lo;
     this.#pending++;
   }
 
   /**
+   * Marks a CPU as being read (`open`: its next items are about to come,
+   * so nothing later than its newest item may go out before them) or done
+   * for now (then it holds the others back only until `complete`).
+   */
+  setOpen(cpu: number, open: boolean): void {
+    this.#lane(cpu).open = open;
+  }
+
+  /**
    * Moves into `out`, in time order, every item that can no longer be
-   * preceded: older than any CPU's next item, or not later than
-   * (completeHi, completeLo). Returns how many.
+   * preceded: not later than any CPU's next item, nor than what a CPU
+   * with nothing queued may still deliver (see setOpen; `complete`: every
+   * item up to that time has arrived). Returns how many.
    */
   release(out: T[], completeHi: number, completeLo: number): number {
     const lanes = this.#lanes;
@@ -71,10 +88,24 @@ export class TimeOrder<T> {
       let next = -1;
       let nextHi = END_HI;
       let nextLo = 0;
+      // The earliest time a lane with nothing queued may still deliver: its newest item if it is
+      // being read, else the later of that and `complete`.
       let empty = false;
+      let boundHi = END_HI;
+      let boundLo = 0;
       for (let s = 0; s < n; s++) {
         const lane = lanes[s]!;
         if (lane.head >= lane.items.length) {
+          let bh = lane.lastHi;
+          let bl = lane.lastLo;
+          if (!lane.open && (completeHi > bh || (completeHi === bh && completeLo > bl))) {
+            bh = completeHi;
+            bl = completeLo;
+          }
+          if (!empty || bh < boundHi || (bh === boundHi && bl < boundLo)) {
+            boundHi = bh;
+            boundLo = bl;
+          }
           empty = true;
           continue;
         }
@@ -95,9 +126,8 @@ export class TimeOrder<T> {
       }
       if (best < 0) break;
       if (next < 0) nextHi = END_HI;
-      // A lane with nothing queued may still deliver anything later than `complete`.
-      const bounded = empty && (completeHi < nextHi || (completeHi === nextHi && completeLo < nextLo));
-      if (bounded && (bestHi > completeHi || (bestHi === completeHi && bestLo > completeLo))) break;
+      const bounded = empty && (boundHi < nextHi || (boundHi === nextHi && boundLo < nextLo));
+      if (bounded && (boundHi < 0 || bestHi > boundHi || (bestHi === boundHi && bestLo > boundLo))) break;
       const lane = lanes[best]!;
       const { items, hi, lo } = lane;
       const end = items.length;
@@ -106,7 +136,7 @@ export class TimeOrder<T> {
         const th = hi[h]!;
         const tl = lo[h]!;
         if (bounded) {
-          if (th > completeHi || (th === completeHi && tl > completeLo)) break;
+          if (th > boundHi || (th === boundHi && tl > boundLo)) break;
         } else if (th > nextHi || (th === nextHi && (tl > nextLo || (tl === nextLo && best > next)))) break;
         out.push(items[h]!);
         h++;

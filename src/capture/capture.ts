@@ -48,6 +48,8 @@ export function defaultStagingBytes(array: TraceArray, cpus: number): number {
   } catch {
     kernel = 4 << 20;
   }
+  // buffer_size_kb reads "X" when the CPUs' sizes differ.
+  if (!Number.isFinite(kernel)) kernel = 4 << 20;
   return Math.min(512 << 20, Math.max(16 << 20, 4 * kernel));
 }
 
