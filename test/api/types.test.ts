@@ -115,3 +115,14 @@ request.write(ring.writer(), '/index.html', 42);
   const write = project.compile(['ring-write.ts']);
   assert.match(write.stdout, /ring-write\.ts\(4,\d+\): error TS2345/, 'values in the wrong order compile');
 });
+
+test('tracering types: a misspelt event or an unwritable output is a coded error, not a stack trace', (t) => {
+  if (kernelOrSkip(t) === null) return;
+  using project = new UserProject('trtypes-');
+  const missing = project.types('x.d.ts', ['-e', 'sched:no_such_event']);
+  assert.equal(missing.status, 1, missing.stderr);
+  assert.match(missing.stderr, /^tracering: no event matches "sched:no_such_event".*\[ERR_EVENT_NOT_FOUND\]\n$/s);
+  const dir = project.types('.', ['-e', 'sched:sched_switch']);
+  assert.equal(dir.status, 1, dir.stderr);
+  assert.match(dir.stderr, /^tracering: cannot write \.: .*\[ERR_OUTPUT\]\n$/s);
+});
