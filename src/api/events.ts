@@ -70,16 +70,20 @@ export interface EventStream<T> extends AsyncIterableIterator<T> {
   [Symbol.asyncDispose](): Promise<void>;
 }
 
+const ignore = (): void => {};
+
 const DONE: IteratorReturnResult<undefined> = Object.freeze({ done: true, value: undefined });
 
-/** Runs record() with an IteratorSink on first use and hands out its chunks. */
-class Capture {
+/** One iteration: runs record() with an IteratorSink on first use and hands out its chunks. */
+class StreamRun {
   readonly #options: EventsOptions;
   readonly #abort = new AbortController();
   #sink: IteratorSink | null = null;
   #running: Promise<RecordSummary> | null = null;
   summary: RecordSummary | null = null;
   done = false;
+  /** The last take() (they run one after another). */
+  #turn: Promise<void> = Promise.resolve();
 
   constructor(options: EventsOptions) {
     this.#options = options;
@@ -121,8 +125,14 @@ class Capture {
     return sink;
   }
 
-  /** The next chunk, or null at the end (then the capture has been cleaned up). */
-  async take(): Promise<StreamRecord[] | null> {
+  /** The next chunk, or null at the end (then the capture has been cleaned up); calls are served in turn. */
+  take(): Promise<StreamRecord[] | null> {
+    const next = this.#turn.then(() => this.#take());
+    this.#turn = next.then(ignore, ignore);
+    return next;
+  }
+
+  async #take(): Promise<StreamRecord[] | null> {
     if (this.done) return null;
     const sink = this.#start();
     let chunk: StreamRecord[] | null;
@@ -152,27 +162,48 @@ class Capture {
 }
 
 class EventIterator<T> implements EventStream<T> {
-  readonly #capture: Capture;
+  readonly #run: StreamRun;
   #chunk: StreamRecord[] = [];
   #at = 0;
+  /** Settles when the last next() that had to wait has settled (null: none pending). */
+  #inflight: Promise<void> | null = null;
 
   constructor(options: EventsOptions) {
-    this.#capture = new Capture(options);
+    this.#run = new StreamRun(options);
   }
 
   get summary(): RecordSummary | null {
-    return this.#capture.summary;
+    return this.#run.summary;
   }
 
   next(): Promise<IteratorResult<T, undefined>> {
-    // The hot path: an item of the current chunk, no await inside.
+    if (this.#inflight === null) {
+      // The hot path: an item of the current chunk, no await inside.
+      if (this.#at < this.#chunk.length) return Promise.resolve({ done: false, value: this.#chunk[this.#at++] as T });
+      return this.#track(this.#refill());
+    }
+    // next() called again before the last one settled: in turn, so that no item is skipped or given twice.
+    return this.#track(this.#inflight.then(() => this.#step()));
+  }
+
+  /** A next() that waited for the one before it. */
+  #step(): Promise<IteratorResult<T, undefined>> {
     if (this.#at < this.#chunk.length) return Promise.resolve({ done: false, value: this.#chunk[this.#at++] as T });
     return this.#refill();
   }
 
+  #track(result: Promise<IteratorResult<T, undefined>>): Promise<IteratorResult<T, undefined>> {
+    const settled = result.then(ignore, ignore);
+    this.#inflight = settled;
+    void settled.then(() => {
+      if (this.#inflight === settled) this.#inflight = null;
+    });
+    return result;
+  }
+
   async #refill(): Promise<IteratorResult<T, undefined>> {
     for (;;) {
-      const chunk = await this.#capture.take();
+      const chunk = await this.#run.take();
       if (chunk === null) {
         this.#chunk = [];
         return DONE;
@@ -186,19 +217,19 @@ class EventIterator<T> implements EventStream<T> {
 
   async return(): Promise<IteratorResult<T, undefined>> {
     this.#chunk = [];
-    await this.#capture.stop();
+    await this.#run.stop();
     return DONE;
   }
 
   async throw(error?: unknown): Promise<IteratorResult<T, undefined>> {
     this.#chunk = [];
-    await this.#capture.stop();
+    await this.#run.stop();
     throw error;
   }
 
   stop(): Promise<void> {
     this.#chunk = [];
-    return this.#capture.stop();
+    return this.#run.stop();
   }
 
   [Symbol.asyncDispose](): Promise<void> {
@@ -211,36 +242,36 @@ class EventIterator<T> implements EventStream<T> {
 }
 
 class BatchIterator<T> implements EventStream<readonly T[]> {
-  readonly #capture: Capture;
+  readonly #run: StreamRun;
 
   constructor(options: EventsOptions) {
-    this.#capture = new Capture(options);
+    this.#run = new StreamRun(options);
   }
 
   get summary(): RecordSummary | null {
-    return this.#capture.summary;
+    return this.#run.summary;
   }
 
   async next(): Promise<IteratorResult<readonly T[], undefined>> {
     for (;;) {
-      const chunk = await this.#capture.take();
+      const chunk = await this.#run.take();
       if (chunk === null) return DONE;
       if (chunk.length > 0) return { done: false, value: chunk as unknown as readonly T[] };
     }
   }
 
   async return(): Promise<IteratorResult<readonly T[], undefined>> {
-    await this.#capture.stop();
+    await this.#run.stop();
     return DONE;
   }
 
   async throw(error?: unknown): Promise<IteratorResult<readonly T[], undefined>> {
-    await this.#capture.stop();
+    await this.#run.stop();
     throw error;
   }
 
   stop(): Promise<void> {
-    return this.#capture.stop();
+    return this.#run.stop();
   }
 
   [Symbol.asyncDispose](): Promise<void> {
