@@ -61,7 +61,13 @@ export interface EventsOptions<
  * An iteration over a capture: an async iterator (use it once, with
  * `for await`), with the capture's summary once it has ended.
  */
-export interface EventStream<T> extends AsyncIterableIterator<T> {
+export interface EventStream<T> extends AsyncIterableIterator<T, undefined> {
+  /** The next item; calls may overlap (they are served in turn). */
+  next(): Promise<IteratorResult<T, undefined>>;
+  /** Stops the capture (what `break` calls); settles once the instance, mappings and capture thread are gone. */
+  return(): Promise<IteratorResult<T, undefined>>;
+  /** Stops the capture as return() does, then rejects with `error`. */
+  throw(error?: unknown): Promise<IteratorResult<T, undefined>>;
   /** The recording's summary (counters per CPU, the end reason), once the iteration has ended; null before. */
   readonly summary: RecordSummary | null;
   /** Ends the iteration early, as `break` does; settles once everything is cleaned up. */

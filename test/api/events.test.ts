@@ -177,3 +177,36 @@ for (const policy of ['block', 'drop-oldest'] as const) {
     for (const [other, count] of lostBy) if (other !== cpu) assert.equal(count, inst.cpuStats(other).overrun);
   });
 }
+
+test('events(): next() called again before the last one settled skips and repeats nothing', async (t) => {
+  const tracefs = kernelOrSkip(t);
+  if (tracefs === null) return;
+  using inst = testInstance(tracefs);
+  const stream = events({ instance: inst.name!, durationMs: 60_000, reorderWindowMs: 0 });
+  // The capture clears the buffer as it starts: 'go' until one arrives, then the counted markers.
+  const starter = setInterval(() => writeMarkers(inst, 0, 1, () => 'go'), 50);
+  const written = 500;
+  const seen: number[] = [];
+  const pending = [stream.next()];
+  let going = false;
+  try {
+    while (seen.length < written) {
+      while (pending.length < 4) pending.push(stream.next());
+      const r = await pending.shift()!;
+      assert.equal(r.done, false, `the stream ended (${stream.summary?.reason}) after ${seen.length} markers`);
+      const ev = r.value!;
+      if (ev.type !== 'event' || ev.name !== 'print') continue;
+      const text = String(ev.fields.buf);
+      if (text === 'go\n') {
+        if (!going) writeMarkers(inst, 0, written, (i) => `c${i}`);
+        going = true;
+        clearInterval(starter);
+      } else seen.push(Number(/^c(\d+)/.exec(text)![1]));
+    }
+  } finally {
+    clearInterval(starter);
+    await stream.return();
+    await Promise.allSettled(pending);
+  }
+  assert.deepEqual(seen, Array.from({ length: written }, (_, i) => i), 'markers in order, each once');
+});
