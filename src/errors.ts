@@ -129,13 +129,6 @@ export class ClosedError extends TraceringError {
   }
 }
 
-/** The reader of our output went away (EPIPE: `tracering report x | head`). Not a failure. */
-export class OutputClosedError extends TraceringError {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super('ERR_OUTPUT_CLOSED', message, options);
-  }
-}
-
 /**
  * Writing an output file failed (ENOSPC, EACCES, EISDIR, ENOTDIR, EROFS...).
  * Nothing is left under the final name.
@@ -149,6 +142,13 @@ export class OutputError extends TraceringError {
     super('ERR_OUTPUT', message, options);
     this.path = path;
     this.errno = errno;
+  }
+}
+
+/** The reader of our output went away (EPIPE: `tracering report x | head`). Not a failure. */
+export class OutputClosedError extends TraceringError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('ERR_OUTPUT_CLOSED', message, options);
   }
 }
 
@@ -167,6 +167,7 @@ export const WarningCode = {
   bufferReset: 'TRACERING_BUFFER_RESET',
   mmapFallback: 'TRACERING_MMAP_FALLBACK',
   symbols: 'TRACERING_SYMBOLS',
+  adaptive: 'TRACERING_ADAPTIVE',
 } as const;
 export type WarningCode = (typeof WarningCode)[keyof typeof WarningCode];
 

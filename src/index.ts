@@ -28,3 +28,4 @@ export { AppEvent, type AppFieldValue } from './ring/app-event.js';
 export { RingWriter, type RingWriterOptions, type ClockMode } from './ring/writer.js';
 export type { EventSchema, FieldType } from './ring/schema.js';
 export type { RingMode } from './layout/ring-control.js';
+export { TraceApi, type Span, TRACE_API_SYSTEM, TRACE_API_EVENTS } from './ring/trace-api.js';

@@ -10,6 +10,8 @@ import { TraceringError, type TraceringWarning } from '../errors.js';
 import type { CpuReader } from '../kernel/cpu-reader.js';
 import { TraceArray } from '../kernel/trace-array.js';
 import { TraceSource } from '../kernel/trace-source.js';
+import { AdaptiveCapture } from './adaptive-capture.js';
+import type { BufferAdvice, PolicyDecision } from './adaptive-policy.js';
 import type { RecordBatch } from '../layout/record.js';
 import type { CaptureConfig, CpuCounters, FromCapture, ToCapture } from './protocol.js';
 import { type CoalescedPage, PageCoalescer } from './coalescer.js';
@@ -30,30 +32,110 @@ function describe(error: unknown): FromCapture {
   };
 }
 
-function counters(source: TraceSource): CpuCounters[] {
-  return source.readers.map((r) => ({ cpu: r.cpu, counters: { ...r.counters } }));
+/** How the capture thread reads: fixed readers (TraceSource), or per-CPU paths chosen as the rate goes. */
+interface Engine {
+  readonly readers: readonly CpuReader[];
+  readonly missingCpus: readonly number[];
+  readonly wakeups: number;
+  counters(): CpuCounters[];
+  /** Reads until `signal`, then drains everything; `stage` gets each batch with its CPU's queue. */
+  run(signal: AbortSignal, stage: (batch: RecordBatch, reader: CpuReader, queue: number) => void, beforeSwitch: (queue: number) => void): Promise<void>;
+  finish(): CpuCounters[];
+  decisions(): PolicyDecision[];
+  advice(): BufferAdvice | null;
+  close(): void;
 }
 
-async function main(): Promise<void> {
-  const staging = StagingRing.attach(config.staging!.memory, config.staging!.geometry, config.staging!.policy);
-  const array = new TraceArray(config.arrayPath, config.arrayName);
-  const onWarning = (warning: TraceringWarning) => post({ type: 'warning', warning });
-  let source: TraceSource;
-  try {
-    source = TraceSource.open(array, {
+function fixedEngine(source: TraceSource): Engine {
+  const queueOf = new Map<CpuReader, number>(source.readers.map((r, i) => [r, i]));
+  return {
+    readers: source.readers,
+    missingCpus: source.missingCpus,
+    get wakeups() {
+      return source.wakeups;
+    },
+    counters: () => source.readers.map((r) => ({ cpu: r.cpu, counters: { ...r.counters } })),
+    run: (signal, stage) =>
+      source.stream({
+        onBatch: (batch, reader) => stage(batch, reader, queueOf.get(reader)!),
+        signal,
+        flushIntervalMs: config.flushIntervalMs,
+        quietWakeDelayMs: config.quietWakeDelayMs,
+      }),
+    finish: () => source.finish().cpus.map(({ cpu, ...c }) => ({ cpu, counters: c })),
+    decisions: () => [],
+    advice: () => null,
+    close: () => source.close(),
+  };
+}
+
+function adaptiveEngine(capture: AdaptiveCapture): Engine {
+  let reported = 0;
+  return {
+    get readers() {
+      return capture.readers;
+    },
+    missingCpus: capture.missingCpus,
+    get wakeups() {
+      return capture.wakeups;
+    },
+    counters: () => capture.counters(),
+    run: async (signal, stage, beforeSwitch) => {
+      capture.onBatch = stage;
+      capture.beforeSwitch = beforeSwitch;
+      await capture.run(signal);
+    },
+    finish: () => {
+      capture.finish();
+      return capture.counters();
+    },
+    decisions: () => {
+      const all = capture.decisions;
+      const fresh = all.slice(reported);
+      reported = all.length;
+      return [...fresh];
+    },
+    advice: () => capture.advice(),
+    close: () => capture.close(),
+  };
+}
+
+function openEngine(array: TraceArray, onWarning: (w: TraceringWarning) => void): Engine {
+  if (config.mode === 'auto') {
+    return adaptiveEngine(
+      AdaptiveCapture.open(array, {
+        onWarning,
+        checkConsumers: config.checkConsumers,
+        quietWakeDelayMs: config.quietWakeDelayMs,
+        ...(config.policy === undefined ? {} : { policy: config.policy }),
+        ...(config.cpus === undefined ? {} : { cpus: config.cpus }),
+      }),
+    );
+  }
+  return fixedEngine(
+    TraceSource.open(array, {
       mode: config.mode,
       onWarning,
       checkConsumers: config.checkConsumers,
       // One sub-buffer per batch: each becomes one staged slot.
       pagesPerBatch: 1,
       ...(config.cpus === undefined ? {} : { cpus: config.cpus }),
-    });
+    }),
+  );
+}
+
+async function main(): Promise<void> {
+  const staging = StagingRing.attach(config.staging!.memory, config.staging!.geometry, config.staging!.policy);
+  const array = new TraceArray(config.arrayPath, config.arrayName);
+  const onWarning = (warning: TraceringWarning) => post({ type: 'warning', warning });
+  let engine: Engine;
+  try {
+    engine = openEngine(array, onWarning);
   } catch (error) {
     post(describe(error));
     staging.markClosed();
     return;
   }
-  const queueOf = new Map<CpuReader, number>(source.readers.map((r, i) => [r, i]));
   const stop = new AbortController();
   let hard = false;
   port.on('message', (message: ToCapture) => {
@@ -70,15 +152,16 @@ async function main(): Promise<void> {
   // Readers, pollers and timers keep the thread alive while it captures;
   // the port alone must not once it is done.
   port.unref();
+  const modes = () => engine.readers.map((r) => r.mode);
   post({
     type: 'opened',
-    readers: source.readers.map((r) => ({
+    readers: engine.readers.map((r) => ({
       cpu: r.cpu,
       mode: r.mode,
       subbufSize: r.layout.subbufSize,
       nrSubbufs: 'nrSubbufs' in r && typeof r.nrSubbufs === 'number' ? r.nrSubbufs : 0,
     })),
-    missingCpus: [...source.missingCpus],
+    missingCpus: [...engine.missingCpus],
   });
 
   const slotSize = staging.geometry.slotSize;
@@ -88,20 +171,20 @@ async function main(): Promise<void> {
     staging.data.set(page, staging.slotOffset(slot));
     staging.publish(queue, slot, events, lost);
   };
-  const coalescers =
-    config.coalesceMs > 0 ? source.readers.map((r) => new PageCoalescer(r.layout)) : null;
-  const emitters = source.readers.map((_, q) => (p: CoalescedPage) => put(q, p.page, p.events, p.lost));
-  const stage = (batch: RecordBatch, reader: CpuReader) => {
+  const coalescers = config.coalesceMs > 0 ? engine.readers.map((r) => new PageCoalescer(r.layout)) : null;
+  const emitters = engine.readers.map((_, q) => (p: CoalescedPage) => put(q, p.page, p.events, p.lost));
+  const stage = (batch: RecordBatch, reader: CpuReader, queue: number) => {
     if (hard || staging.aborted) throw new HardStop();
     const page = reader.lastPages;
     if (page.byteLength !== slotSize) {
       if (page.byteLength === 0) return;
       throw new TraceringError('ERR_INTERNAL', `CPU ${reader.cpu}: a staged batch of ${page.byteLength} bytes is not one sub-buffer`);
     }
-    const queue = queueOf.get(reader)!;
     if (coalescers === null) put(queue, page, batch.count, batch.lostBefore);
     else coalescers[queue]!.add(page, batch, performance.now(), emitters[queue]!);
   };
+  // A CPU changing path stages its pending page first: pages stay in order.
+  const beforeSwitch = (queue: number) => coalescers?.[queue]!.flush(emitters[queue]!);
   const flushOld = (all: boolean) => {
     if (coalescers === null) return;
     const now = performance.now();
@@ -110,24 +193,19 @@ async function main(): Promise<void> {
 
   const progress = setInterval(() => {
     flushOld(false);
-    post({ type: 'progress', cpus: counters(source), wakeups: source.wakeups });
+    post({ type: 'progress', cpus: engine.counters(), wakeups: engine.wakeups, modes: modes(), decisions: engine.decisions() });
   }, Math.min(250, Math.max(20, config.coalesceMs || 250)));
   try {
-    await source.stream({
-      onBatch: stage,
-      signal: stop.signal,
-      flushIntervalMs: config.flushIntervalMs,
-      quietWakeDelayMs: config.quietWakeDelayMs,
-    });
+    await engine.run(stop.signal, stage, beforeSwitch);
     flushOld(true);
-    const summary = source.finish();
-    post({ type: 'done', cpus: summary.cpus.map(({ cpu, ...c }) => ({ cpu, counters: c })), wakeups: summary.wakeups });
+    const cpus = engine.finish();
+    post({ type: 'done', cpus, wakeups: engine.wakeups, modes: modes(), decisions: engine.decisions(), advice: engine.advice() });
   } catch (error) {
     if (!(error instanceof HardStop)) post(describe(error));
   } finally {
     clearInterval(progress);
     try {
-      source.close();
+      engine.close();
     } finally {
       staging.markClosed();
     }

@@ -10,6 +10,8 @@ import { arraySubbufSize } from '../kernel/read-cpu-reader.js';
 import type { TraceArray } from '../kernel/trace-array.js';
 import type { ModeChoice } from '../kernel/trace-source.js';
 import { hostSubbufLayout, type SubbufLayout } from '../layout/subbuf.js';
+import type { ReaderMode } from '../kernel/cpu-reader.js';
+import type { BufferAdvice, PolicyConfig, PolicyDecision } from './adaptive-policy.js';
 import type { CaptureConfig, CpuCounters, FromCapture, ReaderInfo } from './protocol.js';
 import { siblingModule, spawnWorker } from './spawn-worker.js';
 import { StagingRing, type StagingPolicy } from './staging-ring.js';
@@ -35,6 +37,8 @@ export interface CaptureOptions {
    * fuller pages.
    */
   coalesceMs?: number;
+  /** `--mode auto`: policy settings other than the defaults (AdaptivePolicy's PolicyConfig). */
+  adaptive?: Partial<PolicyConfig>;
   /** What happens when the output falls behind for longer than staging absorbs (default 'drop-oldest'). */
   policy?: StagingPolicy;
   onWarning?: WarningHandler;
@@ -72,6 +76,10 @@ export class Capture {
   #finished = false;
   #stopping = false;
   #wakeups = 0;
+  #modes: ReaderMode[];
+  readonly #decisions: PolicyDecision[] = [];
+  #unread = 0;
+  #advice: BufferAdvice | null = null;
 
   private constructor(
     array: TraceArray,
@@ -79,7 +87,7 @@ export class Capture {
     staging: StagingRing,
     opened: Extract<FromCapture, { type: 'opened' }>,
     done: Promise<CpuCounters[]>,
-    progress: (update: (p: CpuCounters[], wakeups: number) => void) => void,
+    progress: (update: (p: Extract<FromCapture, { type: 'progress' | 'done' }>) => void) => void,
   ) {
     this.array = array;
     this.#worker = worker;
@@ -88,14 +96,18 @@ export class Capture {
     this.missingCpus = opened.missingCpus;
     this.layout = hostSubbufLayout(staging.geometry.slotSize);
     this.#progress = opened.readers.map((r) => ({ cpu: r.cpu, counters: newCounters() }));
+    this.#modes = opened.readers.map((r) => r.mode);
     this.#done = done.then((cpus) => {
       this.#finished = true;
       this.#progress = cpus;
       return cpus;
     });
-    progress((p, wakeups) => {
-      if (!this.#finished) this.#progress = p;
-      this.#wakeups = wakeups;
+    progress((m) => {
+      if (!this.#finished || m.type === 'done') this.#progress = m.cpus;
+      this.#wakeups = m.wakeups;
+      this.#modes = m.modes;
+      this.#decisions.push(...m.decisions);
+      if (m.type === 'done') this.#advice = m.advice;
     });
   }
 
@@ -115,11 +127,12 @@ export class Capture {
       flushIntervalMs: options.flushIntervalMs ?? 100,
       quietWakeDelayMs: options.quietWakeDelayMs ?? 10,
       coalesceMs: options.coalesceMs ?? 0,
+      ...(options.adaptive !== undefined ? { policy: options.adaptive } : {}),
       staging: { memory: staging.memory, geometry: staging.geometry, policy: staging.policy },
       ...(options.cpus === undefined ? {} : { cpus: options.cpus }),
     };
     const worker = spawnWorker(siblingModule(import.meta.url, 'capture-worker'), { workerData: config });
-    let onProgress: (p: CpuCounters[], wakeups: number) => void = () => {};
+    let onProgress: (m: Extract<FromCapture, { type: 'progress' | 'done' }>) => void = () => {};
     let resolveDone!: (c: CpuCounters[]) => void;
     let rejectDone!: (e: unknown) => void;
     const done = new Promise<CpuCounters[]>((resolve, reject) => {
@@ -140,10 +153,10 @@ export class Capture {
             onWarning(m.warning);
             break;
           case 'progress':
-            onProgress(m.cpus, m.wakeups);
+            onProgress(m);
             break;
           case 'done':
-            onProgress(m.cpus, m.wakeups);
+            onProgress(m);
             result = m.cpus;
             break;
           case 'failed': {
@@ -175,6 +188,28 @@ export class Capture {
 
   get wakeups(): number {
     return this.#wakeups;
+  }
+
+  /** Each reader's path now (`--mode auto` switches them as the rate goes). */
+  get modes(): readonly ReaderMode[] {
+    return this.#modes;
+  }
+
+  /** Every adaptive-capture decision so far. */
+  get decisions(): readonly PolicyDecision[] {
+    return this.#decisions;
+  }
+
+  /** Decisions since the last call. */
+  takeDecisions(): PolicyDecision[] {
+    const fresh = this.#decisions.slice(this.#unread);
+    this.#unread = this.#decisions.length;
+    return fresh;
+  }
+
+  /** The buffer size advised for the next start (once done), when the buffer overflowed or nearly did. */
+  get advice(): BufferAdvice | null {
+    return this.#advice;
   }
 
   get finished(): boolean {

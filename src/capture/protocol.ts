@@ -1,5 +1,6 @@
 // Messages between the output thread and the capture thread.
 
+import type { BufferAdvice, PolicyConfig, PolicyDecision } from './adaptive-policy.js';
 import type { CpuReaderCounters } from '../consumer/counters.js';
 import type { TraceringWarning } from '../errors.js';
 import type { ReaderMode } from '../kernel/cpu-reader.js';
@@ -15,6 +16,8 @@ export interface CaptureConfig {
   checkConsumers: boolean;
   flushIntervalMs: number;
   quietWakeDelayMs: number;
+  /** `--mode auto`: policy settings other than the defaults (tests, tuning). */
+  policy?: Partial<PolicyConfig>;
   /** Join partly filled sub-buffers for up to this long before staging them (0: stage each as read). */
   coalesceMs: number;
   staging: { memory: SharedArrayBuffer; geometry: StagingGeometry; policy: StagingPolicy } | null;
@@ -36,8 +39,8 @@ export interface CpuCounters {
 export type FromCapture =
   | { type: 'opened'; readers: ReaderInfo[]; missingCpus: number[] }
   | { type: 'warning'; warning: TraceringWarning }
-  | { type: 'progress'; cpus: CpuCounters[]; wakeups: number }
-  | { type: 'done'; cpus: CpuCounters[]; wakeups: number }
+  | { type: 'progress'; cpus: CpuCounters[]; wakeups: number; modes: ReaderMode[]; decisions: PolicyDecision[] }
+  | { type: 'done'; cpus: CpuCounters[]; wakeups: number; modes: ReaderMode[]; decisions: PolicyDecision[]; advice: BufferAdvice | null }
   | { type: 'failed'; error: { name: string; code: string | null; message: string; stack: string | null } };
 
 export type ToCapture = { type: 'stop' } | { type: 'hard-stop' };

@@ -19,6 +19,7 @@ const commands: Record<string, { summary: string; load: () => Promise<Command> }
   convert: { summary: 'convert a recording or trace.dat into trace.dat, Perfetto, Parquet, text or JSON', load: () => import('./commands/convert.js') },
   list: { summary: 'list events (with formats), options, clocks, tracers, instances', load: () => import('./commands/list.js') },
   reset: { summary: 'reset instances; remove those left behind by killed runs', load: () => import('./commands/reset.js') },
+  top: { summary: 'a live view of the buffers: rates, fill, losses, top events and tasks', load: () => import('./commands/top.js') },
   record: { summary: 'record events into trace.dat, Perfetto, Parquet or a recording directory', load: () => import('./commands/record.js') },
   types: { summary: "write TypeScript declarations of the kernel's events (typed fields for events())", load: () => import('./commands/types.js') },
 };

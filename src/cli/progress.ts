@@ -20,6 +20,7 @@ export class ProgressLine {
   #last = -Infinity;
   #prev: { at: number; events: Map<number, number> } | null = null;
   #shown = false;
+  #lastDecision = '';
 
   constructor(options: { tty: boolean; intervalMs?: number; write?: (s: string) => void }) {
     this.#tty = options.tty;
@@ -42,10 +43,13 @@ export class ProgressLine {
     const dropped = p.cpus.reduce((n, c) => n + c.counters.dropped, 0);
     const losses = lost + dropped;
     const lossText = `lost ${lost}${dropped > 0 ? ` dropped ${dropped}` : ''}`;
+    const d = p.decisions?.at(-1);
+    if (d !== undefined) this.#lastDecision = `${d.cpu < 0 ? 'all' : `cpu${d.cpu}`} ${d.kind} ${d.from}->${d.to}`;
     const line =
       `${(p.elapsedMs / 1000).toFixed(1)}s  ${perCpu.join('  ')}  ${(writtenBytes / 1048576).toFixed(1)} MB  ` +
       (losses > 0 && this.#tty ? `${RED}${lossText}${RESET}` : lossText) +
-      (p.stagingFill > 0.5 ? `  staging ${(p.stagingFill * 100).toFixed(0)}%` : '');
+      (p.stagingFill > 0.5 ? `  staging ${(p.stagingFill * 100).toFixed(0)}%` : '') +
+      (this.#lastDecision !== '' ? `  [${this.#lastDecision}]` : '');
     if (this.#tty) this.#write(`\r\x1b[K${line}`);
     else this.#write(`${line}\n`);
     this.#shown = true;
@@ -67,6 +71,8 @@ export function summaryText(s: RecordSummary, tty: boolean): string {
     const msg = `events were lost: ${t.lost} overwritten in the kernel buffer, ${t.dropped} refused by a full buffer, ${t.stagingLost} dropped while the output was behind`;
     text += `\n${tty ? `${RED}${msg}${RESET}` : msg}`;
   }
+  for (const d of s.decisions) text += `\nauto: ${d.cpu < 0 ? 'buffer' : `CPU ${d.cpu}`} ${d.kind} ${d.from} -> ${d.to}: ${d.reason}`;
+  if (s.advice !== null) text += `\nadvice: ${s.advice.reason} (next time: -b ${s.advice.bufferKb})`;
   for (const r of s.reports) if (r.path !== null) text += `\nwrote ${r.path} (${r.kind}, ${(r.bytes / 1048576).toFixed(2)} MB, ${r.events} events)`;
   for (const n of s.notes) text += `\nnote: ${n}`;
   return `${text}\n`;
@@ -102,6 +108,8 @@ export function summaryJson(s: RecordSummary): unknown {
     },
     outputs: s.reports.map((r) => ({ kind: r.kind, path: r.path, bytes: r.bytes, events: r.events, notes: r.notes })),
     command: s.command,
+    decisions: s.decisions,
+    advice: s.advice,
     notes: s.notes,
   };
 }

@@ -28,6 +28,18 @@ export class LossLedger {
     this.#baseline = read === 0 ? 0 : overrun;
   }
 
+  /** A ledger whose losses start after overrun counter value `baseline` (a reader taking over from another). */
+  static from(baseline: number): LossLedger {
+    const ledger = new LossLedger(0, 0);
+    ledger.#baseline = baseline;
+    return ledger;
+  }
+
+  /** The overrun counter value this ledger has accounted up to (its baseline plus what it attributed). */
+  get accountedTo(): number {
+    return this.#baseline + this.#sinceBaseline;
+  }
+
   /**
    * Records a sub-buffer's loss report: a count, or -1 when the flag came
    * without one, resolved from the kernel's current overrun counter.

@@ -81,6 +81,12 @@ export interface MappedConsumerOptions {
   onWarning?: WarningHandler;
   /** Smallest sub-buffer the geometry check accepts (the system page size). */
   pageSize?: number;
+  /**
+   * The overrun counter value up to which losses were already accounted
+   * (a reader of the same buffer that came before, on another path): losses
+   * after it are this reader's to report.
+   */
+  lossBaseline?: number;
 }
 
 /** The consumer side of the mapping protocol (meta page, reader sub-buffer swaps, loss accounting), shared by kernel buffers and application rings. */
@@ -145,7 +151,7 @@ export class MappedConsumer implements BatchSource {
     this.#readBase = this.meta.read;
     this.#lastEntries = this.meta.entries;
     this.#lastRead = this.meta.read;
-    this.#ledger = new LossLedger(this.meta.overrun, this.meta.read);
+    this.#ledger = options.lossBaseline !== undefined ? LossLedger.from(options.lossBaseline) : new LossLedger(this.meta.overrun, this.meta.read);
   }
 
   #subbufStart(id: number): number {
@@ -312,6 +318,11 @@ export class MappedConsumer implements BatchSource {
         message: `${this.#channel.label}: another consumer took ${extra} events from this buffer`,
       });
     }
+  }
+
+  /** The overrun counter value up to which this reader has accounted losses (for a reader taking over). */
+  get lossAccountedTo(): number {
+    return this.#ledger.accountedTo;
   }
 
   /** Settles lost events against the overrun counter and fills `dropped`. */

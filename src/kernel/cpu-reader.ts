@@ -37,6 +37,8 @@ export interface CpuReader extends BatchSource {
    * Valid until the next call of next().
    */
   readonly lastPages: Uint8Array;
+  /** The overrun counter value up to which losses are accounted (after finish(): all of them). */
+  readonly lossAccountedTo: number;
   /**
    * Ends accounting: settles lost events against the kernel's counters and
    * fills `dropped`. Call after the last next(); reading may continue after.

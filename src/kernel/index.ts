@@ -3,6 +3,7 @@
 // source, other-consumer detection.
 
 export { findBufferUsers, type BufferUser } from './buffer-users.js';
+export { readClockPair } from './clock-pair.js';
 export type { CpuReader, CpuReaderCounters, ReaderMode } from './cpu-reader.js';
 export { type CpuStats, parseCpuStats } from './cpu-stats.js';
 export { type EventRef, type ResolvedSelector, availableEvents, resolveSelectors } from './event-select.js';

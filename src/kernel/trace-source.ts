@@ -29,6 +29,8 @@ export interface CpuReaderOptions {
   readBytes?: number;
   /** read mode: sub-buffers per batch (default 1). */
   pagesPerBatch?: number;
+  /** Losses up to this overrun value were accounted by an earlier reader of the buffer (a path switch). */
+  lossBaseline?: number;
 }
 
 /**
@@ -38,13 +40,14 @@ export interface CpuReaderOptions {
 export function openCpuReader(array: TraceArray, cpu: number, options: CpuReaderOptions = {}): CpuReader {
   const mode = options.mode ?? 'auto';
   const onWarning = options.onWarning ?? emitProcessWarning;
-  if (mode === 'read') return ReadCpuReader.open(array, cpu, { onWarning, ...readOptions(options) });
+  const baseline = options.lossBaseline === undefined ? {} : { lossBaseline: options.lossBaseline };
+  if (mode === 'read') return ReadCpuReader.open(array, cpu, { onWarning, ...baseline, ...readOptions(options) });
   try {
-    return MappedCpuReader.open(array, cpu, { onWarning });
+    return MappedCpuReader.open(array, cpu, { onWarning, ...baseline });
   } catch (error) {
     if (mode === 'mmap' || !(error instanceof MmapUnsupportedError)) throw error;
     onWarning({ code: WarningCode.mmapFallback, cpu, message: `${error.message}; reading with read() instead` });
-    return ReadCpuReader.open(array, cpu, { onWarning, ...readOptions(options) });
+    return ReadCpuReader.open(array, cpu, { onWarning, ...baseline, ...readOptions(options) });
   }
 }
 
@@ -97,6 +100,43 @@ export interface SourceSummary {
   total: CpuReaderCounters;
   /** Readiness wake-ups handled while streaming. */
   wakeups: number;
+}
+
+/**
+ * Reads one CPU until it is empty or caught up; returns the data bytes
+ * consumed. A writer that outruns the consumer (its own traced activity)
+ * is cut off after a few buffers' worth of sub-buffers (`capacity`: the
+ * buffer's size in batches). A `complete` pump (a drain: nothing may
+ * follow) also hands over everything the reader already took from the
+ * kernel, which counts it as read: left behind, it would be lost.
+ * Sub-buffers fetched before it do not count against it.
+ */
+export function pumpReader(reader: CpuReader, onBatch: BatchHandler | undefined, capacity: number, complete = false): number {
+  let bytes = 0;
+  const limit = 4 * capacity + 8;
+  let earlier = complete ? reader.buffered : 0;
+  for (let n = 0; n < limit || (complete && reader.buffered > 0); ) {
+    // "Caught up" after an earlier fetch is old news: read on.
+    const fetchedEarlier = earlier > 0;
+    if (fetchedEarlier) earlier--;
+    else n++;
+    const batch = reader.next();
+    if (batch === null) break;
+    bytes += batch.byteLength;
+    onBatch?.(batch, reader);
+    if (reader.caughtUp && !fetchedEarlier) break;
+  }
+  return bytes;
+}
+
+/** The buffer's size in batches of `reader` (mapped: its sub-buffers; read(): estimated from the stats). */
+export function capacityInBatches(array: TraceArray, reader: CpuReader): number {
+  if (reader instanceof MappedCpuReader) return reader.nrSubbufs;
+  try {
+    return Math.ceil(array.cpuStats(reader.cpu).bytes / dataSize(reader.layout)) + 1;
+  } catch {
+    return 1024;
+  }
 }
 
 /** Every CPU's buffer of a trace array, read together (streamed on readiness, or drained). */
@@ -159,39 +199,8 @@ export class TraceSource {
     for (const reader of this.readers) this.#pump(reader, onBatch, true);
   }
 
-  /**
-   * Reads one CPU until it is empty or caught up; returns the data bytes
-   * consumed. A writer that outruns the consumer (its own traced activity)
-   * is cut off after a few buffers' worth of sub-buffers. A `complete` pump
-   * (a drain: nothing may follow) also hands over everything the reader
-   * already took from the kernel, which counts it as read: left behind, it
-   * would be lost. Sub-buffers fetched before it do not count against it.
-   */
   #pump(reader: CpuReader, onBatch?: BatchHandler, complete = false): number {
-    let bytes = 0;
-    const limit = 4 * this.#capacityInBatches(reader) + 8;
-    let earlier = complete ? reader.buffered : 0;
-    for (let n = 0; n < limit || (complete && reader.buffered > 0); ) {
-      // "Caught up" after an earlier fetch is old news: read on.
-      const fetchedEarlier = earlier > 0;
-      if (fetchedEarlier) earlier--;
-      else n++;
-      const batch = reader.next();
-      if (batch === null) break;
-      bytes += batch.byteLength;
-      onBatch?.(batch, reader);
-      if (reader.caughtUp && !fetchedEarlier) break;
-    }
-    return bytes;
-  }
-
-  #capacityInBatches(reader: CpuReader): number {
-    if (reader instanceof MappedCpuReader) return reader.nrSubbufs;
-    try {
-      return Math.ceil(this.array.cpuStats(reader.cpu).bytes / dataSize(reader.layout)) + 1;
-    } catch {
-      return 1024;
-    }
+    return pumpReader(reader, onBatch, capacityInBatches(this.array, reader), complete);
   }
 
   /** Streams every CPU until `durationMs` passes or `signal` aborts, then drains what is left. */

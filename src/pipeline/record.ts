@@ -3,15 +3,17 @@
 // thread, feeds every sink, and puts everything back however it ends:
 // normal end, error, abort, or a forced process exit.
 
+import type { BufferAdvice, PolicyDecision } from '../capture/adaptive-policy.js';
 import { Capture, type CaptureOptions } from '../capture/capture.js';
 import type { StagingPolicy } from '../capture/staging-ring.js';
 import { type CpuReaderCounters, newCounters } from '../consumer/counters.js';
-import { type WarningHandler, emitProcessWarning } from '../errors.js';
+import { InvalidArgumentError, type WarningHandler, emitProcessWarning } from '../errors.js';
 import { readClockPair } from '../kernel/clock-pair.js';
 import { systemsOf } from '../kernel/event-select.js';
 import { type EventRequest, TraceSession } from '../kernel/session.js';
 import type { ModeChoice } from '../kernel/trace-source.js';
-import { type Instance, Tracefs } from '../kernel/tracefs.js';
+import type { TraceArray } from '../kernel/trace-array.js';
+import { Instance, Tracefs } from '../kernel/tracefs.js';
 import { AppRing } from '../ring/app-ring.js';
 import type { ClockPair, EndReason, SinkEnd, SinkReport, TraceSink } from '../sinks/sink.js';
 import { type LiveRing, LiveInput } from './live-input.js';
@@ -24,6 +26,11 @@ export interface RecordOptions {
   tracefs?: string;
   /** Record this instance (created if absent, removed at the end if created); default a private instance. */
   instance?: string;
+  /**
+   * Consume the top-level buffer instead (only with `drain`: its settings
+   * are the system's, and tracering never changes them).
+   */
+  topLevel?: boolean;
   /** Events, as trace-cmd's -e takes them, each with an optional filter. */
   events?: ReadonlyArray<string | EventRequest>;
   /** Trace only these PIDs. */
@@ -55,12 +62,24 @@ export interface RecordOptions {
   onNote?: (note: string) => void;
   /** After every round of pages: for progress displays. */
   onProgress?: (progress: RecordProgress) => void;
+  /** Once tracing is on and the capture reads: what is being recorded (live views). */
+  onStarted?: (info: RecordStarted) => void;
   /** Wall-clock source for progress (tests); default Date.now. */
   now?: () => number;
 }
 
+export interface RecordStarted {
+  array: TraceArray;
+  /** The buffer's name in outputs ('' for a private instance or the top level). */
+  bufferName: string;
+  clock: string;
+  readers: ReadonlyArray<{ cpu: number; mode: string; subbufSize: number }>;
+}
+
 /** Progress of a recording, after every round of pages. */
 export interface RecordProgress {
+  /** Adaptive-capture decisions since the previous report. */
+  decisions?: readonly PolicyDecision[];
   elapsedMs: number;
   cpus: ReadonlyArray<{ cpu: number; mode: string; counters: Readonly<CpuReaderCounters>; stagingLost: number }>;
   /** Share of staging memory in use, 0..1. */
@@ -80,6 +99,10 @@ export interface RecordSummary {
   total: CpuReaderCounters & { stagingLost: number };
   reports: SinkReport[];
   command: ({ pid: number } & CommandExit) | null;
+  /** What `--mode auto` decided, with reasons. */
+  decisions: readonly PolicyDecision[];
+  /** The buffer size advised for the next start, when this one overflowed or nearly did. */
+  advice: BufferAdvice | null;
   notes: string[];
   end: SinkEnd;
 }
@@ -90,6 +113,15 @@ function sum(cpus: RecordSummary['cpus']): RecordSummary['total'] {
     for (const k of Object.keys(total) as Array<keyof typeof total>) total[k] += c[k];
   }
   return total;
+}
+
+/** A clock pair, or null where the clock cannot be read (a counter clock has no `now ts:` in ns). */
+function tryClockPair(array: TraceArray): ClockPair | null {
+  try {
+    return readClockPair(array);
+  } catch {
+    return null;
+  }
 }
 
 /** Records a trace array into sinks (a private instance unless one is named), and puts everything back however it ends. */
@@ -133,10 +165,17 @@ export async function record(options: RecordOptions): Promise<RecordSummary> {
 
   let command: TracedCommand | null = null;
   try {
-    const array: Instance =
-      options.instance !== undefined ? tracefs.openInstance(options.instance) : tracefs.createUniqueInstance('tracering');
-    undo.push(() => array.release());
-    if (array.adoptedFrom !== null) {
+    if (options.topLevel && !options.drain) {
+      throw new InvalidArgumentError('the top-level buffer can only be drained (record an instance to trace with settings)');
+    }
+    const array: Instance | TraceArray = options.topLevel
+      ? tracefs.topLevel
+      : options.instance !== undefined
+        ? tracefs.openInstance(options.instance)
+        : tracefs.createUniqueInstance('tracering');
+    const created = array instanceof Instance && array.created;
+    if (array instanceof Instance) undo.push(() => array.release());
+    if (array instanceof Instance && array.adoptedFrom !== null) {
       note(`instance ${array.name} was left behind by tracering pid ${array.adoptedFrom.pid} (killed); adopting it, it is removed at the end`);
     }
     const events = (options.events ?? []).map((e) => (typeof e === 'string' ? { event: e } : e));
@@ -161,7 +200,7 @@ export async function record(options: RecordOptions): Promise<RecordSummary> {
       const s = session;
       // An instance about to be removed needs no restoring.
       undo.push(() => {
-        if (!array.created) s.restore();
+        if (!created) s.restore();
       });
     }
     const rings: LiveRing[] = [];
@@ -188,12 +227,12 @@ export async function record(options: RecordOptions): Promise<RecordSummary> {
     session?.start({ clear: options.clear !== false });
     const started = now();
     const pairs: ClockPair[] = [];
-    const pair = readClockPair(array, clock);
+    const pair = tryClockPair(array);
     if (pair !== null) pairs.push(pair);
     const input = new LiveInput(capture, {
       tracefsRoot: tracefs.root,
       // A private instance is this recording's own: outputs show it as the top-level buffer, as trace-cmd record does.
-      ...(options.instance === undefined ? { bufferName: '' } : {}),
+      ...(options.instance === undefined && !options.topLevel ? { bufferName: '' } : {}),
       rings,
       clockPairs: pairs,
       onWarning,
@@ -201,14 +240,19 @@ export async function record(options: RecordOptions): Promise<RecordSummary> {
       ...(session !== null && session.selectors.length > 0 ? { systems: ['ftrace', ...systemsOf(session.selectors)] } : {}),
     });
     command?.release();
-    const modes = new Map(capture.readers.map((r) => [r.cpu, r.mode]));
+    options.onStarted?.({ array, bufferName: input.bufferName, clock, readers: capture.readers });
+    const modes = new Map(capture.readers.map((r) => [r.cpu, r.mode as string]));
+    const modeOf = (cpu: number) => {
+      const i = running.readers.findIndex((r) => r.cpu === cpu);
+      return running.modes[i] ?? modes.get(cpu) ?? '?';
+    };
     const result = await runLive(input, options.sinks, {
       ...(options.signal !== undefined ? { signal: options.signal } : {}),
       ...(options.durationMs !== undefined ? { durationMs: options.durationMs } : {}),
       ...(command !== null ? { until: command.exited } : options.drain ? { until: Promise.resolve(), untilReason: 'drained' as const } : {}),
       beforeStop: () => session?.stopTracing(),
       endClockPairs: () => {
-        const p = readClockPair(array, clock);
+        const p = tryClockPair(array);
         return p === null ? [] : [p];
       },
       ...(options.onProgress !== undefined
@@ -216,9 +260,10 @@ export async function record(options: RecordOptions): Promise<RecordSummary> {
             afterRound: () =>
               options.onProgress!({
                 elapsedMs: now() - started,
+                decisions: running.takeDecisions(),
                 cpus: running.counters.map((c, q) => ({
                   cpu: c.cpu,
-                  mode: modes.get(c.cpu) ?? '?',
+                  mode: modeOf(c.cpu),
                   counters: c.counters,
                   stagingLost: running.staging.dropped(q).events,
                 })),
@@ -230,7 +275,7 @@ export async function record(options: RecordOptions): Promise<RecordSummary> {
     await capture.close();
     const cpus = result.end.buffers[0]!.cpus.map((c) => ({
       cpu: c.cpu,
-      mode: modes.get(c.cpu) ?? '?',
+      mode: modeOf(c.cpu),
       stagingLost: c.stagingLost,
       stats: c.stats,
       ...c.counters,
@@ -239,8 +284,8 @@ export async function record(options: RecordOptions): Promise<RecordSummary> {
     if (exit !== null && exit.code === 127) note(`the command ${JSON.stringify(command!.argv[0])} could not be run (exit status 127: not found?)`);
     return {
       instance: array.name ?? '',
-      created: array.created,
-      mode: [...new Set(modes.values())].join('+') || 'none',
+      created,
+      mode: options.mode === 'auto' || options.mode === undefined ? `auto (${[...new Set(running.modes)].join('+') || 'none'})` : [...new Set(running.modes)].join('+') || 'none',
       clock,
       reason: result.reason,
       elapsedMs: now() - started,
@@ -248,6 +293,8 @@ export async function record(options: RecordOptions): Promise<RecordSummary> {
       total: sum(cpus),
       reports: result.reports,
       command: exit === null ? null : { pid: command!.pid, ...exit },
+      decisions: [...running.decisions],
+      advice: running.advice,
       notes,
       end: result.end,
     };

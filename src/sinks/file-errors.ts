@@ -1,7 +1,7 @@
 // I/O errors on a user's output path (ENOSPC, EACCES, EISDIR, ENOTDIR, EROFS)
 // as coded errors that name the path, never a stack trace.
 
-import { TraceringError } from '../errors.js';
+import { OutputError, TraceringError } from '../errors.js';
 
 const REASONS: Record<string, string> = {
   ENOSPC: 'no space left on the device',
@@ -24,5 +24,5 @@ export function fileError(error: unknown, path: string, what: string): Error {
   const code = (error as NodeJS.ErrnoException | null)?.code;
   if (typeof code !== 'string') return error instanceof Error ? error : new Error(String(error));
   const reason = REASONS[code] ?? (error as Error).message;
-  return new TraceringError('ERR_FILE_ACCESS', `cannot ${what} ${path}: ${reason} (${code})`, { cause: error });
+  return new OutputError(path, `cannot ${what} ${path}: ${reason} (${code})`, code, { cause: error });
 }

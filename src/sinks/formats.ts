@@ -2,4 +2,5 @@
 // module makes them all available to record, convert and report.
 
 import './text-file-sink.js';
+import './perfetto-format.js';
 import './tracedat-sink.js';

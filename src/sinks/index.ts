@@ -17,6 +17,7 @@ export type {
   SinkReport,
   TraceSink,
 } from './sink.js';
+export { PERFETTO_EXTENSIONS, PerfettoSink, type PerfettoSinkOptions, createPerfettoSink, isPerfettoPath } from './perfetto/index.js';
 export { SnapshotSink, type SnapshotSinkOptions } from './snapshot-sink.js';
 export { TextFileSink } from './text-file-sink.js';
 export { TextSink, type TextSinkOptions } from './text-sink.js';

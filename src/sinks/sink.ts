@@ -162,6 +162,8 @@ export interface SinkReport {
 export interface TraceSink {
   /** 'text', 'json', 'trace.dat', 'snapshot', 'perfetto', 'parquet'. */
   readonly kind: string;
+  /** Bytes written so far, for progress displays (optional). */
+  readonly bytesWritten?: number;
   /** Before any data. May reject (the output cannot be created). */
   open(input: SinkInput): void | Promise<void>;
   /**

@@ -53,6 +53,15 @@ export class SnapshotSink implements TraceSink {
   #pages = 0;
   #aborted = false;
 
+  get bytesWritten(): number {
+    return this.#bytes;
+  }
+
+  /** Event formats stored so far. */
+  get formats(): number {
+    return this.#copied.size;
+  }
+
   /** Refuses an output that exists (or the leftover of a killed run) before anything is traced. */
   constructor(path: string, options: SnapshotSinkOptions = {}) {
     this.path = path;

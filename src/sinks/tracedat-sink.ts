@@ -62,6 +62,10 @@ export class TraceDatSink implements TraceSink {
     }
   }
 
+  get bytesWritten(): number {
+    return this.#writer?.bytesWritten ?? 0;
+  }
+
   #note(n: string): void {
     this.#notes.push(n);
     this.#options.onNote?.(n);

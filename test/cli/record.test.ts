@@ -209,9 +209,12 @@ describe('tracering record', () => {
     assert.equal(again.status, 1);
     assert.match(again.stderr, /left over from a recording that was killed.*\[ERR_OUTPUT_EXISTS\]/);
     // The next run removes the dead run's instance (its owner record says whose it was).
+    // Any tracering run does: another one on this machine may get there first.
+    const stillThere = tracefs.instanceExists(name);
     const next = runCli(['record', '-B', name, '-e', 'sched:sched_switch', '-o', outDir(), '--duration', '0.2']);
     assert.equal(next.status, 0, next.stderr);
-    assert.match(next.stderr, new RegExp(`(removed instance ${name}, left behind by tracering pid ${child.pid}|instance ${name} was left behind by tracering pid ${child.pid})`));
+    const said = new RegExp(`(removed instance ${name}, left behind by tracering pid ${child.pid}|instance ${name} was left behind by tracering pid ${child.pid})`).test(next.stderr);
+    assert.ok(said || !stillThere, `the next run says it removed ${name}:\n${next.stderr}`);
     assert.equal(tracefs.instanceExists(name), false);
   });
 });
@@ -255,7 +258,8 @@ describe('tracering list and reset', () => {
     assert.ok(tracefs.instanceExists(name));
     const cleaned = runCli(['reset']);
     assert.equal(cleaned.status, 0, cleaned.stderr);
-    assert.match(cleaned.stdout, new RegExp(`${name}: removed`));
+    // Another tracering run on this machine may have swept it first (any run does).
+    if (!new RegExp(`${name}: removed`).test(cleaned.stdout)) assert.equal(tracefs.instanceExists(name), false, cleaned.stdout);
     assert.equal(tracefs.instanceExists(name), false);
   });
 });

@@ -5,13 +5,14 @@
 
 import { resolve } from 'node:path';
 import type { StagingPolicy } from '../../capture/staging-ring.js';
-import type { EventRequest } from '../../kernel/session.js';
-import { record } from '../../pipeline/record.js';
+import { type RecordOptions, type RecordSummary, record } from '../../pipeline/record.js';
 import { type OutputKind, type SinkOptions, createSink, outputKindOf } from '../../sinks/factory.js';
 import type { TraceSink } from '../../sinks/sink.js';
 import '../../sinks/formats.js';
 import type { CommandScope } from '../command-scope.js';
 import { printJson } from '../format.js';
+import { eventRequests } from '../live-options.js';
+import { recordLive } from '../live-session.js';
 import { ProgressLine, summaryJson, summaryText } from '../progress.js';
 import { UsageError, parseChoice, parseCommandArgs, parseSeconds } from '../usage.js';
 
@@ -52,6 +53,7 @@ own, never the top-level buffer. The output's kind comes from its name:
   --staging-mb N   memory for pages between reading and writing (default: 4x the kernel buffers)
   --staging-policy P  when writing falls behind for longer than staging holds: drop-oldest, or block (the default for files)
   --progress       show progress on stderr even when it is not a terminal
+  --live           show the live view (tracering top) while recording; q stops the recording
   -q               print nothing
   --json           print the summary as JSON
   --tracefs DIR    tracefs mount point`;
@@ -79,6 +81,7 @@ const options = {
   'staging-mb': { type: 'string' },
   'staging-policy': { type: 'string' },
   progress: { type: 'boolean' },
+  live: { type: 'boolean' },
   quiet: { type: 'boolean', short: 'q' },
   json: { type: 'boolean' },
   kallsyms: { type: 'string' },
@@ -117,30 +120,12 @@ function positiveInt(value: string | undefined, name: string, max: number): numb
   return n;
 }
 
-/** -e/-f pairs in command-line order: each -f belongs to the -e before it. */
-function eventRequests(tokens: ReadonlyArray<{ kind: string; name?: string; value?: string | undefined }>): EventRequest[] {
-  const events: EventRequest[] = [];
-  for (const t of tokens) {
-    if (t.kind !== 'option') continue;
-    if (t.name === 'event') events.push({ event: t.value ?? '' });
-    else if (t.name === 'filter') {
-      const last = events.at(-1);
-      if (last === undefined) throw new UsageError('-f FILTER must follow the -e EVENT it filters');
-      if (last.filter !== undefined) throw new UsageError(`-e ${last.event} has two filters; join them with && in one -f`);
-      last.filter = t.value ?? '';
-    }
-  }
-  return events;
-}
-
 export async function run(argv: string[], scope: CommandScope): Promise<number> {
   const { ours, command } = splitCommand(argv);
   const parsed = parseCommandArgs(ours, options, usage);
   const { values, positionals } = parsed;
   if (positionals.length > 0) throw new UsageError(`unexpected ${JSON.stringify(positionals[0])}\n\n${usage}`);
-  const { parseArgs } = await import('node:util');
-  const { tokens } = parseArgs({ args: ours, options, allowPositionals: true, strict: true, tokens: true });
-  const events = eventRequests(tokens);
+  const events = eventRequests(ours, options);
   const pids = (values.pid ?? []).map((p) => {
     const n = Number(p);
     if (!Number.isInteger(n) || n <= 0) throw new UsageError(`-P takes a process id (got ${JSON.stringify(p)})`);
@@ -170,13 +155,13 @@ export async function run(argv: string[], scope: CommandScope): Promise<number> 
   };
   const sink: TraceSink = await createSink(kind, out, sinkOptions);
   const tty = process.stderr.isTTY === true;
-  const progress = !quiet && (tty || values.progress === true) && !values.json ? new ProgressLine({ tty }) : null;
-  const bytesWritten = () => 0;
+  const progress = !quiet && !values.live && (tty || values.progress === true) && !values.json ? new ProgressLine({ tty }) : null;
+  const bytesWritten = () => sink.bytesWritten ?? 0;
   const note = (n: string) => {
     if (!quiet) process.stderr.write(`tracering: ${n}\n`);
   };
   for (const n of notes.splice(0)) note(n);
-  const summary = await record({
+  const recordOptions = {
     ...(values.tracefs !== undefined ? { tracefs: values.tracefs } : {}),
     ...(values.instance !== undefined ? { instance: values.instance } : {}),
     events,
@@ -185,7 +170,8 @@ export async function run(argv: string[], scope: CommandScope): Promise<number> 
     traceCommandOnly: values['trace-command'] === true,
     ...(values['buffer-kb'] !== undefined ? { bufferKb: positiveInt(values['buffer-kb'], '-b', 1 << 24)! } : {}),
     ...(values.subbuf !== undefined ? { subbufKb: positiveInt(values.subbuf, '--subbuf', 1 << 14)! } : {}),
-    ...(values.clock !== undefined ? { clock: values.clock } : {}),
+    // Perfetto's timeline is CLOCK_BOOTTIME: an instance of our own records on it exactly.
+    ...(values.clock !== undefined ? { clock: values.clock } : kind === 'perfetto' && values.instance === undefined ? { clock: 'boot' } : {}),
     ...(values.cpumask !== undefined ? { cpumask: values.cpumask } : {}),
     mode,
     ...(durationMs !== undefined ? { durationMs } : {}),
@@ -198,8 +184,18 @@ export async function run(argv: string[], scope: CommandScope): Promise<number> 
     staging: { policy, ...(stagingMb !== undefined ? { bytes: stagingMb * 1048576 } : {}) },
     ...(values.kallsyms !== undefined ? { kallsyms: values.kallsyms } : {}),
     onNote: note,
-    ...(progress !== null ? { onProgress: (p) => progress.update(p, bytesWritten()) } : {}),
-  });
+  } satisfies RecordOptions;
+  let summary: RecordSummary;
+  if (values.live) {
+    if (!process.stdout.isTTY) throw new UsageError('--live needs a terminal on stdout');
+    const { signal: _signal, durationMs: _duration, ...rest } = recordOptions;
+    ({ summary } = await recordLive(
+      rest,
+      { output: 'screen', signal: scope.signal, ...(durationMs !== undefined ? { durationMs } : {}) },
+    ));
+  } else {
+    summary = await record({ ...recordOptions, ...(progress !== null ? { onProgress: (p) => progress.update(p, bytesWritten()) } : {}) });
+  }
   progress?.done();
   for (const n of notes.splice(0)) summary.notes.push(n);
   if (values.json) printJson(summaryJson(summary));

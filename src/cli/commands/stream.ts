@@ -6,7 +6,6 @@
 // counted and shown like the kernel's losses, instead of stalling reading.
 
 import type { StagingPolicy } from '../../capture/staging-ring.js';
-import type { EventRequest } from '../../kernel/session.js';
 import { FdWriter } from '../../output/fd-writer.js';
 import { TimelineRenderer } from '../../output/report.js';
 import { loadDecodeContext } from '../../output/decode-context.js';
@@ -14,6 +13,7 @@ import { record } from '../../pipeline/record.js';
 import { TextSink } from '../../sinks/text-sink.js';
 import type { CommandScope } from '../command-scope.js';
 import { stdoutBytesWriter } from '../format.js';
+import { eventRequests } from '../live-options.js';
 import { summaryText } from '../progress.js';
 import { openRings, ringUsage, waitForRings } from '../rings.js';
 import { targetUsage } from '../target.js';
@@ -58,18 +58,7 @@ const options = {
 
 export async function run(argv: string[], scope: CommandScope): Promise<number> {
   const { values } = parseCommandArgs(argv, options, usage);
-  const { parseArgs } = await import('node:util');
-  const { tokens } = parseArgs({ args: argv, options, allowPositionals: true, strict: true, tokens: true });
-  const events: EventRequest[] = [];
-  for (const t of tokens) {
-    if (t.kind !== 'option') continue;
-    if (t.name === 'event') events.push({ event: t.value ?? '' });
-    else if (t.name === 'filter') {
-      const last = events.at(-1);
-      if (last === undefined) throw new UsageError('-f FILTER must follow the -e EVENT it filters');
-      last.filter = t.value ?? '';
-    }
-  }
+  const events = eventRequests(argv, options);
   const ringPaths = values.ring ?? [];
   if (events.length === 0 && ringPaths.length === 0) throw new UsageError(`stream needs -e EVENT or --ring PATH\n\n${usage}`);
   const mode = parseChoice(values.mode, '--mode', ['auto', 'mmap', 'read'] as const, 'auto');
