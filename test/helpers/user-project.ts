@@ -69,6 +69,11 @@ export class UserProject implements Disposable {
     return this.#spawn(process.execPath, ['--import', tsxLoader, file], timeoutMs);
   }
 
+  /** Runs a .js/.mjs file with plain Node (no loader). */
+  runPlain(file: string, timeoutMs = 60_000): RunResult {
+    return this.#spawn(process.execPath, [file], timeoutMs);
+  }
+
   #spawn(command: string, args: readonly string[], timeoutMs: number): RunResult {
     const r = spawnSync(command, args, { cwd: this.dir, encoding: 'utf8', timeout: timeoutMs, killSignal: 'SIGINT' });
     return { status: r.status, signal: r.signal, stdout: r.stdout ?? '', stderr: r.stderr ?? String(r.error ?? '') };
