@@ -27,6 +27,7 @@ import {
   parseFtraceEvents,
   parseHeaderInfo,
   parseU32Text,
+  parseSectionCmdlines,
   parseU64Text,
 } from './metadata.js';
 import { type BufferOption, OptionCollector, type TraceDatOptions, selectedClock } from './options.js';
@@ -423,7 +424,7 @@ function readV7Metadata(file: FileBytes, sections: ReadonlyMap<number, number>, 
     eventSystems: events === null ? [] : parseEventFormats(events),
     kallsyms: kallsyms === null ? null : parseU32Text(kallsyms, 'kallsyms'),
     printk: printk === null ? null : parseU32Text(printk, 'printk formats'),
-    cmdlines: cmdlines === null ? null : parseU64Text(cmdlines, 'saved command lines'),
+    cmdlines: cmdlines === null ? null : parseSectionCmdlines(cmdlines),
   };
 }
 
