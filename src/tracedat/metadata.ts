@@ -101,5 +101,15 @@ export function parseU64Text(c: Cursor, what: string): Uint8Array {
  */
 export function parseSectionCmdlines(c: Cursor): Uint8Array {
   const declared = c.u64('saved command lines size');
-  return c.bytes(Math.min(declared, c.remaining), 'saved command lines');
+  return cmdlinesText(c.bytes(Math.min(declared, c.remaining), 'saved command lines'));
+}
+
+/**
+ * The command lines as trace-cmd reads them: a C string. When
+ * saved_cmdlines shrank between trace-cmd's sizing and its copy, the rest
+ * of the declared length is zeros.
+ */
+export function cmdlinesText(bytes: Uint8Array): Uint8Array {
+  const nul = bytes.indexOf(0);
+  return nul < 0 ? bytes : bytes.subarray(0, nul);
 }

@@ -27,6 +27,7 @@ import {
   parseFtraceEvents,
   parseHeaderInfo,
   parseU32Text,
+  cmdlinesText,
   parseSectionCmdlines,
   parseU64Text,
 } from './metadata.js';
@@ -485,7 +486,7 @@ function parseV6(file: FileBytes, header: Header): TraceDat {
   const eventSystems: EventSystem[] = parseEventFormats(c);
   const kallsyms = parseU32Text(c, 'kallsyms');
   const printk = parseU32Text(c, 'printk formats');
-  const cmdlines = parseU64Text(c, 'saved command lines');
+  const cmdlines = cmdlinesText(parseU64Text(c, 'saved command lines'));
   const metadata: TraceDatMetadata = { headerPage: headers.headerPage, headerEvent: headers.headerEvent, ftraceFormats, eventSystems, kallsyms, printk, cmdlines };
   const storedCpus = c.u32('CPU count');
   if (storedCpus > Limits.cpus) throw new MalformedInputError(`${file.path}: CPU count ${storedCpus} is above ${Limits.cpus}`);
