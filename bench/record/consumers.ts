@@ -30,7 +30,7 @@ export interface Consumer {
   id: string;
   /** What the tables call it. */
   label: string;
-  family: 'drain' | 'stream' | 'record' | 'trace-cmd';
+  family: 'drain' | 'stream' | 'record' | 'trace-cmd' | 'top';
   /** Program and arguments. */
   argv(ctx: RunContext): string[];
   env?: Record<string, string>;
@@ -40,8 +40,8 @@ export interface Consumer {
   presetEvents: boolean;
   /** The output file or directory the consumer writes, if any. */
   output?(ctx: RunContext): string;
-  /** What the consumer said it did, from its stdout/stderr. */
-  parse(stdout: string, stderr: string): ToolSummary;
+  /** What the consumer said it did, from its stdout/stderr; null: it says nothing (the kernel's counters stand in). */
+  parse(stdout: string, stderr: string): ToolSummary | null;
   /** Why it cannot run here (null: it can). Set by the suite's probes. */
   unavailable?: string | null;
 }
@@ -135,6 +135,16 @@ export function consumers(p: Programs): Consumer[] {
     record('record-dat-read', 'record -o x.dat --mode read (none)', p.node, (c) => join(c.work, 'x.dat'), ['--compression', 'none', '--mode', 'read']),
     record('record-perfetto', 'record -o x.perfetto-trace', p.node, (c) => join(c.work, 'x.perfetto-trace'), []),
     record('record-parquet', 'record --format parquet', p.node, (c) => join(c.work, 'pq'), ['--format', 'parquet']),
+    {
+      // The live view (issue 9), where this build has it: its CPU on top of the capture's.
+      id: 'top-json',
+      label: 'top --json >/dev/null (live view)',
+      family: 'top',
+      presetEvents: false,
+      discardStdout: true,
+      argv: tr(p.node, (c) => ['top', '-B', c.instance, ...events(c), '--json']),
+      parse: () => null,
+    },
     traceCmd('trace-cmd', 'trace-cmd record (zstd, its default)', []),
     traceCmd('trace-cmd-none', 'trace-cmd record --compression none', ['--compression', 'none']),
   ];

@@ -211,8 +211,11 @@ export async function runOnce(tracefs: Tracefs, consumer: Consumer, s: RunSettin
     const stderr = fs.readFileSync(errFile, 'utf8');
     if (r.timeout) throw new Error(`${consumer.label} did not stop within ${STOP_TIMEOUT_MS / 1000} s of Ctrl-C`);
     if (r.exit !== 0) throw new Error(`${consumer.label}: exit ${r.exit}${r.signal ? ` (signal ${r.signal})` : ''}: ${stderr.slice(-800).trim()}`);
-    const tool = consumer.parse(stdout, stderr);
+    const said = consumer.parse(stdout, stderr);
     const kernel = sumStats(instance);
+    // A consumer that reports nothing: the kernel's counters are all there is.
+    const tool: ToolSummary =
+      said ?? { events: kernel?.read ?? Number.NaN, lost: kernel?.overrun ?? 0, dropped: kernel?.dropped ?? 0, stagingLost: 0, mode: '?' };
 
     // What the output holds (read back), where there is one we can read.
     const out = consumer.output?.(ctx);
@@ -232,6 +235,8 @@ export async function runOnce(tracefs: Tracefs, consumer: Consumer, s: RunSettin
     let kernelLosses: number | null = null;
     if (k !== null) {
       kernelLosses = k.overrun + k.dropped;
+    }
+    if (k !== null && said !== null) {
       if (k.overrun !== tool.lost) checks.push(`lost ${tool.lost}, the kernel's overrun ${k.overrun}`);
       if (k.dropped !== tool.dropped) checks.push(`dropped ${tool.dropped}, the kernel's ${k.dropped}`);
       if (kernel !== null && k.read !== events + tool.stagingLost) checks.push(`${events + tool.stagingLost} events taken, the kernel's read events ${k.read}`);
