@@ -459,8 +459,8 @@ async function suite(): Promise<void> {
     );
   }
   console.log(
-    `  whole suite: ${settingCount(initialTop)} top-level settings (tracing_on, set_event, every event's filter and trigger, trace_clock, ` +
-      `buffer sizes, current_tracer, set_event_pid, tracing_cpumask, options/*) at the start vs the end: ` +
+    `  whole suite: ${settingCount(initialTop)} top-level settings (tracing_on, set_event, trace_clock, buffer sizes, current_tracer, ` +
+      `set_event_pid, tracing_cpumask, options/*, kptr_restrict, and the filter and trigger of each of ${initialTop.eventsScanned} events) at the start vs the end: ` +
       `${finalDiff.length === 0 ? 'identical' : `DIFFERENT: ${finalDiff.join('; ')}`}`,
   );
   const hits = fs.existsSync(shimLog) ? fs.readFileSync(shimLog, 'utf8').split('\n').filter(Boolean) : [];

@@ -25,11 +25,16 @@ const SCALARS = [
 ] as const;
 /** List files: saved line by line, restored by truncating then appending each line. */
 const LISTS = ['set_event_pid', 'set_event_notrace_pid', 'set_ftrace_pid', 'set_ftrace_notrace_pid'] as const;
+const SYSCTLS = ['/proc/sys/kernel/kptr_restrict'] as const;
 
 export interface TopLevelState {
   root: string;
-  /** Event systems whose filters and triggers were read ('all', or a list: reading all ~1400 takes seconds). */
+  /** Event systems whose filters and triggers were read ('all', or a list). */
   systems: readonly string[] | 'all';
+  /** Events whose filter and trigger files were read. */
+  eventsScanned: number;
+  /** Kernel settings outside tracefs that trace-cmd writes (kptr_restrict: lowered to read kallsyms, then put back). */
+  sysctls: Record<string, string>;
   scalars: Record<string, string>;
   lists: Record<string, string[]>;
   /** options/NAME -> "0" | "1". */
@@ -101,15 +106,23 @@ export function saveTopLevel(root: string, systems: readonly string[] | 'all' = 
   for (const cpu of fs.readdirSync(join(root, 'per_cpu'))) cpuBufferKb[cpu] = firstWord(read(root, `per_cpu/${cpu}/buffer_size_kb`));
   const filters: Record<string, string> = {};
   const triggers: Record<string, string[]> = {};
-  for (const ev of eventDirs(root, systems)) {
+  const events = eventDirs(root, systems);
+  for (const ev of events) {
     const f = (read(root, `events/${ev}/filter`) ?? 'none').trim();
     if (f !== 'none') filters[ev] = f;
     const t = lines(read(root, `events/${ev}/trigger`));
     if (t.length > 0) triggers[ev] = t;
   }
+  const sysctls: Record<string, string> = {};
+  for (const f of SYSCTLS) {
+    const v = read('/', f);
+    if (v !== null) sysctls[f] = v.trim();
+  }
   return {
     root,
     systems,
+    eventsScanned: events.length,
+    sysctls,
     scalars,
     lists,
     options,
@@ -166,6 +179,11 @@ export function restoreTopLevel(s: TopLevelState): string[] {
     w('set_event', '');
     for (const e of s.setEvent) w('set_event', `${e}\n`, 'a');
   }
+  for (const [f, v] of Object.entries(s.sysctls ?? {})) {
+    if (now.sysctls[f] === v) continue;
+    const e = write('/', f, v);
+    if (e !== null) errors.push(e);
+  }
   w('tracing_on', s.tracingOn);
   return errors;
 }
@@ -177,6 +195,7 @@ export function diffTopLevel(a: TopLevelState, b: TopLevelState): string[] {
     if (JSON.stringify(x) !== JSON.stringify(y)) out.push(`${what}: ${JSON.stringify(x)} -> ${JSON.stringify(y)}`);
   };
   cmp('tracing_on', a.tracingOn, b.tracingOn);
+  for (const k of new Set([...Object.keys(a.sysctls ?? {}), ...Object.keys(b.sysctls ?? {})])) cmp(k, a.sysctls?.[k], b.sysctls?.[k]);
   for (const k of new Set([...Object.keys(a.scalars), ...Object.keys(b.scalars)])) cmp(k, a.scalars[k], b.scalars[k]);
   for (const k of new Set([...Object.keys(a.lists), ...Object.keys(b.lists)])) cmp(k, a.lists[k], b.lists[k]);
   for (const k of new Set([...Object.keys(a.options), ...Object.keys(b.options)])) cmp(`options/${k}`, a.options[k], b.options[k]);
@@ -190,7 +209,7 @@ export function diffTopLevel(a: TopLevelState, b: TopLevelState): string[] {
 /** How many settings a state holds (for "N settings compared"). */
 export function settingCount(s: TopLevelState): number {
   return (
-    1 + Object.keys(s.scalars).length + Object.keys(s.lists).length + Object.keys(s.options).length +
+    1 + Object.keys(s.sysctls ?? {}).length + Object.keys(s.scalars).length + Object.keys(s.lists).length + Object.keys(s.options).length +
     Object.keys(s.cpuBufferKb).length + 1 + Object.keys(s.filters).length + Object.keys(s.triggers).length
   );
 }
