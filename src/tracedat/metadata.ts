@@ -93,3 +93,25 @@ export function parseU32Text(c: Cursor, what: string): Uint8Array {
 export function parseU64Text(c: Cursor, what: string): Uint8Array {
   return c.bytes(c.u64(`${what} size`), what);
 }
+
+/**
+ * CMDLINES in a v7 section. trace-cmd takes the length from one read of
+ * saved_cmdlines and the text from another; when tasks come and go in
+ * between, the text is shorter than the length it declared ("error in size
+ * of file"), while the section's own size is right, and trace-cmd reads
+ * such a file. The section bounds the text: take what it holds.
+ */
+export function parseSectionCmdlines(c: Cursor): Uint8Array {
+  const declared = c.u64('saved command lines size');
+  return cmdlinesText(c.bytes(Math.min(declared, c.remaining), 'saved command lines'));
+}
+
+/**
+ * The command lines as trace-cmd reads them: a C string. When
+ * saved_cmdlines shrank between trace-cmd's sizing and its copy, the rest
+ * of the declared length is zeros.
+ */
+export function cmdlinesText(bytes: Uint8Array): Uint8Array {
+  const nul = bytes.indexOf(0);
+  return nul < 0 ? bytes : bytes.subarray(0, nul);
+}

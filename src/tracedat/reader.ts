@@ -27,6 +27,8 @@ import {
   parseFtraceEvents,
   parseHeaderInfo,
   parseU32Text,
+  cmdlinesText,
+  parseSectionCmdlines,
   parseU64Text,
 } from './metadata.js';
 import { type BufferOption, OptionCollector, type TraceDatOptions, selectedClock } from './options.js';
@@ -428,7 +430,7 @@ function readV7Metadata(file: FileBytes, sections: ReadonlyMap<number, number>, 
     eventSystems: events === null ? [] : parseEventFormats(events),
     kallsyms: kallsyms === null ? null : parseU32Text(kallsyms, 'kallsyms'),
     printk: printk === null ? null : parseU32Text(printk, 'printk formats'),
-    cmdlines: cmdlines === null ? null : parseU64Text(cmdlines, 'saved command lines'),
+    cmdlines: cmdlines === null ? null : parseSectionCmdlines(cmdlines),
   };
 }
 
@@ -489,7 +491,7 @@ function parseV6(file: FileBytes, header: Header): TraceDat {
   const eventSystems: EventSystem[] = parseEventFormats(c);
   const kallsyms = parseU32Text(c, 'kallsyms');
   const printk = parseU32Text(c, 'printk formats');
-  const cmdlines = parseU64Text(c, 'saved command lines');
+  const cmdlines = cmdlinesText(parseU64Text(c, 'saved command lines'));
   const metadata: TraceDatMetadata = { headerPage: headers.headerPage, headerEvent: headers.headerEvent, ftraceFormats, eventSystems, kallsyms, printk, cmdlines };
   const storedCpus = c.u32('CPU count');
   if (storedCpus > Limits.cpus) throw new MalformedInputError(`${file.path}: CPU count ${storedCpus} is above ${Limits.cpus}`);
