@@ -298,6 +298,21 @@ export class TraceDatWriter {
     }
   }
 
+  /**
+   * Writes the pages buffered so far to the spools (uncompressed pages go
+   * out in runs, not one write each; zstd chunks wait until they fill).
+   * A recording calls it once per batch of pages, so a killed run leaves
+   * what it had read on disk.
+   */
+  flush(): void {
+    this.#assertOpen();
+    try {
+      for (const b of this.#buffers) for (const s of b.spools.values()) if (!s.compressed) s.flush();
+    } catch (error) {
+      throw this.#fail(error, 'write');
+    }
+  }
+
   /** Writes the file and renames it into place; the writer is done afterwards. */
   finish(info: TraceDatFinishInfo): TraceDatWriteResult {
     this.#assertOpen();
