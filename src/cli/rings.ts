@@ -103,7 +103,7 @@ export function openRings(
  * signal can stop it; ends when a round found the rings drained, or when
  * `signal` aborts.
  */
-export async function renderRings(rings: OpenRings, render: () => void, signal: AbortSignal): Promise<void> {
+export async function renderRings(rings: Pick<OpenRings, 'sources'>, render: () => void, signal: AbortSignal): Promise<void> {
   for (;;) {
     for (const s of rings.sources) s.startRound();
     render();
