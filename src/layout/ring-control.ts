@@ -53,7 +53,7 @@ export const CTRL = {
   readerPid: 68,
   /** Bit 0: the writer has closed the ring. */
   flags: 72,
-  /** Lock word for appenders to the schema area. */
+  /** Lock word for appenders to the schema area: 0 free, else the holder's thread id. */
   schemaLock: 76,
   /** u64 counters (BigInt64 words): events committed, overwritten, refused. */
   entries: 80,

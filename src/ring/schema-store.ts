@@ -3,9 +3,11 @@
 // file). Definitions are rare; a small lock word serialises appenders, and
 // readers see a record once schemaEnd covers it.
 
+import fs from 'node:fs';
 import type { FormatSource } from '../decode/registry.js';
 import { InvalidArgumentError, MalformedInputError } from '../errors.js';
 import { CTRL, ctrlOffset } from '../layout/ring-control.js';
+import { native } from '../native.js';
 import type { RingControl } from './control.js';
 import { APP_EVENT_ID_BASE, HEADER_EVENT_TEXT, headerPageText } from './schema.js';
 
@@ -18,6 +20,11 @@ interface StoredFormat {
 const decoder = new TextDecoder();
 const encoder = new TextEncoder();
 const LOCK = CTRL.schemaLock;
+
+/** Whether a thread id names a live thread (of any process: /proc/TID resolves for every thread). */
+function threadExists(tid: number): boolean {
+  return tid > 0 && fs.existsSync(`/proc/${tid}`);
+}
 
 export class SchemaStore implements FormatSource {
   readonly label: string;
@@ -61,10 +68,7 @@ export class SchemaStore implements FormatSource {
   /** Appends a format; `make(id)` builds it once the id is known (under the lock). */
   append<T extends { system: string; name: string; formatText: string }>(make: (id: number) => T): T {
     const ctl = this.#ctl;
-    let spins = 0;
-    while (!ctl.cas(LOCK, 0, 1)) {
-      if (++spins > 1e7) throw new InvalidArgumentError(`${this.label}: schema area stays locked`);
-    }
+    this.#lock(native.gettid());
     try {
       const existing = this.entries();
       const made = make(APP_EVENT_ID_BASE + existing.length);
@@ -81,6 +85,28 @@ export class SchemaStore implements FormatSource {
       return made;
     } finally {
       ctl.store(LOCK, 0);
+    }
+  }
+
+  /**
+   * Takes the appenders' lock (it holds the holder's thread id): a holder
+   * that died is taken over, a live one waited for at most a second.
+   */
+  #lock(tid: number): void {
+    const ctl = this.#ctl;
+    let deadline = 0;
+    for (let spins = 0; !ctl.cas(LOCK, 0, tid); spins++) {
+      if (spins < 1000) continue;
+      const holder = ctl.load(LOCK);
+      if (holder === 0) continue;
+      if (!threadExists(holder)) {
+        if (ctl.cas(LOCK, holder, tid)) return;
+        continue;
+      }
+      const now = Date.now();
+      if (deadline === 0) deadline = now + 1000;
+      else if (now > deadline) throw ctl.corrupt(`its schema area stays locked by thread ${holder}`);
+      ctl.memory.wait(ctl.word(LOCK), holder, 1);
     }
   }
 

@@ -191,4 +191,16 @@ describe('rings their writers left behind', () => {
       assert.equal(ring.stats().read, 300);
     }
   });
+
+  it('a schema lock left by a dead appender is taken over; one a live thread keeps is a coded error', () => {
+    using ring = AppRing.create({ subbufs: 4 });
+    const lock = ring.memory.i32;
+    const word = (ctrlOffset(ring.geometry) + CTRL.schemaLock) >> 2;
+    Atomics.store(lock, word, DEAD_PID);
+    ring.defineEvent({ name: 'after_dead', fields: [['n', 'u32']] });
+    assert.equal(Atomics.load(lock, word), 0, 'released after the append');
+    Atomics.store(lock, word, process.pid); // this thread: alive, and never lets go
+    assert.throws(() => ring.defineEvent({ name: 'never', fields: [['n', 'u32']] }), { code: 'ERR_RING_CORRUPT' });
+    assert.deepEqual(ring.events().map((e) => e.layout.name), ['after_dead']);
+  });
 });
