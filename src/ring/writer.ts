@@ -335,16 +335,11 @@ export class RingWriter {
     this.#batchTime = -1;
     if (this.#closed) return;
     const ctl = this.#ctl;
-    if (!this.#closedPage && this.#committed !== this.#published) {
-      // A sequentially consistent store: the records written before it are
-      // visible to a reader that loads this commit.
-      Atomics.store(ctl.memory.i32, ctl.commitWord(this.#cur), this.#committed);
-      this.#published = this.#committed;
-    }
     // The counters go out with the records, so that they stay exact when
-    // the writer exits (or is killed) without close(). Entries and dropped
-    // are one 32-bit store while their high word stays (no BigInt); the
-    // overrun is published by the head push itself.
+    // the writer exits (or is killed) without close(): entries and dropped
+    // as plain 32-bit stores while their high word stays (no BigInt, no
+    // barrier of their own), before the commit store that publishes them
+    // with the records. The overrun is published by the head push itself.
     if (this.entries !== this.#publishedEntries) {
       this.#publish64(CTRL.entries, this.entries, this.#publishedEntries);
       this.#publishedEntries = this.entries;
@@ -353,16 +348,26 @@ export class RingWriter {
       this.#publish64(CTRL.dropped, this.dropped, this.#publishedDropped);
       this.#publishedDropped = this.dropped;
     }
+    if (!this.#closedPage && this.#committed !== this.#published) {
+      // A sequentially consistent store: the records (and counters) written
+      // before it are visible to a reader that loads this commit.
+      Atomics.store(ctl.memory.i32, ctl.commitWord(this.#cur), this.#committed);
+      this.#published = this.#committed;
+    }
     if (ctl.load(CTRL.readerWaiting) !== 0) {
       this.#publishCounters();
       if (this.#watermarkReached()) this.#wakeReader();
     }
   }
 
-  /** Stores a u64 counter; with the same high word as `previous`, as its low word alone. */
+  /**
+   * Stores a u64 counter. With the same high word as `previous`, the low
+   * word alone is the whole value: one aligned 32-bit store, which cannot
+   * tear (readers load the 64 bits atomically).
+   */
   #publish64(offset: number, value: number, previous: number): void {
     const ctl = this.#ctl;
-    if (previous >= 0 && Math.floor(value / TWO32) === Math.floor(previous / TWO32)) Atomics.store(this.#i32, ctl.word(offset), value | 0);
+    if (previous >= 0 && Math.floor(value / TWO32) === Math.floor(previous / TWO32)) this.#i32[ctl.word(offset)] = value | 0;
     else ctl.store64(offset, value);
   }
 
