@@ -203,4 +203,28 @@ describe('rings their writers left behind', () => {
     assert.throws(() => ring.defineEvent({ name: 'never', fields: [['n', 'u32']] }), { code: 'ERR_RING_CORRUPT' });
     assert.deepEqual(ring.events().map((e) => e.layout.name), ['after_dead']);
   });
+
+  it('a schema area packed with more formats than there are event ids is refused, not parsed for ever', () => {
+    const path = ringPath('schema-flood');
+    try {
+      const ring = AppRing.create({ path, subbufs: 4, schemaBytes: 1 << 20 });
+      const g = ring.geometry;
+      const start = ctrlOffset(g) + g.ctrlBytes;
+      const encoder = new TextEncoder();
+      let at = 0;
+      for (let i = 0; at + 64 < g.schemaBytes; i++) {
+        const text = encoder.encode(`system: app\nname: e${i}\n`);
+        ring.memory.view.setUint32(start + at, text.length, true);
+        ring.memory.bytes.set(text, start + at + 4);
+        at += 4 + ((text.length + 3) & ~3);
+      }
+      ring.memory.view.setUint32(ctrlOffset(g) + CTRL.schemaEnd, at, true);
+      ring.close();
+      const r = runCli(['report', '--ring', path], 60_000);
+      assert.equal(r.status, 1, r.stderr);
+      assert.match(r.stderr, /more than 16384 event formats \[ERR_MALFORMED_INPUT\]/);
+    } finally {
+      fs.rmSync(path, { force: true });
+    }
+  });
 });
