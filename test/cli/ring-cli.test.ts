@@ -195,8 +195,10 @@ describe('tracering on application rings', () => {
       const killer = setTimeout(() => cli.kill('SIGKILL'), 10_000);
       const [code, got] = await exited;
       clearTimeout(killer);
-      assert.equal(got, null, 'ended by itself (it may have finished before the signal), not killed');
-      assert.equal(code, 0);
+      // It stops on the signal, or it had caught up and was already exiting
+      // when the signal came (its handlers gone): either way, not our SIGKILL.
+      assert.notEqual(got, 'SIGKILL', 'SIGTERM was ignored');
+      if (got === null) assert.equal(code, 0);
     } finally {
       writing = false;
       w.close();
