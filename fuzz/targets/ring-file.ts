@@ -13,32 +13,24 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
+import { threadId } from 'node:worker_threads';
 import { RoundLimitedSource, renderRings } from '../../src/cli/rings.js';
 import { TraceringError } from '../../src/errors.js';
 import { CTRL, HEAD_UPDATING, ctrlArrays, ctrlOffset } from '../../src/layout/ring-control.js';
 import { loadDecodeContext } from '../../src/output/decode-context.js';
 import { TimelineRenderer } from '../../src/output/report.js';
 import { AppRing, type AppRingOptions } from '../../src/ring/app-ring.js';
+import type { FuzzTarget } from '../target.js';
 
 /** A pid above any pid_max: its claim reads as a dead process's. */
 export const DEAD_PID = 0x3fffffff;
 
-let scratchDir: string | null = null;
 let scratchCount = 0;
+const scratchBase = fs.existsSync('/dev/shm') ? '/dev/shm' : os.tmpdir();
 
+/** A fresh file name for one input (each run removes its file; no directory to leave behind). */
 function scratchPath(tag: string): string {
-  if (scratchDir === null) {
-    const base = fs.existsSync('/dev/shm') ? '/dev/shm' : os.tmpdir();
-    scratchDir = fs.mkdtempSync(join(base, 'tracering-fuzz-ring-'));
-    process.once('exit', removeScratch);
-  }
-  return join(scratchDir, `${tag}-${process.pid}-${scratchCount++}`);
-}
-
-/** Removes the scratch directory (also done at process exit; a worker should call it before it ends). */
-export function removeScratch(): void {
-  if (scratchDir !== null) fs.rmSync(scratchDir, { recursive: true, force: true });
-  scratchDir = null;
+  return join(scratchBase, `tracering-fuzz-ring-${process.pid}-${threadId}-${tag}-${scratchCount++}`);
 }
 
 const noWarnings = () => {};
@@ -264,4 +256,5 @@ export function isCodedError(error: unknown): boolean {
   return error instanceof TraceringError;
 }
 
-export default { name: 'ring-file', seeds, run };
+const target: FuzzTarget = { name: 'ring-file', seeds, run };
+export default target;

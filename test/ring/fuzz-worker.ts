@@ -3,7 +3,7 @@
 // test's main thread is the watchdog.
 
 import { parentPort, workerData } from 'node:worker_threads';
-import target, { isCodedError, mutateRingFile, removeScratch, rng } from '../../fuzz/targets/ring-file.js';
+import target, { isCodedError, mutateRingFile, rng } from '../../fuzz/targets/ring-file.js';
 
 export interface FuzzPlan {
   count: number;
@@ -38,7 +38,6 @@ async function main(plan: FuzzPlan): Promise<void> {
     slowestMs = Math.max(slowestMs, performance.now() - started);
     outcomes[outcome] = (outcomes[outcome] ?? 0) + 1;
   }
-  removeScratch();
   port.postMessage({ kind: 'done', seeds: seeds.length, outcomes, bugs, slowestMs } satisfies FuzzMessage);
 }
 
