@@ -152,6 +152,23 @@ export class OutputClosedError extends TraceringError {
   }
 }
 
+/** An application ring's control words or page headers are inconsistent (corrupt memory, or a crashed peer). */
+export class RingCorruptError extends TraceringError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('ERR_RING_CORRUPT', message, options);
+  }
+}
+
+/** An application ring file could not be opened (missing, a directory, no permission). */
+export class RingOpenError extends TraceringError {
+  /** The system error code behind it (ENOENT, EISDIR, EACCES, ...). */
+  readonly reason: string;
+  constructor(message: string, reason: string, options?: { cause?: unknown }) {
+    super('ERR_RING_OPEN', message, options);
+    this.reason = reason;
+  }
+}
+
 /** Whether `error` is a Node system error (with `code` if given). */
 export function isSystemError(error: unknown, code?: string): error is SystemErrorLike {
   if (!(error instanceof Error)) return false;
@@ -168,6 +185,8 @@ export const WarningCode = {
   mmapFallback: 'TRACERING_MMAP_FALLBACK',
   symbols: 'TRACERING_SYMBOLS',
   adaptive: 'TRACERING_ADAPTIVE',
+  ringWriterDied: 'TRACERING_RING_WRITER_DIED',
+  ringStalled: 'TRACERING_RING_STALLED',
 } as const;
 export type WarningCode = (typeof WarningCode)[keyof typeof WarningCode];
 
