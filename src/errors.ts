@@ -1,6 +1,7 @@
 // Error classes with stable `code` strings (the model is Node core's
 // ERR_* codes). Programs branch on `code`, never on message text.
 
+/** A Node system error (the fields fs and child_process errors carry). */
 export interface SystemErrorLike extends Error {
   code?: string;
   errno?: number;
@@ -8,6 +9,7 @@ export interface SystemErrorLike extends Error {
   path?: string;
 }
 
+/** The base class of every error tracering raises: `code` is stable, the message is for people. */
 export class TraceringError extends Error {
   readonly code: string;
   constructor(code: string, message: string, options?: { cause?: unknown }) {
@@ -175,6 +177,24 @@ export class CorruptRecordingError extends TraceringError {
   }
 }
 
+/** An application ring's control words or page headers are inconsistent (corrupt memory, or a crashed peer). */
+export class RingCorruptError extends TraceringError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('ERR_RING_CORRUPT', message, options);
+  }
+}
+
+/** An application ring file could not be opened (missing, a directory, no permission). */
+export class RingOpenError extends TraceringError {
+  /** The system error code behind it (ENOENT, EISDIR, EACCES, ...). */
+  readonly reason: string;
+  constructor(message: string, reason: string, options?: { cause?: unknown }) {
+    super('ERR_RING_OPEN', message, options);
+    this.reason = reason;
+  }
+}
+
+/** Whether `error` is a Node system error (with `code` if given). */
 export function isSystemError(error: unknown, code?: string): error is SystemErrorLike {
   if (!(error instanceof Error)) return false;
   const c = (error as SystemErrorLike).code;
@@ -190,6 +210,8 @@ export const WarningCode = {
   mmapFallback: 'TRACERING_MMAP_FALLBACK',
   symbols: 'TRACERING_SYMBOLS',
   adaptive: 'TRACERING_ADAPTIVE',
+  ringWriterDied: 'TRACERING_RING_WRITER_DIED',
+  ringStalled: 'TRACERING_RING_STALLED',
   /** A recording's per-CPU file ends in a partial sub-buffer, or is missing. */
   truncatedRecording: 'TRACERING_TRUNCATED_RECORDING',
   /** A recording without kernel_constants: enum values come from the running kernel's BTF, or print as numbers. */
@@ -199,14 +221,17 @@ export const WarningCode = {
 } as const;
 export type WarningCode = (typeof WarningCode)[keyof typeof WarningCode];
 
+/** A warning: a stable code and a message. */
 export interface TraceringWarning {
   code: WarningCode;
   message: string;
   cpu?: number;
 }
 
+/** Receives warnings. */
 export type WarningHandler = (warning: TraceringWarning) => void;
 
+/** The default warning handler: process.emitWarning with the code. */
 export const emitProcessWarning: WarningHandler = (w) => {
   process.emitWarning(w.message, { type: 'TraceringWarning', code: w.code });
 };

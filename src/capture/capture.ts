@@ -16,6 +16,7 @@ import type { CaptureConfig, CpuCounters, FromCapture, ReaderInfo } from './prot
 import { siblingModule, spawnWorker } from './spawn-worker.js';
 import { StagingRing, type StagingPolicy } from './staging-ring.js';
 
+/** How Capture.start() reads the kernel and stages its pages. */
 export interface CaptureOptions {
   mode?: ModeChoice;
   /** CPUs to read (default every CPU with a buffer). */
@@ -51,6 +52,8 @@ export function defaultStagingBytes(array: TraceArray, cpus: number): number {
   } catch {
     kernel = 4 << 20;
   }
+  // buffer_size_kb reads "X" when the CPUs' sizes differ.
+  if (!Number.isFinite(kernel)) kernel = 4 << 20;
   return Math.min(512 << 20, Math.max(16 << 20, 4 * kernel));
 }
 
@@ -60,6 +63,7 @@ function rebuildError(e: Extract<FromCapture, { type: 'failed' }>['error']): Err
   return error;
 }
 
+/** A running capture thread on one trace array: its staging ring, its readers, and how to stop it. */
 export class Capture {
   readonly array: TraceArray;
   readonly staging: StagingRing;

@@ -23,6 +23,7 @@
 
 import { InvalidArgumentError } from '../errors.js';
 
+/** What the capture thread does when staging is full: wait for the output ('block': the kernel buffer then overwrites) or reuse the oldest queued page ('drop-oldest'); either way every loss is counted. */
 export type StagingPolicy = 'block' | 'drop-oldest';
 
 // Control words (Int32).
@@ -62,6 +63,7 @@ const T_DROPPED_EVENTS = 1;
 const T_DROPPED_PAGES = 2;
 const TOTAL_WORDS = 3;
 
+/** The shape of a staging ring: queues (one per CPU), slots, and the bytes of each slot (one sub-buffer). */
 export interface StagingGeometry {
   readonly cpus: number;
   readonly slots: number;
@@ -71,6 +73,7 @@ export interface StagingGeometry {
 /** Result of StagingRing.reserve(). */
 export const NO_SLOT = -1;
 
+/** Shared memory between the capture thread and the output thread: whole sub-buffers in slots, queued per CPU, with exact loss counts. */
 export class StagingRing {
   readonly geometry: StagingGeometry;
   readonly memory: SharedArrayBuffer;
@@ -113,6 +116,7 @@ export class StagingRing {
     this.view = new DataView(memory, at, slots * slotSize);
   }
 
+  /** Bytes of shared memory a ring of this geometry needs. */
   static bytesFor(geometry: StagingGeometry): number {
     const { cpus, slots, slotSize } = geometry;
     const head = (slots * META_WORDS + cpus * TOTAL_WORDS + cpus * CPU_WORDS) * 8 + (CTL_WORDS + slots + cpus * slots) * 4;
@@ -310,10 +314,12 @@ export class StagingRing {
     return this.#meta[slot * META_WORDS + M_BEFORE]!;
   }
 
+  /** Events of the page in `slot`. */
   eventsIn(slot: number): number {
     return this.#meta[slot * META_WORDS + M_EVENTS]!;
   }
 
+  /** The kernel's loss report just before the page in `slot` (0, n, or -1 unknown). */
   kernelLostBefore(slot: number): number {
     return this.#meta[slot * META_WORDS + M_KERNEL_LOST]!;
   }

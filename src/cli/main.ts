@@ -22,6 +22,7 @@ const commands: Record<string, { summary: string; load: () => Promise<Command> }
   reset: { summary: 'reset instances; remove those left behind by killed runs', load: () => import('./commands/reset.js') },
   top: { summary: 'a live view of the buffers: rates, fill, losses, top events and tasks', load: () => import('./commands/top.js') },
   record: { summary: 'record events into trace.dat, Perfetto, Parquet or a recording directory', load: () => import('./commands/record.js') },
+  types: { summary: "write TypeScript declarations of the kernel's events (typed fields for events())", load: () => import('./commands/types.js') },
 };
 
 const mainUsage = `usage: tracering <command> [options]

@@ -8,6 +8,7 @@
 // settles against the counter so the total is exact: every event the kernel
 // overwrote before we read it.
 
+/** Exact lost-event accounting for one per-CPU buffer: counts from the pages where the kernel stored them, the `overrun` counter for the rest. */
 export class LossLedger {
   /** Lost events attributed during this session. */
   total = 0;

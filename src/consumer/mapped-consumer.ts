@@ -58,6 +58,7 @@ export function writeSyntheticHeader(view: DataView, layout: SubbufLayout, tsHi:
 /** RecordBatch keeps byte offsets in an Int32Array. */
 const MAX_MAPPING = 0x7fffffff;
 
+/** What MappedConsumer drives: a kernel mapping (ioctl GET_READER) or an application ring in shared memory. */
 export interface MappedChannel {
   /** Meta region followed by the sub-buffers. */
   readonly memory: ArrayBuffer | SharedArrayBuffer;
@@ -75,6 +76,7 @@ export interface MappedChannel {
   delivered?(events: number): void;
 }
 
+/** Options of MappedConsumer. */
 export interface MappedConsumerOptions {
   onWarning?: WarningHandler;
   /** Smallest sub-buffer the geometry check accepts (the system page size). */
@@ -87,6 +89,7 @@ export interface MappedConsumerOptions {
   lossBaseline?: number;
 }
 
+/** The consumer side of the mapping protocol (meta page, reader sub-buffer swaps, loss accounting), shared by kernel buffers and application rings. */
 export class MappedConsumer implements BatchSource {
   readonly cpu: number;
   readonly layout: SubbufLayout;

@@ -21,6 +21,7 @@ import { gunzipSync } from 'node:zlib';
 import { MalformedInputError } from '../errors.js';
 import type { Int } from './int64.js';
 
+/** A kernel symbol: its address, name, type letter and module. */
 export interface SymbolInfo {
   readonly name: string;
   /** Module name, or "" for the core kernel. */
@@ -92,6 +93,7 @@ interface RawSymbols {
 
 const MARKERS = ['_stext', '_etext', '_sinittext', '_einittext'] as const;
 
+/** Kernel symbols from kallsyms, for resolving addresses (`%pS` and friends). */
 export class SymbolTable {
   readonly #hi: Uint32Array;
   readonly #lo: Uint32Array;

@@ -114,6 +114,7 @@ export class DirectorySource implements FormatSource {
   }
 }
 
+/** A format file that failed to parse, and why. */
 export interface FormatFailure {
   readonly system: string;
   readonly event: string;
@@ -122,11 +123,13 @@ export interface FormatFailure {
   readonly error: Error;
 }
 
+/** What EventRegistry.lookup() answers for an id: its format, malformed, or unknown. */
 export type EventLookup =
   | { readonly status: 'ok'; readonly format: EventFormat }
   | { readonly status: 'unknown'; readonly id: number; readonly message: string }
   | { readonly status: 'malformed'; readonly id: number; readonly message: string; readonly error: Error };
 
+/** Options of EventRegistry. */
 export interface RegistryOptions {
   /** Minimum time between reloads triggered by unknown ids (default 1000 ms). */
   reloadIntervalMs?: number;
@@ -136,6 +139,7 @@ export interface RegistryOptions {
   longSize?: 4 | 8;
 }
 
+/** Event formats by id, loaded from format files (on demand, and reloaded when an unknown id appears). */
 export class EventRegistry {
   readonly source: FormatSource;
   #byId = new Map<number, EventFormat>();
@@ -248,6 +252,7 @@ export class EventRegistry {
     return this.#byName.get(`${system}/${name}`);
   }
 
+  /** Every format loaded so far. */
   formats(): IterableIterator<EventFormat> {
     return this.#byId.values();
   }

@@ -7,6 +7,12 @@ import type { FormatSource } from './registry.js';
 export class UnionFormatSource implements FormatSource {
   readonly label: string;
   readonly #sources: readonly FormatSource[];
+  /**
+   * "system NUL event" -> the sources that list it, in order, from the last
+   * listEvents() (built on first need). Listing a kernel's events/ walks a
+   * few thousand directories: once per (re)load, not once per format.
+   */
+  #owners: Map<string, FormatSource[]> | null = null;
 
   constructor(sources: readonly FormatSource[]) {
     this.#sources = sources;
@@ -14,13 +20,25 @@ export class UnionFormatSource implements FormatSource {
   }
 
   listEvents(): [string, string][] {
-    return this.#sources.flatMap((s) => s.listEvents());
+    const owners = new Map<string, FormatSource[]>();
+    const all: [string, string][] = [];
+    for (const s of this.#sources) {
+      for (const pair of s.listEvents()) {
+        all.push(pair);
+        const key = `${pair[0]}\0${pair[1]}`;
+        const list = owners.get(key);
+        if (list === undefined) owners.set(key, [s]);
+        else list.push(s);
+      }
+    }
+    this.#owners = owners;
+    return all;
   }
 
   readFormat(system: string, event: string): string {
+    if (this.#owners === null) this.listEvents();
     let last: unknown;
-    for (const s of this.#sources) {
-      if (!s.listEvents().some(([sys, ev]) => sys === system && ev === event)) continue;
+    for (const s of this.#owners?.get(`${system}\0${event}`) ?? []) {
       try {
         return s.readFormat(system, event);
       } catch (error) {

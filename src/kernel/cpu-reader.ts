@@ -7,8 +7,10 @@ import type { SubbufLayout } from '../layout/subbuf.js';
 
 export { type CpuReaderCounters, newCounters } from '../consumer/counters.js';
 
+/** How a reader takes pages: 'mmap' (the ring-buffer mapping, Linux 6.10+) or 'read' (read() of trace_pipe_raw). */
 export type ReaderMode = 'mmap' | 'read';
 
+/** A reader of one CPU's kernel buffer, mapped or with read(). */
 export interface CpuReader extends BatchSource {
   readonly mode: ReaderMode;
   /** The trace_pipe_raw descriptor, for readiness polling. */

@@ -9,11 +9,13 @@ import type { TraceArray } from './trace-array.js';
 
 const PART = /^[A-Za-z0-9_.+*?\[\]!-]+$/;
 
+/** One event: its system and name. */
 export interface EventRef {
   readonly system: string;
   readonly event: string;
 }
 
+/** A selector resolved against the events a trace array offers. */
 export interface ResolvedSelector {
   /** What the user typed. */
   readonly spec: string;

@@ -53,6 +53,7 @@ export function arraySubbufSize(array: TraceArray, onWarning?: WarningHandler): 
   return size;
 }
 
+/** A CPU's kernel buffer read with read() of trace_pipe_raw (kernels without the mapping). */
 export class ReadCpuReader implements CpuReader {
   readonly cpu: number;
   readonly mode = 'read' as const;
@@ -87,6 +88,7 @@ export class ReadCpuReader implements CpuReader {
     });
   }
 
+  /** Opens the reader of `cpu`. */
   static open(array: TraceArray, cpu: number, options: ReadReaderOptions = {}): ReadCpuReader {
     const fd = openTracePipeRaw(array, cpu);
     try {

@@ -22,6 +22,7 @@ export class EventFilterError extends TraceringError {
   }
 }
 
+/** An event selector and its filter. */
 export interface EventRequest {
   /** A selector as trace-cmd takes it (system, system:event, event, glob, all). */
   event: string;
@@ -29,6 +30,7 @@ export interface EventRequest {
   filter?: string;
 }
 
+/** The settings a TraceSession applies to a trace array. */
 export interface SessionSettings {
   events: readonly EventRequest[];
   /** Trace only these PIDs (set_event_pid). */
@@ -55,6 +57,7 @@ function filterValue(text: string): string {
   return t === 'none' || t.startsWith('###') ? '0' : t;
 }
 
+/** Settings applied to a trace array for one recording, and put back as they were at the end. */
 export class TraceSession {
   readonly array: TraceArray;
   readonly selectors: readonly ResolvedSelector[];

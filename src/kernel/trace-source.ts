@@ -18,8 +18,10 @@ import { ReadCpuReader } from './read-cpu-reader.js';
 import type { TraceArray } from './trace-array.js';
 import { warnOtherConsumers } from './trace-pipe-raw.js';
 
+/** Which reader to open: 'mmap', 'read', or 'auto' (mmap where the kernel has it). */
 export type ModeChoice = 'auto' | ReaderMode;
 
+/** Options of the per-CPU readers. */
 export interface CpuReaderOptions {
   mode?: ModeChoice;
   onWarning?: WarningHandler;
@@ -56,6 +58,7 @@ function readOptions(options: CpuReaderOptions): { readBytes?: number; pagesPerB
   };
 }
 
+/** Options of TraceSource.open(). */
 export interface TraceSourceOptions extends CpuReaderOptions {
   /** CPUs to read; default every CPU with a buffer. */
   cpus?: readonly number[];
@@ -63,8 +66,10 @@ export interface TraceSourceOptions extends CpuReaderOptions {
   checkConsumers?: boolean;
 }
 
+/** Receives each batch of records a reader delivers (views valid only during the call). */
 export type BatchHandler = (batch: RecordBatch, reader: CpuReader) => void;
 
+/** Options of TraceSource.stream(). */
 export interface StreamOptions extends WatchTiming {
   onBatch: BatchHandler;
 }
@@ -89,6 +94,7 @@ export interface WatchTiming {
   quietWakeDelayMs?: number;
 }
 
+/** What a TraceSource delivered: counters per CPU and in total. */
 export interface SourceSummary {
   cpus: Array<{ cpu: number } & CpuReaderCounters>;
   total: CpuReaderCounters;
@@ -133,6 +139,7 @@ export function capacityInBatches(array: TraceArray, reader: CpuReader): number 
   }
 }
 
+/** Every CPU's buffer of a trace array, read together (streamed on readiness, or drained). */
 export class TraceSource {
   readonly array: TraceArray;
   readonly readers: readonly CpuReader[];
@@ -151,6 +158,7 @@ export class TraceSource {
     this.#onWarning = onWarning;
   }
 
+  /** Opens a reader for every CPU of `array`. */
   static open(array: TraceArray, options: TraceSourceOptions = {}): TraceSource {
     const onWarning = options.onWarning ?? emitProcessWarning;
     const cpus = options.cpus ?? array.cpus();
@@ -329,6 +337,7 @@ export class TraceSource {
     return this.#wakeups;
   }
 
+  /** Closes every reader (unmaps, closes the files). */
   close(): void {
     if (this.#closed) return;
     this.#endStream?.();
@@ -344,6 +353,7 @@ export class TraceSource {
     if (first !== undefined) throw first;
   }
 
+  /** close(), for `using`. */
   [Symbol.dispose](): void {
     this.close();
   }

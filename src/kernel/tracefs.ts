@@ -48,6 +48,7 @@ function mountedTracefs(): string[] {
   }
 }
 
+/** Where to look for tracefs. */
 export interface LocateOptions {
   /** Use this directory instead of searching. */
   root?: string;
@@ -55,6 +56,7 @@ export interface LocateOptions {
   mount?: boolean;
 }
 
+/** The tracefs mount: its top-level trace array and its instances. */
 export class Tracefs {
   readonly root: string;
   readonly topLevel: TraceArray;
@@ -98,11 +100,13 @@ export class Tracefs {
     return new Tracefs(DEFAULT_TRACEFS);
   }
 
+  /** Path of instance `name`. */
   instancePath(name: string): string {
     checkInstanceName(name);
     return join(this.root, 'instances', name);
   }
 
+  /** Whether instance `name` exists. */
   instanceExists(name: string): boolean {
     return fs.existsSync(this.instancePath(name));
   }
@@ -254,6 +258,7 @@ export class Instance extends TraceArray {
     if (this.created) this.remove();
   }
 
+  /** Removes the instance if it was created here, for `using`. */
   [Symbol.dispose](): void {
     this.release();
   }

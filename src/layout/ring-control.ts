@@ -53,7 +53,7 @@ export const CTRL = {
   readerPid: 68,
   /** Bit 0: the writer has closed the ring. */
   flags: 72,
-  /** Lock word for appenders to the schema area. */
+  /** Lock word for appenders to the schema area: 0 free, else the holder's thread id. */
   schemaLock: 76,
   /** u64 counters (BigInt64 words): events committed, overwritten, refused. */
   entries: 80,
@@ -61,6 +61,11 @@ export const CTRL = {
   dropped: 96,
   /** Thread id of the last writer (kept after it closes, to name its events). */
   lastWriter: 104,
+  /**
+   * Low 32 bits of the overrun a head push publishes, written before the
+   * push: lets a reader finish the push of a writer that died in it.
+   */
+  pushOverrun: 108,
   /** Writer's name (comm), 16 bytes, NUL padded. */
   comm: 112,
   /** int32 ring[nrSubbufs - 1]: the sub-buffer id at each ring slot. */
@@ -72,7 +77,9 @@ export const FLAG_WRITER_CLOSED = 1;
 export const HEAD_SWAPPING = 1;
 export const HEAD_UPDATING = 2;
 export const HEAD_SHIFT = 2;
+/** The ring modes. */
 export const RING_MODES = ['overwrite', 'discard', 'block'] as const;
+/** What an application ring's writer does when the ring is full: 'overwrite' the oldest, 'discard' the new, or 'block'. */
 export type RingMode = (typeof RING_MODES)[number];
 
 export interface RingGeometry {
@@ -117,23 +124,54 @@ export function ringBytes(g: RingGeometry): number {
   return ctrlOffset(g) + g.ctrlBytes + g.schemaBytes;
 }
 
-/** Reads and checks the geometry of an existing ring from its first bytes and trailer. */
-export function readRingGeometry(view: DataView): RingGeometry {
-  if (view.byteLength < PAGE) throw new MalformedInputError('not a tracering ring: too small');
-  const subbufSize = view.getUint32(8, true);
-  const nrSubbufs = view.getUint32(12, true);
-  if (view.getUint32(0, true) !== subbufSize) throw new MalformedInputError('not a tracering ring: meta_page_size differs from subbuf_size');
-  const at = subbufSize * (1 + nrSubbufs);
-  if (!(at > 0 && at + CTRL.slots <= view.byteLength)) throw new MalformedInputError('not a tracering ring: geometry exceeds the file');
-  if (view.getUint32(at + CTRL.magic, true) !== RING_MAGIC) throw new MalformedInputError('not a tracering ring: bad magic');
-  const version = view.getUint32(at + CTRL.version, true);
+/** Bytes at the start of a ring that locate its trailer (meta_page_size .. nr_subbufs). */
+export const RING_LOCATOR_BYTES = 16;
+/** Bytes of the trailer's fixed words read to check a ring before mapping it. */
+export const RING_TRAILER_CHECK_BYTES = CTRL.slots;
+
+/**
+ * Offset of the control trailer named by a ring's first 16 bytes, after
+ * checking that they describe a possible ring (nothing is multiplied out of
+ * range, nothing is mapped yet).
+ */
+export function ringTrailerOffset(locator: DataView): number {
+  if (locator.byteLength < RING_LOCATOR_BYTES) throw new MalformedInputError('not a tracering ring: too small');
+  const subbufSize = locator.getUint32(8, true);
+  const nrSubbufs = locator.getUint32(12, true);
+  if (locator.getUint32(0, true) !== subbufSize) throw new MalformedInputError('not a tracering ring: meta_page_size differs from subbuf_size');
+  ringGeometry(subbufSize, nrSubbufs, PAGE); // the ranges, before they locate anything
+  return ctrlOffset({ subbufSize, nrSubbufs, ctrlBytes: 0, schemaBytes: 0 });
+}
+
+/**
+ * Checks a ring's trailer words (`trailer` views at least
+ * RING_TRAILER_CHECK_BYTES at the trailer offset) against its first bytes
+ * and its size; returns the geometry.
+ */
+export function checkRingTrailer(locator: DataView, trailer: DataView, byteLength: number): RingGeometry {
+  const at = ringTrailerOffset(locator);
+  if (!(at + RING_TRAILER_CHECK_BYTES <= byteLength && trailer.byteLength >= RING_TRAILER_CHECK_BYTES)) {
+    throw new MalformedInputError('not a tracering ring: geometry exceeds the file');
+  }
+  const subbufSize = locator.getUint32(8, true);
+  const nrSubbufs = locator.getUint32(12, true);
+  if (trailer.getUint32(CTRL.magic, true) !== RING_MAGIC) throw new MalformedInputError('not a tracering ring: bad magic');
+  const version = trailer.getUint32(CTRL.version, true);
   if (version !== RING_VERSION) throw new MalformedInputError(`tracering ring version ${version} is not supported (this is ${RING_VERSION})`);
-  const g = ringGeometry(subbufSize, nrSubbufs, view.getUint32(at + CTRL.schemaBytes, true));
-  if (view.getUint32(at + CTRL.subbufSize, true) !== subbufSize || view.getUint32(at + CTRL.nrSubbufs, true) !== nrSubbufs) {
+  const g = ringGeometry(subbufSize, nrSubbufs, trailer.getUint32(CTRL.schemaBytes, true));
+  if (trailer.getUint32(CTRL.subbufSize, true) !== subbufSize || trailer.getUint32(CTRL.nrSubbufs, true) !== nrSubbufs) {
     throw new MalformedInputError('not a tracering ring: trailer disagrees with the meta page');
   }
-  if (view.getUint32(at + CTRL.ctrlBytes, true) !== g.ctrlBytes || ringBytes(g) > view.byteLength) {
+  if (trailer.getUint32(CTRL.ctrlBytes, true) !== g.ctrlBytes || ringBytes(g) > byteLength) {
     throw new MalformedInputError('tracering ring: control area size is inconsistent');
   }
   return g;
+}
+
+/** Reads and checks the geometry of an existing ring from its first bytes and trailer. */
+export function readRingGeometry(view: DataView): RingGeometry {
+  if (view.byteLength < PAGE) throw new MalformedInputError('not a tracering ring: too small');
+  const at = ringTrailerOffset(view);
+  if (!(at + RING_TRAILER_CHECK_BYTES <= view.byteLength)) throw new MalformedInputError('not a tracering ring: geometry exceeds the file');
+  return checkRingTrailer(view, new DataView(view.buffer, view.byteOffset + at, RING_TRAILER_CHECK_BYTES), view.byteLength);
 }

@@ -30,6 +30,7 @@ import { MalformedInputError, TracefsNotFoundError, WarningCode, type WarningHan
 import { KernelText } from './kernel-text.js';
 import { TaskNames } from './task-names.js';
 
+/** Where loadDecodeContext() finds formats, names, symbols and constants. */
 export interface DecodeContextOptions {
   /**
    * Directory with events/, saved_cmdlines, printk_formats: a recording or
@@ -70,6 +71,7 @@ export interface DecodeContextOptions {
   onWarning?: WarningHandler;
 }
 
+/** Everything needed to turn records into text or fields: formats, renderer, task names, symbols, clock, kernel constants. */
 export interface DecodeContext {
   registry: EventRegistry;
   renderer: EventRenderer;
@@ -209,6 +211,7 @@ function defaultKallsyms(root: string): string | null {
   return fs.existsSync('/proc/kallsyms') ? '/proc/kallsyms' : null;
 }
 
+/** Loads a kallsyms file (plain or gzip). */
 export function loadSymbols(path: string): SymbolTable {
   let bytes: Buffer;
   try {
@@ -249,6 +252,7 @@ function clockName(text: string | null, fallback: string): string {
   return text === null ? fallback : (/\[([^\]]+)\]/.exec(text)?.[1] ?? text.trim());
 }
 
+/** Loads a decode context from a recording or the live tracefs. */
 export function loadDecodeContext(options: DecodeContextOptions, littleEndian = true): DecodeContext {
   const root = options.files === undefined ? options.root : undefined;
   if (options.files === undefined && root === undefined) return appOnlyContext(options.formats ?? [], littleEndian);

@@ -4,11 +4,13 @@
 
 import type { SinkInput } from '../sinks/sink.js';
 
+/** A SinkInput that must be closed. */
 export interface OpenedInput extends SinkInput {
   /** Closes this input's cursors. */
   close(): void;
 }
 
+/** A source of SinkInputs: a recording, a trace.dat, or a live capture. */
 export interface InputSource {
   /** 'recording' (a directory), 'trace.dat', or 'live' (a capture). */
   readonly kind: 'recording' | 'trace.dat' | 'live';

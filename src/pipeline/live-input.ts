@@ -17,12 +17,14 @@ import type { BufferInput, ClockPair, RingInput } from '../sinks/sink.js';
 import type { InputSource, OpenedInput } from './input.js';
 import { localMachine } from './recording-input.js';
 
+/** An application ring read beside a capture. */
 export interface LiveRing {
   ring: AppRing;
   reader: RingReader;
   path: string;
 }
 
+/** Options of LiveInput. */
 export interface LiveInputOptions {
   /** The tracefs root (saved_cmdlines, printk_formats). */
   tracefsRoot: string;
@@ -38,6 +40,7 @@ export interface LiveInputOptions {
   onWarning?: WarningHandler;
 }
 
+/** A live capture as the input of sinks: each round's pages reach every sink through its own cursors. */
 export class LiveInput implements InputSource {
   readonly kind = 'live' as const;
   readonly label: string;
@@ -132,6 +135,7 @@ export class LiveInput implements InputSource {
     return n;
   }
 
+  /** Gives the round's pages back to the capture. */
   releaseRound(): void {
     this.taker.release();
     for (const p of this.ringPages) p.round.count = 0;

@@ -6,6 +6,7 @@ import { TraceringError, type WarningHandler } from '../errors.js';
 import type { InputSource } from './input.js';
 import { RecordingInput } from './recording-input.js';
 
+/** Options of openInput(). */
 export interface InputOptions {
   /** kallsyms file, or null for none (default: what the input carries). */
   kallsyms?: string | null;
@@ -39,6 +40,7 @@ function startsWithMagic(path: string): boolean {
   }
 }
 
+/** Opens a recording directory or a trace.dat as an input. */
 export function openInput(path: string, options: InputOptions = {}): InputSource {
   let stat: fs.Stats;
   try {

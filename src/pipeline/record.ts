@@ -20,6 +20,7 @@ import { type LiveRing, LiveInput } from './live-input.js';
 import { runLive } from './run-live.js';
 import { type CommandExit, TracedCommand } from './traced-command.js';
 
+/** What record() captures, and into which sinks. */
 export interface RecordOptions {
   /** Where tracefs is (default: found, or mounted as root). */
   tracefs?: string;
@@ -75,6 +76,7 @@ export interface RecordStarted {
   readers: ReadonlyArray<{ cpu: number; mode: string; subbufSize: number }>;
 }
 
+/** Progress of a recording, after every round of pages. */
 export interface RecordProgress {
   /** Adaptive-capture decisions since the previous report. */
   decisions?: readonly PolicyDecision[];
@@ -84,6 +86,7 @@ export interface RecordProgress {
   stagingFill: number;
 }
 
+/** What a recording did: where, how long, why it ended, counters per CPU, sink reports. */
 export interface RecordSummary {
   instance: string;
   /** The instance was created (or adopted) for this recording and removed after. */
@@ -121,6 +124,7 @@ function tryClockPair(array: TraceArray): ClockPair | null {
   }
 }
 
+/** Records a trace array into sinks (a private instance unless one is named), and puts everything back however it ends. */
 export async function record(options: RecordOptions): Promise<RecordSummary> {
   const notes: string[] = [];
   const note = (n: string) => {

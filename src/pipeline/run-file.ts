@@ -25,6 +25,7 @@ function endOf(input: OpenedInput): SinkEnd {
   };
 }
 
+/** Runs sinks over a file input (a recording or a trace.dat) to its end. */
 export async function runFileSinks(source: InputSource, sinks: readonly TraceSink[]): Promise<SinkReport[]> {
   const reports: SinkReport[] = [];
   for (const sink of sinks) {

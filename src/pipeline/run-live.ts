@@ -10,6 +10,7 @@ import type { CpuEnd, EndReason, SinkEnd, SinkReport, TraceSink } from '../sinks
 import type { OpenedInput } from './input.js';
 import type { LiveInput } from './live-input.js';
 
+/** When a live run stops, and hooks around it. */
 export interface LiveRunOptions {
   signal?: AbortSignal;
   durationMs?: number;
@@ -27,12 +28,14 @@ export interface LiveRunOptions {
   flushIntervalMs?: number;
 }
 
+/** How a live run ended, and the sinks' reports. */
 export interface LiveResult {
   reason: EndReason;
   end: SinkEnd;
   reports: SinkReport[];
 }
 
+/** Runs sinks over a live capture until it is told to stop and has drained. */
 export async function runLive(input: LiveInput, sinks: readonly TraceSink[], options: LiveRunOptions = {}): Promise<LiveResult> {
   const capture = input.capture;
   const opened: OpenedInput[] = [];

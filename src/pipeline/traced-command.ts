@@ -7,6 +7,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import type { Writable } from 'node:stream';
 import { TraceringError } from '../errors.js';
 
+/** How a traced command ended. */
 export interface CommandExit {
   code: number | null;
   signal: NodeJS.Signals | null;
@@ -16,6 +17,7 @@ export interface CommandExit {
 // its own process (same pid). A closed pipe without the go byte aborts.
 const GATE = 'IFS= read -r go <&3 || exit 127; [ "$go" = go ] || exit 127; exec 3<&-; exec "$@"';
 
+/** A command run under tracing: spawned held, released once tracing has started. */
 export class TracedCommand {
   readonly pid: number;
   readonly argv: readonly string[];

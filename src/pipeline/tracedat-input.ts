@@ -36,7 +36,7 @@ export class TraceDatInput implements InputSource {
     };
   }
 
-  #context(buffer: BufferInput): DecodeContext {
+  #context(buffer: Pick<BufferInput, 'name' | 'clock' | 'files'>): DecodeContext {
     let ctx = this.#contexts.get(buffer.name);
     if (ctx === undefined) {
       const kallsyms = this.#options.kallsyms;
@@ -78,7 +78,8 @@ export class TraceDatInput implements InputSource {
       rings: [],
       files: buffers[0]?.files ?? dat.formatSource(),
       kallsyms: () => dat.metadata.kallsyms ?? null,
-      context: (buffer) => this.#context(buffer ?? buffers[0]!),
+      // A file with no buffers (trace-cmd restore -c's header) still has formats to decode with.
+      context: (buffer) => this.#context(buffer ?? buffers[0] ?? { name: '', clock: dat.top?.clock ?? 'local', files: dat.formatSource() }),
       machine: this.#machine(),
       clockPairs: [],
       onWarning: emitProcessWarning,

@@ -223,6 +223,7 @@ export class FileCpuReader implements BatchSource {
     return this.#pages.lastPages;
   }
 
+  /** Closes the file. */
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
@@ -248,6 +249,7 @@ export interface RecordingOpenOptions {
   onWarning?: WarningHandler;
 }
 
+/** A recording directory (laid out like tracefs), opened for reading. */
 export class Recording {
   readonly root: string;
   readonly layout: SubbufLayout;
@@ -266,6 +268,7 @@ export class Recording {
     this.#onWarning = onWarning;
   }
 
+  /** Opens a recording directory: its layout (checked against the data: geometry.ts), clock, CPUs and tracering.json. */
   static open(root: string, options: RecordingOpenOptions = {}): Recording {
     const onWarning = options.onWarning ?? emitProcessWarning;
     const headerPath = join(root, 'events/header_page');

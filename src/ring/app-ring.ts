@@ -16,12 +16,14 @@ import {
   BufferMappedError,
   ConcurrentReaderError,
   InvalidArgumentError,
+  MalformedInputError,
   RingWriterBusyError,
   type WarningHandler,
 } from '../errors.js';
 import { META, META_STRUCT_LEN, type MetaSnapshot, MetaPage } from '../layout/meta-page.js';
 import {
   CTRL,
+  FLAG_WRITER_CLOSED,
   RING_MAGIC,
   RING_MODES,
   RING_VERSION,
@@ -34,13 +36,14 @@ import {
 } from '../layout/ring-control.js';
 import { native } from '../native.js';
 import { AppEvent } from './app-event.js';
-import { RingControl } from './control.js';
+import { RingControl, holderAlive } from './control.js';
 import { FileRingMemory, type RingMemory, SharedRingMemory } from './memory.js';
 import { RingReader } from './reader.js';
 import { type EventSchema, layoutEvent, layoutFromFormat } from './schema.js';
 import { SchemaStore } from './schema-store.js';
 import { RingWriter, type RingWriterOptions } from './writer.js';
 
+/** Options of AppRing.create(). */
 export interface AppRingOptions {
   /** Back the ring with this file (e.g. /dev/shm/NAME) to share it with other processes. */
   path?: string;
@@ -67,6 +70,8 @@ export interface RingStats extends MetaSnapshot {
   /** Events not yet read: entries - overrun - read. */
   unread: number;
   writerClosed: boolean;
+  /** The writer claim's state: held by a live thread, free, or left by one that died. */
+  writerState: 'alive' | 'none' | 'dead';
 }
 
 const MODE_CODES: Record<RingMode, number> = { overwrite: 0, discard: 1, block: 2 };
@@ -93,16 +98,7 @@ function initialise(memory: RingMemory, g: RingGeometry, mode: RingMode, waterma
   Atomics.store(memory.i32, (c + CTRL.magic) >> 2, RING_MAGIC);
 }
 
-/** Whether a claimed role's holder (process pid, thread tid) still exists. */
-function holderAlive(pid: number, tid: number): boolean {
-  if (pid <= 0) return false;
-  try {
-    return fs.existsSync(`/proc/${pid}/task/${tid > 0 ? tid : pid}`);
-  } catch {
-    return true;
-  }
-}
-
+/** An application ring buffer with the kernel's design and byte layout, in a SharedArrayBuffer or a file under /dev/shm. */
 export class AppRing {
   readonly geometry: RingGeometry;
   readonly mode: RingMode;
@@ -118,12 +114,16 @@ export class AppRing {
     this.memory = memory;
     this.geometry = readRingGeometry(memory.view);
     this.#ctl = new RingControl(memory, this.geometry);
-    this.mode = RING_MODES[this.#ctl.load(CTRL.mode)] ?? 'overwrite';
     this.path = memory.path;
     this.#label = memory.path === null ? 'application ring' : `ring ${memory.path}`;
+    this.#ctl.label = this.#label;
+    const mode = RING_MODES[this.#ctl.load(CTRL.mode)];
+    if (mode === undefined) throw new MalformedInputError(`${this.#label}: unknown mode ${this.#ctl.load(CTRL.mode)}`);
+    this.mode = mode;
     this.formats = new SchemaStore(this.#ctl, this.#label);
   }
 
+  /** Creates a ring (in memory, or in a new file at `path`). */
   static create(options: AppRingOptions = {}): AppRing {
     const mode = options.mode ?? 'overwrite';
     if (!RING_MODES.includes(mode)) throw new InvalidArgumentError(`mode must be one of ${RING_MODES.join(', ')}`);
@@ -156,7 +156,9 @@ export class AppRing {
 
   /** Attaches to a ring shared by another thread (see `handle`). */
   static attach(handle: RingHandle): AppRing {
-    return 'path' in handle ? AppRing.open(handle.path) : new AppRing(new SharedRingMemory(handle.buffer));
+    if ('path' in handle) return AppRing.open(handle.path);
+    if (!(handle.buffer instanceof SharedArrayBuffer)) throw new InvalidArgumentError('a ring handle holds a path or a SharedArrayBuffer');
+    return new AppRing(new SharedRingMemory(handle.buffer));
   }
 
   /** Pass this to another thread (postMessage) and AppRing.attach() it there. */
@@ -178,13 +180,18 @@ export class AppRing {
     return this.#ctl.load(CTRL.writer);
   }
 
+  /** Whether the writer claim is held by a thread that exists (a killed writer leaves its claim). */
+  get writerAlive(): boolean {
+    return this.#ctl.writerAlive();
+  }
+
   /** Thread id of the most recent writer, also after it closed (0: never written). */
   get lastWriterTid(): number {
     return this.#ctl.load(CTRL.lastWriter);
   }
 
   /** Declares an event type; its format is published in the ring for every reader. */
-  defineEvent(schema: EventSchema): AppEvent {
+  defineEvent<const S extends EventSchema>(schema: S): AppEvent<S> {
     return new AppEvent(this.formats.append((id) => layoutEvent(schema, id)));
   }
 
@@ -204,6 +211,8 @@ export class AppRing {
     const tid = native.gettid();
     this.#claim(CTRL.writer, CTRL.writerPid, tid, 'writer');
     this.#ctl.store(CTRL.lastWriter, tid);
+    // A new writer reopens a ring an earlier one closed.
+    Atomics.and(this.memory.i32, this.#ctl.word(CTRL.flags), ~FLAG_WRITER_CLOSED);
     return new RingWriter(this.#ctl, this.mode, { pid: tid, ...options });
   }
 
@@ -222,7 +231,10 @@ export class AppRing {
 
   #claim(word: number, pidWord: number, tid: number, role: 'writer' | 'reader'): void {
     const ctl = this.#ctl;
-    for (;;) {
+    for (let tries = 0; ; tries++) {
+      // Claims change only when a role is taken or given up: a word that
+      // keeps changing under the CAS is not a claim.
+      if (tries === 1000) throw ctl.corrupt(`the ${role} claim word keeps changing`);
       const holder = ctl.load(word);
       if (holder === 0) {
         if (ctl.cas(word, 0, tid)) break;
@@ -255,7 +267,8 @@ export class AppRing {
       dropped: ctl.load64(CTRL.dropped),
       // The writer publishes its counters per page: they may lag a little.
       unread: Math.max(0, entries - overrun - meta.read),
-      writerClosed: (ctl.load(CTRL.flags) & 1) !== 0,
+      writerClosed: (ctl.load(CTRL.flags) & FLAG_WRITER_CLOSED) !== 0,
+      writerState: ctl.load(CTRL.writer) === 0 ? 'none' : ctl.writerAlive() ? 'alive' : 'dead',
     };
   }
 
@@ -273,12 +286,14 @@ export class AppRing {
     return AppRing.create({ ...options, path });
   }
 
+  /** Unmaps the ring (the file stays: remove it when it is no longer needed). */
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
     this.memory.close();
   }
 
+  /** close(), for `using`. */
   [Symbol.dispose](): void {
     this.close();
   }

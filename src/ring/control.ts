@@ -2,8 +2,20 @@
 // src/layout/ring-control.ts). Words shared between the writer and the
 // reader go through Atomics; words owned by one side are plain.
 
-import { CTRL, HEAD_SHIFT, type RingGeometry, ctrlArrays, ctrlOffset } from '../layout/ring-control.js';
+import fs from 'node:fs';
+import { RingCorruptError } from '../errors.js';
+import { CTRL, HEAD_SHIFT, HEAD_UPDATING, type RingGeometry, ctrlArrays, ctrlOffset } from '../layout/ring-control.js';
 import type { RingMemory } from './memory.js';
+
+/** Whether a claimed role's holder (process pid, thread tid) still exists. */
+export function holderAlive(pid: number, tid: number): boolean {
+  if (pid <= 0 || tid < 0) return false;
+  try {
+    return fs.existsSync(`/proc/${pid}/task/${tid > 0 ? tid : pid}`);
+  } catch {
+    return true;
+  }
+}
 
 export class RingControl {
   readonly memory: RingMemory;
@@ -23,6 +35,8 @@ export class RingControl {
    * count, so position % slotCount stays continuous across the wrap.
    */
   readonly positionWrap: number;
+  /** A label for messages. */
+  label = 'application ring';
 
   constructor(memory: RingMemory, geometry: RingGeometry) {
     this.memory = memory;
@@ -39,14 +53,51 @@ export class RingControl {
     this.positionWrap = this.slotCount * Math.floor(2 ** (31 - HEAD_SHIFT) / this.slotCount);
   }
 
-  /** Waits (briefly) for a head word to change from `value`: the other side is mid-update. */
-  awaitHeadChange(value: number, spins: number): void {
-    if (spins < 200) return;
-    this.memory.wait(this.word(CTRL.head), value, 1);
-  }
-
   nextPosition(pos: number): number {
     return pos + 1 === this.positionWrap ? 0 : pos + 1;
+  }
+
+  previousPosition(pos: number): number {
+    return pos === 0 ? this.positionWrap - 1 : pos - 1;
+  }
+
+  /** The ring position in a head or tail word; a position past the wrap is corruption. */
+  position(word: number): number {
+    const pos = word >>> HEAD_SHIFT;
+    if (pos >= this.positionWrap) throw this.corrupt(`ring position ${pos} is past its wrap (${this.positionWrap})`);
+    return pos;
+  }
+
+  corrupt(what: string): RingCorruptError {
+    return new RingCorruptError(`${this.label} is corrupt: ${what}`);
+  }
+
+  /** Whether the thread holding the writer claim exists (false: no writer, or it died). */
+  writerAlive(): boolean {
+    const tid = this.load(CTRL.writer);
+    return tid !== 0 && holderAlive(this.load(CTRL.writerPid), tid);
+  }
+
+  /**
+   * Finishes the head push of a writer that died in it (HEAD_UPDATING left
+   * set in `head`): publishes the overrun the writer announced before the
+   * push, then clears the bit. Only for a dead writer. Returns false when the
+   * announcement does not match the pushed page (the overrun then stays as
+   * it was and the loss count is not exact).
+   */
+  finishDeadPush(head: number): boolean {
+    const headPos = this.position(head);
+    const lo = this.low32(CTRL.overrun);
+    const announced = this.load(CTRL.pushOverrun);
+    let exact = true;
+    if (lo !== announced) {
+      const delta = (announced - lo) >>> 0;
+      const pushed = this.slot(this.previousPosition(headPos) % this.slotCount);
+      if (delta === this.pageEntries(pushed) >>> 0) this.store64(CTRL.overrun, this.load64(CTRL.overrun) + delta);
+      else exact = false;
+    }
+    this.cas(CTRL.head, head, head & ~HEAD_UPDATING);
+    return exact;
   }
 
   /** to - from in ring positions, in [-wrap/2, wrap/2). */
@@ -88,8 +139,11 @@ export class RingControl {
     Atomics.store(this.#i64, (this.#base + offset) >> 3, BigInt(value));
   }
 
+  /** The sub-buffer id at ring slot `index`; an id outside the ring is corruption. */
   slot(index: number): number {
-    return Atomics.load(this.#i32, this.#slots + index);
+    const id = Atomics.load(this.#i32, this.#slots + index);
+    if (!(id >= 0 && id < this.geometry.nrSubbufs)) throw this.corrupt(`ring slot ${index} names sub-buffer ${id} of ${this.geometry.nrSubbufs}`);
+    return id;
   }
 
   setSlot(index: number, id: number): void {

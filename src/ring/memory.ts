@@ -6,7 +6,8 @@
 // non-shared memory and Atomics.notify cannot reach another process).
 
 import fs from 'node:fs';
-import { InvalidArgumentError, isSystemError } from '../errors.js';
+import { InvalidArgumentError, MalformedInputError, RingOpenError, TraceringError, isSystemError } from '../errors.js';
+import { RING_LOCATOR_BYTES, RING_TRAILER_CHECK_BYTES, checkRingTrailer, ringBytes, ringTrailerOffset } from '../layout/ring-control.js';
 import { type FutexResult, native } from '../native.js';
 
 export interface RingMemory {
@@ -26,13 +27,35 @@ export interface RingMemory {
   close(): void;
 }
 
+// Word views cover whole words only: memory of any length gets views (a
+// ring's own length is a multiple of 4096; the geometry check says so).
 function views(buffer: ArrayBuffer | SharedArrayBuffer) {
   return {
     bytes: new Uint8Array(buffer),
     view: new DataView(buffer),
-    i32: new Int32Array(buffer),
+    i32: new Int32Array(buffer, 0, Math.floor(buffer.byteLength / 4)),
     i64: new BigInt64Array(buffer, 0, Math.floor(buffer.byteLength / 8)),
   };
+}
+
+/** A system error from opening or reading a ring file, as a coded error. */
+function openError(path: string, error: unknown): unknown {
+  if (error instanceof TraceringError || !isSystemError(error)) return error;
+  const reason = error.code as string;
+  const what =
+    reason === 'ENOENT' ? 'no such file' : reason === 'EISDIR' ? 'is a directory, not a ring file' : reason === 'EACCES' || reason === 'EPERM' ? 'permission denied' : error.message;
+  return new RingOpenError(`cannot open ring ${path}: ${what}`, reason, { cause: error });
+}
+
+function preadExactly(fd: number, length: number, position: number): DataView {
+  const buf = Buffer.alloc(length);
+  let done = 0;
+  while (done < length) {
+    const n = fs.readSync(fd, buf, done, length - done, position + done);
+    if (n <= 0) break; // the file shrank meanwhile: the zeros fail the checks
+    done += n;
+  }
+  return new DataView(buf.buffer, buf.byteOffset, length);
 }
 
 export class SharedRingMemory implements RingMemory {
@@ -102,7 +125,7 @@ export class FileRingMemory implements RingMemory {
       fd = fs.openSync(path, fs.constants.O_RDWR | fs.constants.O_CREAT | fs.constants.O_EXCL, 0o600);
     } catch (error) {
       if (isSystemError(error, 'EEXIST')) throw new InvalidArgumentError(`${path} exists: remove it or open it instead`);
-      throw error;
+      throw openError(path, error);
     }
     try {
       fs.ftruncateSync(fd, size);
@@ -115,13 +138,30 @@ export class FileRingMemory implements RingMemory {
     }
   }
 
-  /** Maps an existing ring file (its whole length). */
+  /**
+   * Maps an existing ring file: the ring's own length, after checking its
+   * geometry with plain reads (a file that is not a ring, or is cut short,
+   * is refused before any view exists).
+   */
   static open(path: string): FileRingMemory {
-    const fd = fs.openSync(path, fs.constants.O_RDWR);
+    let fd: number;
     try {
-      const size = fs.fstatSync(fd).size;
-      if (size < 4096) throw new InvalidArgumentError(`${path} is too small to be a tracering ring`);
-      return new FileRingMemory(path, native.mmap(fd, size, 0, true));
+      fd = fs.openSync(path, fs.constants.O_RDWR);
+    } catch (error) {
+      throw openError(path, error);
+    }
+    try {
+      const stat = fs.fstatSync(fd);
+      if (!stat.isFile()) throw new RingOpenError(`cannot open ring ${path}: not a regular file`, 'EINVAL');
+      const size = stat.size;
+      if (size < 4096) throw new MalformedInputError(`${path} is too small to be a tracering ring (${size} bytes)`);
+      const locator = preadExactly(fd, RING_LOCATOR_BYTES, 0);
+      const at = ringTrailerOffset(locator);
+      if (at + RING_TRAILER_CHECK_BYTES > size) throw new MalformedInputError(`${path}: not a tracering ring: geometry exceeds the file`);
+      const g = checkRingTrailer(locator, preadExactly(fd, RING_TRAILER_CHECK_BYTES, at), size);
+      return new FileRingMemory(path, native.mmap(fd, ringBytes(g), 0, true));
+    } catch (error) {
+      throw openError(path, error);
     } finally {
       fs.closeSync(fd);
     }

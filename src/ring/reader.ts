@@ -14,6 +14,7 @@
 //   then publish the meta page (reader.id, reader.read, entries, overrun, read).
 
 import { type MappedChannel, MappedConsumer, type MappedConsumerOptions } from '../consumer/mapped-consumer.js';
+import { WarningCode, type WarningHandler, emitProcessWarning } from '../errors.js';
 import { writeSubbufHeader } from '../layout/encode.js';
 import { META } from '../layout/meta-page.js';
 import { CTRL, FLAG_WRITER_CLOSED, HEAD_SHIFT, HEAD_SWAPPING, HEAD_UPDATING } from '../layout/ring-control.js';
@@ -21,6 +22,12 @@ import { hostSubbufLayout, type SubbufLayout } from '../layout/subbuf.js';
 import type { RingControl } from './control.js';
 
 const DATA_OFFSET = 16;
+/**
+ * How long a swap waits for a live writer to finish pushing the head (a few
+ * stores, unless the writer is stopped or descheduled) before it gives up
+ * for this call: no wait is unbounded.
+ */
+const PUSH_WAIT_MS = 50;
 
 /** A u64 meta field from a Number (exact below 2^53), little-endian. */
 function setU64(v: DataView, offset: number, x: number): void {
@@ -28,6 +35,7 @@ function setU64(v: DataView, offset: number, x: number): void {
   v.setUint32(offset + 4, Math.floor(x / 4294967296), true);
 }
 
+/** The channel a ring's reader drives: GET_READER semantics in shared memory. */
 export class RingChannel implements MappedChannel {
   readonly memory: ArrayBuffer | SharedArrayBuffer;
   readonly label: string;
@@ -46,17 +54,22 @@ export class RingChannel implements MappedChannel {
   #pubEntriesLo = -1;
   #pubOverrunLo = -1;
   #pubRead = -1;
+  readonly #onWarning: WarningHandler;
+  #warnedStall = false;
 
-  constructor(ctl: RingControl, label: string) {
+  constructor(ctl: RingControl, label: string, onWarning: WarningHandler = emitProcessWarning) {
     this.#ctl = ctl;
     this.memory = ctl.memory.buffer;
     this.label = label;
+    this.#onWarning = onWarning;
     this.#view = ctl.memory.view;
     this.#layout = hostSubbufLayout(ctl.geometry.subbufSize);
     this.#dataSize = ctl.geometry.subbufSize - DATA_OFFSET;
     const v = this.#view;
     this.#readerId = v.getUint32(META.readerId, true);
     this.#readerRead = v.getUint32(META.readerRead, true);
+    if (this.#readerId >= ctl.geometry.nrSubbufs) throw ctl.corrupt(`the meta page names reader sub-buffer ${this.#readerId}`);
+    if (this.#readerRead > this.#dataSize) throw ctl.corrupt(`the meta page's reader.read ${this.#readerRead} is past the data area`);
     this.#read = Number(v.getBigUint64(META.read, true));
     // Overwrites already reported by an earlier reader's swaps are not ours.
     this.#lastOverrun = this.#read === 0 ? 0 : Number(v.getBigUint64(META.overrun, true));
@@ -64,10 +77,12 @@ export class RingChannel implements MappedChannel {
 
   getReader(): void {
     const ctl = this.#ctl;
-    for (;;) {
-      const id = this.#readerId;
-      const commit = ctl.commitSize(id);
+    // Bounded: each round takes a page or ends; a ring of empty (or
+    // corrupt) pages ends after one lap, and the next call goes on.
+    for (let round = ctl.slotCount + 8; round > 0; round--) {
+      const commit = ctl.commitSize(this.#readerId);
       if (this.#readerRead < commit) {
+        if (commit > this.#dataSize) throw ctl.corrupt(`sub-buffer ${this.#readerId} commits ${commit} bytes of ${this.#dataSize}`);
         // The consumer walks [readerRead, commit) and reports the events it
         // found (delivered()), which `read` counts: no second walk here.
         this.#readerRead = commit;
@@ -83,12 +98,19 @@ export class RingChannel implements MappedChannel {
     const ctl = this.#ctl;
     let head = ctl.load(CTRL.head);
     // The writer is pushing the head: its overrun is about to be published.
-    for (let spins = 0; (head & HEAD_UPDATING) !== 0; spins++) {
-      ctl.awaitHeadChange(head, spins);
-      head = ctl.load(CTRL.head);
+    if ((head & HEAD_UPDATING) !== 0) {
+      head = this.#awaitPush(head);
+      if (head < 0) return false;
     }
-    const headPos = head >>> HEAD_SHIFT;
-    const d = ctl.distance(headPos, ctl.load(CTRL.tail) >>> HEAD_SHIFT);
+    const headPos = ctl.position(head);
+    const tailPos = ctl.position(ctl.load(CTRL.tail));
+    const d = ctl.distance(headPos, tailPos);
+    if (d < -1 || d >= ctl.slotCount) {
+      // Possible for a moment: the writer moved on between the two loads.
+      // The same head around a tail that far off is a ring out of shape.
+      if (ctl.load(CTRL.head) === head) throw ctl.corrupt(`head ${headPos} and tail ${tailPos} are ${d} pages apart in a ring of ${ctl.slotCount}`);
+      return true;
+    }
     if (d < 0) return false; // the writer is on the reader page: nothing in the ring
     // The writer has left the reader page, possibly since getReader() looked:
     // it published the page's final commit before moving the tail, so this
@@ -112,6 +134,49 @@ export class RingChannel implements MappedChannel {
     return true;
   }
 
+  /**
+   * Waits for the writer to clear HEAD_UPDATING; returns the head word, or
+   * -1 if a live writer still holds it after PUSH_WAIT_MS (this call gives
+   * up; the next one looks again). A writer that died in its push (killed
+   * mid-publish) has its push finished here.
+   */
+  #awaitPush(head: number): number {
+    const ctl = this.#ctl;
+    let deadline = 0;
+    for (let spins = 0; (head & HEAD_UPDATING) !== 0; spins++) {
+      if (spins >= 200) {
+        const now = Date.now();
+        if (deadline === 0) deadline = now + PUSH_WAIT_MS;
+        else if (now > deadline) {
+          this.#warnStall();
+          return -1;
+        }
+        if (!ctl.writerAlive()) {
+          const who = `thread ${ctl.load(CTRL.writer)} of pid ${ctl.load(CTRL.writerPid)}`;
+          const exact = ctl.finishDeadPush(head);
+          this.#onWarning({
+            code: WarningCode.ringWriterDied,
+            message: `${this.label}: the writer (${who}) died while overwriting a page; finished its update${exact ? '' : ' (the overwritten count is unknown)'}`,
+          });
+        } else {
+          ctl.memory.wait(ctl.word(CTRL.head), head, 1);
+        }
+      }
+      head = ctl.load(CTRL.head);
+    }
+    return head;
+  }
+
+  #warnStall(): void {
+    if (this.#warnedStall) return;
+    this.#warnedStall = true;
+    const ctl = this.#ctl;
+    this.#onWarning({
+      code: WarningCode.ringStalled,
+      message: `${this.label}: the writer (thread ${ctl.load(CTRL.writer)} of pid ${ctl.load(CTRL.writerPid)}) is alive but has held the head for more than ${PUSH_WAIT_MS} ms; the pages after it wait`,
+    });
+  }
+
   // rb_get_reader_page + ring_buffer_map_get_reader: the loss since the
   // last swap goes into the new reader page's header (MISSED, and the count
   // after its last real record when it fits), once the writer has left the
@@ -128,7 +193,10 @@ export class RingChannel implements MappedChannel {
       this.#metaLost = lost;
       return;
     }
-    const commit = Math.min(ctl.realEnd(id), this.#dataSize);
+    // The end of the page's records (before its padding): within its commit.
+    const committed = Math.min(ctl.commitSize(id), this.#dataSize);
+    const realEnd = ctl.realEnd(id);
+    const commit = realEnd >= 0 && realEnd <= committed ? realEnd : committed;
     const view = this.#view;
     const start = ctl.subbufStart(id);
     const tsLo = view.getUint32(start, true);
@@ -171,6 +239,10 @@ export class RingChannel implements MappedChannel {
 
   delivered(events: number): void {
     this.#read += events;
+    // Published now, not at the next GET_READER: the last batch a reader
+    // takes before it exits counts too.
+    setU64(this.#view, META.read, this.#read);
+    this.#pubRead = this.#read;
   }
 
   /** The writer has closed the ring. */
@@ -182,8 +254,8 @@ export class RingChannel implements MappedChannel {
   hasData(): boolean {
     const ctl = this.#ctl;
     if (ctl.commitSize(this.#readerId) > this.#readerRead) return true;
-    const headPos = ctl.load(CTRL.head) >>> HEAD_SHIFT;
-    const d = ctl.distance(headPos, ctl.load(CTRL.tail) >>> HEAD_SHIFT);
+    const headPos = ctl.position(ctl.load(CTRL.head));
+    const d = ctl.distance(headPos, ctl.position(ctl.load(CTRL.tail)));
     return d > 0 || (d === 0 && ctl.commitSize(ctl.slot(headPos % ctl.slotCount)) > 0);
   }
 }
@@ -194,10 +266,19 @@ export class RingReader extends MappedConsumer {
   readonly #ctl: RingControl;
 
   constructor(ctl: RingControl, cpu: number, label: string, options: MappedConsumerOptions = {}) {
-    const channel = new RingChannel(ctl, label);
+    const channel = new RingChannel(ctl, label, options.onWarning);
     super(channel, cpu, options);
     this.channel = channel;
     this.#ctl = ctl;
+  }
+
+  /**
+   * The consumer's test (the reader page has room: the writer is on it),
+   * and nothing unread in the ring: a page a previous writer left unpadded
+   * is not the end when a new writer went on after it.
+   */
+  override get caughtUp(): boolean {
+    return super.caughtUp && !this.channel.hasData();
   }
 
   /**

@@ -46,12 +46,14 @@ function eventOf(ring: AppRing, schema: EventSchema): AppEvent {
 
 /** An open span: end() (or leaving a `using` scope) ends it, once. */
 export interface Span extends Disposable {
+  /** Ends the span (again: nothing). */
   end(): void;
 }
 
 const INT64_MAX = 2n ** 63n - 1n;
 const INT64_MIN = -(2n ** 63n);
 
+/** Slices, instants and counters written into an application ring, on the writer thread's track (Perfetto TrackEvents). */
 export class TraceApi {
   readonly ring: AppRing;
   readonly writer: RingWriter;

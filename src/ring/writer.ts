@@ -21,12 +21,15 @@
 import { InvalidArgumentError } from '../errors.js';
 import { MAX_HEADER_DELTA, MIN_PADDING_LENGTH, writePadding, writeTimeExtend } from '../layout/encode.js';
 import { CTRL, FLAG_WRITER_CLOSED, HEAD_SHIFT, HEAD_SWAPPING, HEAD_UPDATING, type RingMode } from '../layout/ring-control.js';
-import { SMALL_PAYLOAD_MAX } from '../layout/record.js';
+import { RecordBatch, SMALL_PAYLOAD_MAX, WalkState, maxRecords, walkRecords } from '../layout/record.js';
+import { hostSubbufLayout } from '../layout/subbuf.js';
 import { addRelative, monotonicParts, partsToHiLo, relativeTo } from './clock.js';
-import type { RingControl } from './control.js';
+import { type RingControl, holderAlive } from './control.js';
 
+/** How a writer timestamps records: 'event' (a clock read per record) or 'batch' (one per batch). */
 export type ClockMode = 'event' | 'batch';
 
+/** Options of AppRing.writer(). */
 export interface RingWriterOptions {
   /** 'event' (default): a clock read per record. 'batch': one per batch, shared by its records. */
   clock?: ClockMode;
@@ -41,9 +44,12 @@ export interface RingWriterOptions {
 }
 
 const TWO32 = 4294967296;
+/** Most rounds one page move may take before it gives up on the record (each round waits or makes progress). */
+const MAX_ADVANCE_ROUNDS = 100_000;
 const DATA_OFFSET = 16;
 const MODE_CODE: Record<RingMode, number> = { overwrite: 0, discard: 1, block: 2 };
 
+/** The writer of an application ring (one per ring): reserves, fills and commits records in place. */
 export class RingWriter {
   /** Views over the whole ring memory: payloads are written at the offsets reserve() returns. */
   readonly bytes: Uint8Array;
@@ -66,6 +72,8 @@ export class RingWriter {
   readonly #autoFlush: boolean;
   readonly #blockTimeoutMs: number;
   readonly #watermark: number;
+  /** Most records a page holds (a sanity bound on the shared per-page counts). */
+  readonly #maxPageEvents: number;
   /** CLOCK_MONOTONIC when the writer started, and that instant relative to the clock base. */
   readonly #startSec: number;
   readonly #startNs: number;
@@ -105,6 +113,7 @@ export class RingWriter {
     this.#modeCode = MODE_CODE[mode];
     this.#subbufSize = ctl.geometry.subbufSize;
     this.#dataSize = this.#subbufSize - DATA_OFFSET;
+    this.#maxPageEvents = maxRecords(this.#dataSize);
     this.#slots = ctl.slotCount;
     this.#pid = options.pid ?? 0;
     this.#batchClock = options.clock === 'batch';
@@ -119,12 +128,48 @@ export class RingWriter {
     this.#startNs = ns;
     [this.#baseHi, this.#baseLo] = options.clockBase ?? start;
     this.#startRel = relativeTo(this.#baseHi, this.#baseLo, start[0], start[1]);
-    // Continue where the ring's tail is (a fresh ring: position 0, slot 0).
-    this.#tail = ctl.load(CTRL.tail) >>> HEAD_SHIFT;
-    this.#enter(ctl.slot(this.#tail % this.#slots));
+    this.#resume();
     this.entries = ctl.load64(CTRL.entries);
     this.overrun = ctl.load64(CTRL.overrun);
     this.dropped = ctl.load64(CTRL.dropped);
+  }
+
+  /**
+   * Continues where the ring's tail is (a fresh ring: position 0, slot 0).
+   * A previous writer may have left a page with records, or died pushing the
+   * head: its page is closed after its records and this writer starts on
+   * the next one, so nothing it committed is overwritten or skipped.
+   */
+  #resume(): void {
+    const ctl = this.#ctl;
+    const head = ctl.load(CTRL.head);
+    // This writer holds the claim: whoever set HEAD_UPDATING is gone.
+    if ((head & HEAD_UPDATING) !== 0) ctl.finishDeadPush(head);
+    const headPos = ctl.position(ctl.load(CTRL.head));
+    this.#tail = ctl.position(ctl.load(CTRL.tail));
+    const d = ctl.distance(headPos, this.#tail);
+    if (d < -1 || d >= this.#slots) throw ctl.corrupt(`head ${headPos} and tail ${this.#tail} are ${d} pages apart in a ring of ${this.#slots}`);
+    const id = ctl.slot(this.#tail % this.#slots);
+    this.#enter(id);
+    if (d < 0) {
+      // The reader took the previous writer's page: this slot is not in the
+      // ring any more. Start on the next page (the head's).
+      this.#closedPage = true;
+      this.#pos = this.#dataSize;
+      return;
+    }
+    const commit = ctl.commitSize(id);
+    if (commit === 0) return;
+    if (commit > this.#dataSize) throw ctl.corrupt(`sub-buffer ${id} commits ${commit} bytes of ${this.#dataSize}`);
+    if (commit + MIN_PADDING_LENGTH > this.#dataSize) {
+      // Already complete (padded, or too little room left for a record).
+      this.#closedPage = true;
+      this.#pos = this.#dataSize;
+      return;
+    }
+    this.#pos = this.#committed = this.#published = commit;
+    this.#pageEvents = countRecords(ctl, id, commit);
+    this.#closePage();
   }
 
   /** Nanoseconds since the writer's clock base, from CLOCK_MONOTONIC. */
@@ -290,34 +335,53 @@ export class RingWriter {
     this.#batchTime = -1;
     if (this.#closed) return;
     const ctl = this.#ctl;
+    // The counters go out with the records, so that they stay exact when
+    // the writer exits (or is killed) without close(): entries and dropped
+    // as plain 32-bit stores while their high word stays (no BigInt, no
+    // barrier of their own), before the commit store that publishes them
+    // with the records. The overrun is published by the head push itself.
+    if (this.entries !== this.#publishedEntries) {
+      this.#publish64(CTRL.entries, this.entries, this.#publishedEntries);
+      this.#publishedEntries = this.entries;
+    }
+    if (this.dropped !== this.#publishedDropped) {
+      this.#publish64(CTRL.dropped, this.dropped, this.#publishedDropped);
+      this.#publishedDropped = this.dropped;
+    }
     if (!this.#closedPage && this.#committed !== this.#published) {
-      // A sequentially consistent store: the records written before it are
-      // visible to a reader that loads this commit.
+      // A sequentially consistent store: the records (and counters) written
+      // before it are visible to a reader that loads this commit.
       Atomics.store(ctl.memory.i32, ctl.commitWord(this.#cur), this.#committed);
       this.#published = this.#committed;
     }
-    // The shared counters (entries, overrun, dropped) are published when the
-    // writer leaves a page (#advance) and on close(), not per batch: a
-    // sequentially consistent 64-bit store (and a BigInt) per flush, on a
-    // line the reader loads at every poll, cost more than the records.
     if (ctl.load(CTRL.readerWaiting) !== 0) {
       this.#publishCounters();
       if (this.#watermarkReached()) this.#wakeReader();
     }
   }
 
-  #publishCounters(): void {
+  /**
+   * Stores a u64 counter. With the same high word as `previous`, the low
+   * word alone is the whole value: one aligned 32-bit store, which cannot
+   * tear (readers load the 64 bits atomically).
+   */
+  #publish64(offset: number, value: number, previous: number): void {
     const ctl = this.#ctl;
+    if (previous >= 0 && Math.floor(value / TWO32) === Math.floor(previous / TWO32)) this.#i32[ctl.word(offset)] = value | 0;
+    else ctl.store64(offset, value);
+  }
+
+  #publishCounters(): void {
     if (this.entries !== this.#publishedEntries) {
-      ctl.store64(CTRL.entries, this.entries);
+      this.#publish64(CTRL.entries, this.entries, this.#publishedEntries);
       this.#publishedEntries = this.entries;
     }
     if (this.overrun !== this.#publishedOverrun) {
-      ctl.store64(CTRL.overrun, this.overrun);
+      this.#ctl.store64(CTRL.overrun, this.overrun);
       this.#publishedOverrun = this.overrun;
     }
     if (this.dropped !== this.#publishedDropped) {
-      ctl.store64(CTRL.dropped, this.dropped);
+      this.#publish64(CTRL.dropped, this.dropped, this.#publishedDropped);
       this.#publishedDropped = this.dropped;
     }
   }
@@ -370,17 +434,27 @@ export class RingWriter {
     if (!this.#closedPage) this.#closePage();
     const next = ctl.nextPosition(this.#tail);
     let deadline = 0; // read the clock only if the reader is mid-swap: refusals stay cheap
-    for (let spins = 0; ; spins++) {
+    let blockDeadline = 0;
+    for (let rounds = 0; ; rounds++) {
+      if (rounds === MAX_ADVANCE_ROUNDS) {
+        this.dropped++;
+        return false;
+      }
       const head = ctl.load(CTRL.head);
-      const headPos = head >>> HEAD_SHIFT;
-      if (ctl.distance(headPos, next) < this.#slots) break; // the slot is free
+      const headPos = ctl.position(head);
+      // The head is at most a lap behind the writer's next page, never past it.
+      const ahead = ctl.distance(headPos, next);
+      if (ahead < 0 || ahead > this.#slots) throw ctl.corrupt(`head ${headPos} is ${ahead} pages from the writer's next page ${next}`);
+      if (ahead < this.#slots) break; // the slot is free
       // The ring is full: the next slot holds the oldest unread page.
       if (this.#modeCode === 1) {
         this.dropped++;
         return false;
       }
       if (this.#modeCode === 2) {
-        if (this.#waitForSpace(head)) continue;
+        const now = Date.now();
+        if (blockDeadline === 0) blockDeadline = now + this.#blockTimeoutMs;
+        if (now < blockDeadline && this.#waitForSpace(head, blockDeadline - now)) continue;
         this.dropped++;
         return false;
       }
@@ -390,17 +464,23 @@ export class RingWriter {
         // this record, counted as refused so loss flags stay exact.
         if (deadline === 0) deadline = Date.now() + 100;
         else if (Date.now() > deadline) {
+          // A reader that died mid-swap leaves the bit: clear it and go on.
+          if (!this.#readerAlive() && ctl.cas(CTRL.head, head, head & ~HEAD_SWAPPING)) continue;
           this.dropped++;
           return false;
         }
-        this.#awaitReader(head, spins);
+        this.#awaitReader(head, rounds);
         continue;
       }
-      // Push the head: mark the push, count the page's events as overrun,
-      // publish, unmark. A reader that sees the mark waits, so the overrun
-      // it reads before claiming a page is exact (the kernel's order).
+      // Push the head: announce the overrun (for a reader finishing the push
+      // if this writer dies in it), mark the push, count the page's events as
+      // overrun, publish, unmark. A reader that sees the mark waits, so the
+      // overrun it reads before claiming a page is exact (the kernel's order).
+      const pushed = ctl.pageEntries(ctl.slot(headPos % this.#slots));
+      if (!(pushed >= 0 && pushed <= this.#maxPageEvents)) throw ctl.corrupt(`sub-buffer entry count ${pushed} is out of range`);
+      ctl.store(CTRL.pushOverrun, (this.overrun + pushed) | 0);
       if (ctl.cas(CTRL.head, head, (ctl.nextPosition(headPos) << HEAD_SHIFT) | HEAD_UPDATING)) {
-        this.overrun += ctl.pageEntries(ctl.slot(headPos % this.#slots));
+        this.overrun += pushed;
         ctl.store64(CTRL.overrun, this.overrun);
         this.#publishedOverrun = this.overrun;
         ctl.store(CTRL.head, ctl.nextPosition(headPos) << HEAD_SHIFT);
@@ -417,6 +497,12 @@ export class RingWriter {
     return true;
   }
 
+  #readerAlive(): boolean {
+    const ctl = this.#ctl;
+    const tid = ctl.load(CTRL.reader);
+    return tid !== 0 && holderAlive(ctl.load(CTRL.readerPid), tid);
+  }
+
   /** Waits a moment for the reader to finish a swap (it notifies when a writer waits). */
   #awaitReader(head: number, spins: number): void {
     if (spins < 200) return;
@@ -426,12 +512,12 @@ export class RingWriter {
     ctl.store(CTRL.writerWaiting, 0);
   }
 
-  /** Block mode: sleeps until the reader moves the head (or the timeout); true if it moved. */
-  #waitForSpace(head: number): boolean {
+  /** Block mode: sleeps until the reader moves the head (at most timeoutMs); true if it moved. */
+  #waitForSpace(head: number, timeoutMs: number): boolean {
     const ctl = this.#ctl;
     this.flush();
     ctl.store(CTRL.writerWaiting, 1);
-    const r = ctl.memory.wait(ctl.word(CTRL.head), head, this.#blockTimeoutMs);
+    const r = ctl.memory.wait(ctl.word(CTRL.head), head, timeoutMs);
     ctl.store(CTRL.writerWaiting, 0);
     return r !== 'timed-out';
   }
@@ -447,4 +533,15 @@ export class RingWriter {
     ctl.store(CTRL.writer, 0);
     this.#wakeReader();
   }
+}
+
+/** Data records on sub-buffer `id` up to data offset `end` (a page another writer left). */
+function countRecords(ctl: RingControl, id: number, end: number): number {
+  const layout = hostSubbufLayout(ctl.geometry.subbufSize);
+  const batch = new RecordBatch(maxRecords(end));
+  batch.reset(ctl.memory.bytes, ctl.memory.view, 0, id);
+  const walk = new WalkState();
+  walk.begin(0, 0);
+  walkRecords(layout, ctl.subbufStart(id) + DATA_OFFSET, end, 0, walk, batch);
+  return batch.count;
 }

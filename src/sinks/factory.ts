@@ -8,8 +8,10 @@ import { TraceringError } from '../errors.js';
 import type { TraceSink } from './sink.js';
 import { SnapshotSink } from './snapshot-sink.js';
 
+/** The output formats sinks write. */
 export type OutputKind = 'trace.dat' | 'snapshot' | 'perfetto' | 'parquet' | 'text' | 'json';
 
+/** Options the sink factories take. */
 export interface SinkOptions {
   /** trace.dat version (default 7). */
   fileVersion?: 6 | 7;
@@ -26,6 +28,7 @@ export interface SinkOptions {
   onNote?: (note: string) => void;
 }
 
+/** Makes the sink of an output kind. */
 export type SinkFactory = (path: string, options: SinkOptions) => TraceSink | Promise<TraceSink>;
 
 const factories = new Map<OutputKind, SinkFactory>([['snapshot', (path, o) => new SnapshotSink(path, o.kallsyms === false ? { kallsyms: false } : {})]]);
@@ -66,6 +69,7 @@ export function outputKindOf(path: string, format?: string): OutputKind {
   );
 }
 
+/** The sink for output `kind` at `path`. */
 export async function createSink(kind: OutputKind, path: string, options: SinkOptions = {}): Promise<TraceSink> {
   const factory = factories.get(kind);
   if (factory === undefined) throw new TraceringError('ERR_UNSUPPORTED', `writing ${kind} output is not available in this build`);

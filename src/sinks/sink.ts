@@ -96,6 +96,7 @@ export interface ClockPair {
   readonly realtimeNs: bigint;
 }
 
+/** What a sink reads: per-CPU cursors, the metadata as a virtual tracefs, a shared decode context. */
 export interface SinkInput {
   /** Data is still arriving (a capture), or the input is complete (a file). */
   readonly live: boolean;
@@ -131,8 +132,10 @@ export interface CpuEnd {
   readonly stagingLost: number;
 }
 
+/** Why an input ended. */
 export type EndReason = 'end-of-input' | 'duration' | 'signal' | 'command-exited' | 'drained' | 'error';
 
+/** What a sink is told at the end: the reason and the final counters. */
 export interface SinkEnd {
   readonly reason: EndReason;
   readonly buffers: ReadonlyArray<{ readonly name: string; readonly cpus: readonly CpuEnd[] }>;
@@ -141,6 +144,7 @@ export interface SinkEnd {
   readonly clockPairs: readonly ClockPair[];
 }
 
+/** What a sink wrote. */
 export interface SinkReport {
   /** The sink's kind ('text', 'json', 'trace.dat', ...). */
   readonly kind: string;
@@ -154,6 +158,7 @@ export interface SinkReport {
   readonly notes: readonly string[];
 }
 
+/** The interface every output format implements: open, consume what the cursors hold, close (or abort). */
 export interface TraceSink {
   /** 'text', 'json', 'trace.dat', 'snapshot', 'perfetto', 'parquet'. */
   readonly kind: string;

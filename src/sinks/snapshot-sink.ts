@@ -31,11 +31,13 @@ interface CpuFile {
   used: number;
 }
 
+/** Options of SnapshotSink. */
 export interface SnapshotSinkOptions {
   /** Store kallsyms (gzipped) with the recording; default true. */
   kallsyms?: boolean;
 }
 
+/** Writes a snapshot directory (laid out like tracefs). */
 export class SnapshotSink implements TraceSink {
   readonly kind = 'snapshot';
   readonly path: string;
@@ -44,6 +46,7 @@ export class SnapshotSink implements TraceSink {
   #input: SinkInput | null = null;
   #buffer: BufferInput | null = null;
   #files: CpuFile[] = [];
+  /** Ids the pages hold, for a file's input (a live buffer's formats come from set_event). */
   #ids: EventIdCollector | null = null;
   readonly #copied = new Set<string>();
   #bytes = 0;
@@ -92,7 +95,7 @@ export class SnapshotSink implements TraceSink {
     } catch (error) {
       throw fileError(error, this.tmp, 'create the recording directory');
     }
-    this.#ids = new EventIdCollector(buffer.layout);
+    this.#ids = input.live ? null : new EventIdCollector(buffer.layout);
     this.#writeMetadata(input, buffer);
     for (const c of buffer.cpus) {
       const path = join(this.tmp, `per_cpu/cpu${c.cpu}/trace_pipe_raw`);
@@ -109,11 +112,11 @@ export class SnapshotSink implements TraceSink {
 
   consume(): void {
     const buffer = this.#buffer!;
-    const ids = this.#ids!;
+    const ids = this.#ids;
     for (const [i, cursor] of buffer.cpus.entries()) {
       const file = this.#files[i]!;
       for (let run = cursor.nextPages(); run !== null; run = cursor.nextPages()) {
-        ids.add(run.bytes);
+        ids?.add(run.bytes);
         this.#events += run.events;
         this.#pages += run.pages;
         this.#append(file, run.bytes);
@@ -138,7 +141,8 @@ export class SnapshotSink implements TraceSink {
       const stats = (atStart ? buffer.startStats.get(c.cpu) : ends?.cpus.find((e) => e.cpu === c.cpu)?.stats) ?? buffer.startStats.get(c.cpu) ?? null;
       if (stats !== null) this.#write(`per_cpu/cpu${c.cpu}/stats`, stats);
     }
-    this.#copyMissingFormats(buffer.files);
+    if (input.live) this.#copyEnabledFormats(buffer);
+    else this.#copyMissingFormats(buffer.files);
     // Names last: saved_cmdlines holds the latest comm per pid, as `trace` shows it.
     for (const file of ['saved_cmdlines', 'saved_tgids']) {
       const text = input.files.readOptional(file);
@@ -280,13 +284,24 @@ export class SnapshotSink implements TraceSink {
     }
   }
 
+  /** Formats of systems enabled since open (a live buffer records only what set_event enables). */
+  #copyEnabledFormats(buffer: BufferInput): void {
+    const systems = new Set<string>();
+    for (const line of (buffer.files.readOptional('set_event') ?? '').split('\n')) {
+      const system = line.split(':')[0]?.trim();
+      if (system && NAME.test(system)) systems.add(system);
+    }
+    if (systems.size === 0) return;
+    for (const [system, event] of buffer.files.listEvents()) if (systems.has(system)) this.#copyFormat(buffer.files, system, event);
+  }
+
   #copyMissingFormats(files: FormatSource): void {
     const have = new Set<number>();
     for (const rel of this.#copied) {
       const id = /^ID: (\d+)$/m.exec(fs.readFileSync(join(this.tmp, 'events', rel, 'format'), 'utf8'))?.[1];
       if (id !== undefined) have.add(Number(id));
     }
-    const missing = [...this.#ids!.ids].filter((id) => !have.has(id));
+    const missing = [...(this.#ids?.ids ?? [])].filter((id) => !have.has(id));
     if (missing.length === 0) return;
     const wanted = new Set(missing);
     for (const [system, event] of files.listEvents()) {

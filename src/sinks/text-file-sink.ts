@@ -8,6 +8,7 @@ import { fileError } from './file-errors.js';
 import type { SinkEnd, SinkInput, SinkReport, TraceSink } from './sink.js';
 import { TextSink } from './text-sink.js';
 
+/** Kernel text or JSON Lines into a file. */
 export class TextFileSink implements TraceSink {
   readonly kind: 'text' | 'json';
   readonly path: string;

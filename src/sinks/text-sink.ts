@@ -9,6 +9,7 @@ import type { FdWriter } from '../output/fd-writer.js';
 import { type OutputFormat, type RenderSummary, TimelineRenderer } from '../output/report.js';
 import type { BufferInput, SinkEnd, SinkInput, SinkReport, TraceSink } from './sink.js';
 
+/** Options of TextSink. */
 export interface TextSinkOptions {
   format: OutputFormat;
   /** Where the bytes go: an FdWriter (async backpressure) or a function. */
@@ -45,6 +46,7 @@ export function headerFigures(buffer: BufferInput, cpus?: readonly number[]): { 
   return { entriesInBuffer, entriesWritten };
 }
 
+/** Kernel text or JSON Lines, CPUs and rings merged by time, to a writer or a function. */
 export class TextSink implements TraceSink {
   readonly kind: string;
   readonly #options: TextSinkOptions;

@@ -17,15 +17,18 @@ import type { BufferInput, SinkEnd, SinkInput, SinkReport, TraceSink } from './s
 
 const NAME = /^[A-Za-z0-9_.+-]+$/;
 
+/** Options of TraceDatSink. */
 export interface TraceDatSinkOptions {
   version?: 6 | 7;
   /** Default: zstd where this Node can compress it, else none (said in the notes). */
   compression?: 'zstd' | 'none';
   /** Store kallsyms (default true). */
   kallsyms?: boolean;
+  /** Things to tell a person (a fallback taken). */
   onNote?: (note: string) => void;
 }
 
+/** Writes trace-cmd's trace.dat. */
 export class TraceDatSink implements TraceSink {
   readonly kind = 'trace.dat';
   readonly path: string;
@@ -34,7 +37,9 @@ export class TraceDatSink implements TraceSink {
   readonly #notes: string[] = [];
   #input: SinkInput | null = null;
   #writer: TraceDatWriter | null = null;
-  #ids: EventIdCollector[] = [];
+  #ids: EventIdCollector[] | null = null;
+  /** For a live input: the systems enabled when it opened (set_event), joined at close with those enabled then. */
+  #openSystems = new Set<string>();
   #events = 0;
 
   constructor(path: string, options: TraceDatSinkOptions = {}) {
@@ -80,21 +85,26 @@ export class TraceDatSink implements TraceSink {
       littleEndian: first.layout.littleEndian,
       buffers: input.buffers.map((b) => ({ name: b.name, clock: b.clock, pageSize: b.layout.subbufSize })),
     });
-    this.#ids = input.buffers.map((b) => new EventIdCollector(b.layout));
+    // A live buffer records only what set_event enables (and ftrace's own
+    // events): its formats need no walk of every record. A file may hold
+    // anything: its pages are walked for the ids they use.
+    if (input.live) for (const b of input.buffers) for (const s of enabledSystems(b.files)) this.#openSystems.add(s);
+    else this.#ids = input.buffers.map((b) => new EventIdCollector(b.layout));
   }
 
   consume(): void {
     const writer = this.#writer!;
     for (const [i, buffer] of this.#input!.buffers.entries()) {
-      const ids = this.#ids[i]!;
+      const ids = this.#ids?.[i];
       for (const cursor of buffer.cpus) {
         for (let run = cursor.nextPages(); run !== null; run = cursor.nextPages()) {
-          ids.add(run.bytes);
+          ids?.add(run.bytes);
           this.#events += run.events;
           writer.writePages(buffer.name, cursor.cpu, run.bytes);
         }
       }
     }
+    writer.flush();
   }
 
   async close(end: SinkEnd): Promise<SinkReport> {
@@ -107,8 +117,8 @@ export class TraceDatSink implements TraceSink {
       return text;
     };
     const seen = new Set<number>();
-    for (const c of this.#ids) for (const id of c.ids) seen.add(id);
-    const { ftrace, systems } = recordedFormats(input.buffers, seen, input.live);
+    for (const c of this.#ids ?? []) for (const id of c.ids) seen.add(id);
+    const { ftrace, systems } = recordedFormats(input.buffers, seen, input.live, this.#openSystems);
     const cpuStats: CpuStatText[] = [];
     const atStart = end.reason === 'drained' || end.reason === 'end-of-input';
     for (const b of input.buffers) {
@@ -152,19 +162,16 @@ function recordedFormats(
   buffers: readonly BufferInput[],
   seen: ReadonlySet<number>,
   live: boolean,
+  enabledAtOpen: ReadonlySet<string>,
 ): { ftrace: string[]; systems: Array<{ name: string; formats: string[] }> } {
   const files: FormatSource = buffers[0]!.files;
-  const wanted = new Set<string>();
+  const wanted = new Set<string>(enabledAtOpen);
   for (const b of buffers) {
-    const setEvent = b.files.readOptional('set_event');
-    if (!live || setEvent === null) {
+    if (!live || b.files.readOptional('set_event') === null) {
       for (const [system] of b.files.listEvents()) wanted.add(system);
       continue;
     }
-    for (const line of setEvent.split('\n')) {
-      const system = line.split(':')[0]?.trim();
-      if (system && NAME.test(system)) wanted.add(system);
-    }
+    for (const system of enabledSystems(b.files)) wanted.add(system);
   }
   const ftrace: string[] = [];
   const bySystem = new Map<string, string[]>();
@@ -196,6 +203,16 @@ function recordedFormats(
     }
   }
   return { ftrace, systems: [...bySystem].map(([name, formats]) => ({ name, formats })) };
+}
+
+/** Systems with an event enabled in a live buffer (its set_event). */
+function enabledSystems(files: FormatSource): string[] {
+  const out: string[] = [];
+  for (const line of (files.readOptional('set_event') ?? '').split('\n')) {
+    const system = line.split(':')[0]?.trim();
+    if (system && NAME.test(system)) out.push(system);
+  }
+  return out;
 }
 
 function readFormat(files: FormatSource, system: string, event: string): string | null {

@@ -6,6 +6,7 @@ import { ByteWriter, textOption } from './encode.js';
 import type { TraceDat } from './reader.js';
 import { type TraceDatWriteResult, TraceDatWriter } from './writer.js';
 
+/** Options of convertTraceDat(). */
 export interface ConvertOptions {
   version?: 6 | 7;
   compression?: 'none' | 'zstd';
@@ -13,6 +14,7 @@ export interface ConvertOptions {
   batchPages?: number;
 }
 
+/** Writes a trace.dat as another trace.dat (version, compression). */
 export function convertTraceDat(input: TraceDat, output: string, options: ConvertOptions = {}): TraceDatWriteResult {
   const buffers = input.buffers.filter((b) => b.kind === 'flyrecord');
   const writer = TraceDatWriter.create(output, {

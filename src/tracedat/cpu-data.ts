@@ -9,6 +9,7 @@ import type { FileBytes } from './bytes.js';
 import { Limits } from './constants.js';
 import { zstdDecompress } from './zstd.js';
 
+/** Where a CPU's data is in a trace.dat. */
 export interface CpuRegion {
   readonly cpu: number;
   /** File offset of the data (for compressed data: of the chunk count). */

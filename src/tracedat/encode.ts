@@ -5,6 +5,7 @@ import type { CpuRegion } from './cpu-data.js';
 
 const utf8 = new TextEncoder();
 
+/** Text or its bytes. */
 export type Text = string | Uint8Array;
 
 export function textBytes(text: Text): Uint8Array {
@@ -91,6 +92,7 @@ export class ByteWriter {
   }
 }
 
+/** An event system as a trace.dat stores it: its name and format files. */
 export interface EncodedSystem {
   readonly name: string;
   readonly formats: readonly Text[];

@@ -18,6 +18,7 @@ export function writeAt(fd: number, bytes: Uint8Array, position: number): void {
 /** Errors after which copy_file_range cannot work here, and a plain copy can. */
 const COPY_FALLBACK = new Set(['EXDEV', 'ENOSYS', 'EINVAL', 'EOPNOTSUPP', 'ENOTSUP', 'EBADF', 'EPERM']);
 
+/** What a copy moved. */
 export interface CopyStats {
   /** Bytes moved by copy_file_range. */
   ranged: number;

@@ -12,12 +12,14 @@
 import { MalformedInputError } from '../errors.js';
 import { type Cursor, decodeText } from './bytes.js';
 
+/** An event system of a trace.dat: its name and format files. */
 export interface EventSystem {
   readonly name: string;
   /** The format files of the system's events, as stored. */
   readonly formats: readonly Uint8Array[];
 }
 
+/** A trace.dat's metadata: header page, formats, kallsyms, printk formats, cmdlines. */
 export interface TraceDatMetadata {
   /** events/header_page, or null when the file has none. */
   readonly headerPage: Uint8Array | null;
@@ -90,4 +92,26 @@ export function parseU32Text(c: Cursor, what: string): Uint8Array {
 /** CMDLINES: u64 length, then the text. */
 export function parseU64Text(c: Cursor, what: string): Uint8Array {
   return c.bytes(c.u64(`${what} size`), what);
+}
+
+/**
+ * CMDLINES in a v7 section. trace-cmd takes the length from one read of
+ * saved_cmdlines and the text from another; when tasks come and go in
+ * between, the text is shorter than the length it declared ("error in size
+ * of file"), while the section's own size is right, and trace-cmd reads
+ * such a file. The section bounds the text: take what it holds.
+ */
+export function parseSectionCmdlines(c: Cursor): Uint8Array {
+  const declared = c.u64('saved command lines size');
+  return cmdlinesText(c.bytes(Math.min(declared, c.remaining), 'saved command lines'));
+}
+
+/**
+ * The command lines as trace-cmd reads them: a C string. When
+ * saved_cmdlines shrank between trace-cmd's sizing and its copy, the rest
+ * of the declared length is zeros.
+ */
+export function cmdlinesText(bytes: Uint8Array): Uint8Array {
+  const nul = bytes.indexOf(0);
+  return nul < 0 ? bytes : bytes.subarray(0, nul);
 }

@@ -21,12 +21,14 @@ export interface CpuStat {
   readonly text: string;
 }
 
+/** TSC to nanoseconds conversion (the TSC2NSEC option). */
 export interface Tsc2Nsec {
   readonly mult: number;
   readonly shift: number;
   readonly offset: bigint;
 }
 
+/** A trace.dat's options section, decoded. */
 export interface TraceDatOptions {
   /** Every option of every options block, in file order (DONE excluded). */
   readonly list: readonly RawOption[];

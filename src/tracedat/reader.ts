@@ -27,11 +27,14 @@ import {
   parseFtraceEvents,
   parseHeaderInfo,
   parseU32Text,
+  cmdlinesText,
+  parseSectionCmdlines,
   parseU64Text,
 } from './metadata.js';
 import { type BufferOption, OptionCollector, type TraceDatOptions, selectedClock } from './options.js';
 import { zstdDecompress } from './zstd.js';
 
+/** The compression of a trace.dat (v7): algorithm and version. */
 export interface TraceDatCompression {
   /** 'zstd' (the only algorithm Debian's trace-cmd builds in). */
   readonly name: string;
@@ -55,6 +58,7 @@ export interface TraceDatBuffer {
   readonly offset: number;
 }
 
+/** Options of TraceDat.cpu(). */
 export interface OpenCpuOptions {
   /** Pages per batch (default 16: larger batches decode faster). */
   pagesPerBatch?: number;
@@ -106,6 +110,7 @@ function isPowerOfTwo(n: number): boolean {
   return n > 0 && (n & (n - 1)) === 0;
 }
 
+/** A trace.dat file opened for reading: metadata, options, and a reader per CPU. */
 export class TraceDat implements Disposable {
   readonly path: string;
   readonly version: 6 | 7;
@@ -271,12 +276,14 @@ export class TraceDat implements Disposable {
     if (this.#closed) throw new ClosedError(`${this.path} is closed`);
   }
 
+  /** Closes the file. */
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
     if (this.#file.fd >= 0) fs.closeSync(this.#file.fd);
   }
 
+  /** close(), for `using`. */
   [Symbol.dispose](): void {
     this.close();
   }
@@ -423,7 +430,7 @@ function readV7Metadata(file: FileBytes, sections: ReadonlyMap<number, number>, 
     eventSystems: events === null ? [] : parseEventFormats(events),
     kallsyms: kallsyms === null ? null : parseU32Text(kallsyms, 'kallsyms'),
     printk: printk === null ? null : parseU32Text(printk, 'printk formats'),
-    cmdlines: cmdlines === null ? null : parseU64Text(cmdlines, 'saved command lines'),
+    cmdlines: cmdlines === null ? null : parseSectionCmdlines(cmdlines),
   };
 }
 
@@ -484,7 +491,7 @@ function parseV6(file: FileBytes, header: Header): TraceDat {
   const eventSystems: EventSystem[] = parseEventFormats(c);
   const kallsyms = parseU32Text(c, 'kallsyms');
   const printk = parseU32Text(c, 'printk formats');
-  const cmdlines = parseU64Text(c, 'saved command lines');
+  const cmdlines = cmdlinesText(parseU64Text(c, 'saved command lines'));
   const metadata: TraceDatMetadata = { headerPage: headers.headerPage, headerEvent: headers.headerEvent, ftraceFormats, eventSystems, kallsyms, printk, cmdlines };
   const storedCpus = c.u32('CPU count');
   if (storedCpus > Limits.cpus) throw new MalformedInputError(`${file.path}: CPU count ${storedCpus} is above ${Limits.cpus}`);

@@ -9,6 +9,9 @@ import { PAGES_IN_CHUNK } from './constants.js';
 import { writeAt } from './file-io.js';
 import { zstdCompress } from './zstd.js';
 
+/** Uncompressed pages are written in runs of about this many bytes. */
+const WRITE_BYTES = 256 * 1024;
+
 export class CpuSpool {
   readonly path: string;
   readonly cpu: number;
@@ -16,7 +19,10 @@ export class CpuSpool {
   readonly #pageSize: number;
   readonly #littleEndian: boolean;
   readonly #zstdLevel: number | null;
-  /** Pages waiting for a chunk to fill (zstd only). */
+  /**
+   * Pages waiting: for zstd, for a chunk to fill; uncompressed, for a
+   * write of WRITE_BYTES (one write per few dozen pages, not per page).
+   */
   readonly #pending: Uint8Array;
   #pendingPages = 0;
   /** Bytes in the spool file. */
@@ -32,7 +38,7 @@ export class CpuSpool {
     this.#pageSize = pageSize;
     this.#littleEndian = littleEndian;
     this.#zstdLevel = zstdLevel;
-    this.#pending = new Uint8Array(zstdLevel === null ? 0 : pageSize * PAGES_IN_CHUNK);
+    this.#pending = new Uint8Array(zstdLevel === null ? Math.max(pageSize, Math.floor(WRITE_BYTES / pageSize) * pageSize) : pageSize * PAGES_IN_CHUNK);
     this.#fd = fs.openSync(path, 'w+', 0o600);
   }
 
@@ -62,8 +68,16 @@ export class CpuSpool {
   append(bytes: Uint8Array): void {
     const count = bytes.length / this.#pageSize;
     if (this.#zstdLevel === null) {
-      writeAt(this.#fd, bytes, this.#size);
-      this.#size += bytes.length;
+      const used = this.#pendingPages * this.#pageSize;
+      if (used + bytes.length > this.#pending.length) this.#flushPlain();
+      if (bytes.length >= this.#pending.length) {
+        writeAt(this.#fd, bytes, this.#size);
+        this.#size += bytes.length;
+      } else {
+        this.#pending.set(bytes, this.#pendingPages * this.#pageSize);
+        this.#pendingPages += count;
+        this.#size += bytes.length;
+      }
       this.#pages += count;
       return;
     }
@@ -79,9 +93,19 @@ export class CpuSpool {
     this.#pages += count;
   }
 
-  /** Compresses what is pending into a last (short) chunk. */
+  /** Writes what is pending: the last (short) chunk for zstd, buffered pages otherwise. */
   flush(): void {
-    if (this.#zstdLevel !== null && this.#pendingPages > 0) this.#flushChunk();
+    if (this.#pendingPages === 0) return;
+    if (this.#zstdLevel !== null) this.#flushChunk();
+    else this.#flushPlain();
+  }
+
+  /** Buffered pages to the file; #size already counts them. */
+  #flushPlain(): void {
+    const bytes = this.#pendingPages * this.#pageSize;
+    if (bytes === 0) return;
+    writeAt(this.#fd, this.#pending.subarray(0, bytes), this.#size - bytes);
+    this.#pendingPages = 0;
   }
 
   #flushChunk(): void {

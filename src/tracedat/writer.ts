@@ -46,6 +46,7 @@ import { type CopyStats, copyRange, outputError, writeAt } from './file-io.js';
 import { CpuSpool } from './spool.js';
 import { zstdCanCompress, zstdCompress, zstdVersion } from './zstd.js';
 
+/** A buffer a TraceDatWriter writes. */
 export interface TraceDatBufferSpec {
   /** '' for the top-level buffer; an instance name otherwise. */
   readonly name: string;
@@ -55,6 +56,7 @@ export interface TraceDatBufferSpec {
   readonly pageSize?: number;
 }
 
+/** Options of TraceDatWriter. */
 export interface TraceDatWriterOptions {
   /** 7 (default) or 6. */
   version?: 6 | 7;
@@ -104,6 +106,7 @@ export interface TraceDatFinishInfo {
   extraOptions?: readonly { id: number; data: Uint8Array }[];
 }
 
+/** What a TraceDatWriter wrote. */
 export interface TraceDatWriteResult {
   readonly path: string;
   readonly bytes: number;
@@ -116,6 +119,7 @@ export interface TraceDatWriteResult {
   readonly finishMs: number;
 }
 
+/** Partial trace.dat files left by killed runs. */
 export interface Leftovers {
   /** Temp files of a run for this output path, full paths. */
   readonly files: readonly string[];
@@ -193,6 +197,7 @@ interface BufferState {
   readonly spools: Map<number, CpuSpool>;
 }
 
+/** Writes trace-cmd's trace.dat (v6 or v7, zstd where available). */
 export class TraceDatWriter {
   readonly path: string;
   readonly version: 6 | 7;
@@ -288,6 +293,21 @@ export class TraceDatWriter {
       const before = spool.size;
       spool.append(pages);
       this.#bytes += spool.size - before;
+    } catch (error) {
+      throw this.#fail(error, 'write');
+    }
+  }
+
+  /**
+   * Writes the pages buffered so far to the spools (uncompressed pages go
+   * out in runs, not one write each; zstd chunks wait until they fill).
+   * A recording calls it once per batch of pages, so a killed run leaves
+   * what it had read on disk.
+   */
+  flush(): void {
+    this.#assertOpen();
+    try {
+      for (const b of this.#buffers) for (const s of b.spools.values()) if (!s.compressed) s.flush();
     } catch (error) {
       throw this.#fail(error, 'write');
     }

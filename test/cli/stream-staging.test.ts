@@ -81,7 +81,7 @@ describe('stream with a slow output', () => {
 });
 
 describe('stream leaves nothing behind', () => {
-  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
     it(`${signal}: no instance, no mapping, exit status 0`, async (t) => {
       const tracefs = kernelOrSkip(t);
       if (!tracefs) return;

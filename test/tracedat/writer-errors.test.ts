@@ -146,6 +146,7 @@ describe('trace.dat writer failures', () => {
 const w = TraceDatWriter.create(${JSON.stringify(out)}, { pageSize: ${PAGE} });
 w.writePages('', 0, new Uint8Array(${PAGE * 3}));
 w.writePages('', 1, new Uint8Array(${PAGE}));
+w.flush();
 process.kill(process.pid, 'SIGKILL');
 `,
     );

@@ -21,7 +21,7 @@ import { TextSink } from '../../sinks/text-sink.js';
 import { parseCpuStats } from '../../kernel/cpu-stats.js';
 import type { CommandScope } from '../command-scope.js';
 import { stdoutBytesWriter } from '../format.js';
-import { openRings } from '../rings.js';
+import { openRings, renderRings } from '../rings.js';
 import { UsageError, parseCommandArgs } from '../usage.js';
 
 export const usage = `usage: tracering report DIR|FILE.dat [-B NAME] [--cpu N]... [--kallsyms FILE] [--json] [--strict]
@@ -196,11 +196,12 @@ export async function reportRecording(path: string, options: RecordingReportOpti
   }
 }
 
-/** Everything the rings hold, merged by time. */
-function reportRings(paths: readonly string[], json: boolean, scope: CommandScope): number {
+/** Everything the rings hold, merged by time (until Ctrl-C, while a writer keeps up). */
+async function reportRings(paths: readonly string[], json: boolean, scope: CommandScope): Promise<number> {
   const rings = openRings(paths, 0, scope);
   const ctx = loadDecodeContext({ formats: rings.formats });
   rings.nameWriters(ctx.tasks);
-  new TimelineRenderer(rings.readers, ctx, { format: json ? 'json' : 'text', writeBytes: stdoutBytesWriter() }).run();
+  const renderer = new TimelineRenderer(rings.sources, ctx, { format: json ? 'json' : 'text', writeBytes: stdoutBytesWriter() });
+  await renderRings(rings, () => renderer.run(), scope.signal);
   return 0;
 }

@@ -72,6 +72,12 @@ export async function run(argv: string[], scope: CommandScope): Promise<number> 
   return 0;
 }
 
+/** The writer column: closed, none, NAME-TID, or NAME-TID (dead) for a writer that died holding the ring. */
+function writerColumn(r: { writerClosed: boolean; writerTid: number; name: string; writerState: string }): string {
+  if (r.writerTid === 0) return r.writerClosed ? 'closed' : 'none';
+  return r.writerState === 'dead' ? `${r.name}-${r.writerTid} (dead)` : `${r.name}-${r.writerTid}`;
+}
+
 function ringStats(paths: readonly string[], json: boolean): number {
   const rings = paths.map((path) => {
     const ring = AppRing.open(path);
@@ -100,7 +106,7 @@ function ringStats(paths: readonly string[], json: boolean): number {
         r.nrSubbufs,
         r.readerId,
         r.readerRead,
-        r.writerClosed ? 'closed' : r.writerTid === 0 ? 'none' : `${r.name}-${r.writerTid}`,
+        writerColumn(r),
       ]),
     )}\n`,
   );

@@ -97,7 +97,7 @@ export async function run(argv: string[], scope: CommandScope): Promise<number> 
 async function streamRings(paths: readonly string[], json: boolean, durationMs: number | undefined, scope: CommandScope): Promise<number> {
   const rings = openRings(paths, 0, scope);
   const ctx = loadDecodeContext({ formats: rings.formats });
-  const renderer = new TimelineRenderer(rings.readers, ctx, { format: json ? 'json' : 'text', writeBytes: stdoutBytesWriter() });
+  const renderer = new TimelineRenderer(rings.sources, ctx, { format: json ? 'json' : 'text', writeBytes: stdoutBytesWriter() });
   const render = () => {
     rings.nameWriters(ctx.tasks);
     renderer.run();
@@ -106,6 +106,7 @@ async function streamRings(paths: readonly string[], json: boolean, durationMs: 
   scope.signal.addEventListener('abort', () => stop.abort(), { once: true });
   if (durationMs !== undefined) setTimeout(() => stop.abort(), durationMs).unref();
   while (!stop.signal.aborted) {
+    for (const s of rings.sources) s.startRound();
     render();
     await waitForRings(rings.readers, 100, stop.signal);
   }

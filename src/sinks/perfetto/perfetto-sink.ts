@@ -27,6 +27,7 @@ import { ProtoWriter } from './proto-writer.js';
 import { writeFtraceStats, writeTraceStats } from './stats.js';
 import { RingTrackWriter, TrackRegistry, writeClockSnapshot } from './track-events.js';
 
+/** Options of PerfettoSink. */
 export interface PerfettoSinkOptions {
   /** Which kernel buffer to write ('' the top level, else an instance name; default the input's first). */
   buffer?: string;
@@ -45,6 +46,7 @@ export interface PerfettoSinkOptions {
 /** File names the Perfetto output is chosen for. */
 export const PERFETTO_EXTENSIONS = ['.perfetto-trace', '.pftrace'] as const;
 
+/** Whether `path` names a Perfetto trace (by its extension). */
 export function isPerfettoPath(path: string): boolean {
   return PERFETTO_EXTENSIONS.some((ext) => path.endsWith(ext));
 }
