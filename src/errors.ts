@@ -168,6 +168,8 @@ export const WarningCode = {
   mmapFallback: 'TRACERING_MMAP_FALLBACK',
   symbols: 'TRACERING_SYMBOLS',
   adaptive: 'TRACERING_ADAPTIVE',
+  /** A Parquet output directory held incomplete files of an earlier run (moved aside). */
+  parquetLeftover: 'TRACERING_PARQUET_LEFTOVER',
 } as const;
 export type WarningCode = (typeof WarningCode)[keyof typeof WarningCode];
 

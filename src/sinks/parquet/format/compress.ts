@@ -1,0 +1,57 @@
+// Page compression with Node's own zlib (native code; the asynchronous
+// calls run on libuv's thread pool, off the JavaScript thread). GZIP is
+// read by every Parquet engine; ZSTD needs Node 22.15 or later.
+
+import zlib from 'node:zlib';
+import { UnsupportedError } from '../../../errors.js';
+import { Codec } from './metadata.js';
+
+export type CompressionName = 'gzip' | 'zstd' | 'none';
+
+export interface Compressor {
+  readonly name: CompressionName;
+  readonly codec: Codec;
+  compress(bytes: Uint8Array): Promise<Uint8Array> | Uint8Array;
+}
+
+/** Pages smaller than this are compressed synchronously (a thread-pool round trip costs more). */
+const SYNC_BELOW = 16384;
+
+type ZstdFn = (buf: Uint8Array, options: object, cb: (error: Error | null, result: Buffer) => void) => void;
+type ZstdSyncFn = (buf: Uint8Array, options: object) => Buffer;
+const zstd = zlib as unknown as { zstdCompress?: ZstdFn; zstdCompressSync?: ZstdSyncFn; constants: Record<string, number> };
+
+export function zstdAvailable(): boolean {
+  return typeof zstd.zstdCompress === 'function' && typeof zstd.zstdCompressSync === 'function';
+}
+
+export function createCompressor(name: CompressionName, level?: number): Compressor {
+  switch (name) {
+    case 'none':
+      return { name, codec: Codec.UNCOMPRESSED, compress: (b) => b };
+    case 'gzip': {
+      const options = { level: level ?? 1 };
+      return {
+        name,
+        codec: Codec.GZIP,
+        compress: (b) =>
+          b.length < SYNC_BELOW
+            ? zlib.gzipSync(b, options)
+            : new Promise((resolve, reject) => zlib.gzip(b, options, (e, r) => (e ? reject(e) : resolve(r)))),
+      };
+    }
+    case 'zstd': {
+      if (!zstdAvailable()) throw new UnsupportedError(`zstd compression needs Node 22.15 or later (this is ${process.version}); use gzip`);
+      const key = zstd.constants.ZSTD_c_compressionLevel ?? 100;
+      const options = { params: { [key]: level ?? 1 } };
+      const async = zstd.zstdCompress!;
+      const sync = zstd.zstdCompressSync!;
+      return {
+        name,
+        codec: Codec.ZSTD,
+        compress: (b) =>
+          b.length < SYNC_BELOW ? sync(b, options) : new Promise((resolve, reject) => async(b, options, (e, r) => (e ? reject(e) : resolve(r)))),
+      };
+    }
+  }
+}
