@@ -428,7 +428,7 @@ export function encodeChunk(spec: ColumnSpec, rows: ColumnRows, compressor: Comp
     parts.push(header.copy(), dataZ!);
     size += header.length + dataZ!.length;
     uncompressed += header.length + dataBody.length;
-    const encodings: Encoding[] = dict !== null ? [Encoding.PLAIN, Encoding.RLE, Encoding.RLE_DICTIONARY] : [Encoding.PLAIN, Encoding.RLE];
+    const encodings: Encoding[] = dict !== null ? [Encoding.PLAIN, Encoding.RLE, Encoding.RLE_DICTIONARY] : [encoding, Encoding.RLE];
     return {
       parts,
       dataPageAt,
