@@ -12,7 +12,7 @@
 // in the same directory moves its leftovers aside and says so.
 
 import fs from 'node:fs';
-import { InvalidArgumentError, type TraceringWarning, WarningCode } from '../../errors.js';
+import { InvalidArgumentError, type TraceringWarning, UnsupportedError, WarningCode } from '../../errors.js';
 import type { SinkEnd, SinkInput, SinkReport, TraceSink } from '../sink.js';
 import { realtimeOffset } from './clock.js';
 import { type CompressionName, type Compressor, createCompressor, zstdAvailable } from './format/compress.js';
@@ -77,6 +77,7 @@ function settingsOf(o: ParquetSinkOptions): Settings {
   const memoryMb = positive('memoryMb', o.memoryMb, 64, 1 << 20);
   const compression = o.compression ?? (zstdAvailable() ? 'zstd' : 'gzip');
   if (!['gzip', 'zstd', 'none'].includes(compression)) throw new InvalidArgumentError(`compression must be gzip, zstd or none, not ${String(compression)}`);
+  if (compression === 'zstd' && !zstdAvailable()) throw new UnsupportedError(`zstd compression needs Node 22.15 or later (this is ${process.version}); use gzip`);
   return {
     segmentBytes: segmentMb * 1048576,
     segmentNs: segmentS * 1e9,
