@@ -11,10 +11,15 @@ import type { ColumnRows } from './format/column.js';
 import { ByteDictionary } from './format/dictionary.js';
 import type { FieldColumn } from './schema.js';
 
-export function growInt32(a: Int32Array, need: number): Int32Array {
+/**
+ * `a`, or a copy with room for `need` slots: doubling, but not past `cap`
+ * slots (arrays sized by rows stop at a row group's worth).
+ */
+export function growInt32(a: Int32Array, need: number, cap = Number.POSITIVE_INFINITY): Int32Array {
   if (need <= a.length) return a;
   let n = Math.max(16, a.length * 2);
   while (n < need) n *= 2;
+  n = Math.max(need, Math.min(n, cap));
   const b = new Int32Array(n);
   b.set(a);
   return b;
@@ -103,11 +108,14 @@ function shortRow(data: Int32Array, base: number): boolean {
 
 class IntField implements FieldBuilder {
   readonly column: FieldColumn;
-  values: Int32Array = new Int32Array(256);
+  values: Int32Array;
   readonly #present = new Presence();
+  readonly #limit: number;
 
-  constructor(column: FieldColumn) {
+  constructor(column: FieldColumn, limit: number, rows: number) {
     this.column = column;
+    this.#limit = limit;
+    this.values = new Int32Array(rows);
   }
 
   get bytes(): number {
@@ -116,7 +124,7 @@ class IntField implements FieldBuilder {
 
   append(table: EventTable, slot: Slot, at: number): void {
     const n = table.length;
-    const values = (this.values = growInt32(this.values, at + n));
+    const values = (this.values = growInt32(this.values, at + n, this.#limit));
     const data = table.data;
     const stride = table.stride;
     const index = slot.index;
@@ -130,7 +138,7 @@ class IntField implements FieldBuilder {
   }
 
   appendNulls(at: number, count: number): void {
-    this.values = growInt32(this.values, at + count);
+    this.values = growInt32(this.values, at + count, this.#limit);
     for (let r = at; r < at + count; r++) {
       this.values[r] = 0;
       this.#present.set(r, false);
@@ -148,11 +156,14 @@ class IntField implements FieldBuilder {
 
 class WideField implements FieldBuilder {
   readonly column: FieldColumn;
-  values: Int32Array = new Int32Array(512);
+  values: Int32Array;
   readonly #present = new Presence();
+  readonly #limit: number;
 
-  constructor(column: FieldColumn) {
+  constructor(column: FieldColumn, limit: number, rows: number) {
     this.column = column;
+    this.#limit = 2 * limit;
+    this.values = new Int32Array(2 * rows);
   }
 
   get bytes(): number {
@@ -161,7 +172,7 @@ class WideField implements FieldBuilder {
 
   append(table: EventTable, slot: Slot, at: number): void {
     const n = table.length;
-    const values = (this.values = growInt32(this.values, 2 * (at + n)));
+    const values = (this.values = growInt32(this.values, 2 * (at + n), this.#limit));
     const data = table.data;
     const stride = table.stride;
     const index = slot.index;
@@ -180,7 +191,7 @@ class WideField implements FieldBuilder {
   }
 
   appendNulls(at: number, count: number): void {
-    this.values = growInt32(this.values, 2 * (at + count));
+    this.values = growInt32(this.values, 2 * (at + count), this.#limit);
     for (let r = at; r < at + count; r++) {
       this.values[2 * r] = 0;
       this.values[2 * r + 1] = 0;
@@ -199,13 +210,16 @@ class WideField implements FieldBuilder {
 
 class StringField implements FieldBuilder {
   readonly column: FieldColumn;
-  indices: Int32Array = new Int32Array(256);
+  indices: Int32Array;
   readonly dictionary = new ByteDictionary();
   readonly #present = new Presence();
   readonly #span: DataSpan = { offset: 0, length: 0 };
+  readonly #limit: number;
 
-  constructor(column: FieldColumn) {
+  constructor(column: FieldColumn, limit: number, rows: number) {
     this.column = column;
+    this.#limit = limit;
+    this.indices = new Int32Array(rows);
   }
 
   get bytes(): number {
@@ -219,7 +233,7 @@ class StringField implements FieldBuilder {
 
   append(table: EventTable, slot: Slot, at: number): void {
     const n = table.length;
-    const indices = (this.indices = growInt32(this.indices, at + n));
+    const indices = (this.indices = growInt32(this.indices, at + n, this.#limit));
     const data = table.data;
     const stride = table.stride;
     const bytes = table.bytes;
@@ -237,7 +251,7 @@ class StringField implements FieldBuilder {
   }
 
   appendNulls(at: number, count: number): void {
-    this.indices = growInt32(this.indices, at + count);
+    this.indices = growInt32(this.indices, at + count, this.#limit);
     const empty = this.dictionary.add(EMPTY, 0, 0);
     for (let r = at; r < at + count; r++) {
       this.indices[r] = empty;
@@ -258,13 +272,16 @@ class StringField implements FieldBuilder {
 
 class BinaryField implements FieldBuilder {
   readonly column: FieldColumn;
-  offsets: Int32Array = new Int32Array(257);
+  offsets: Int32Array;
   data: Uint8Array = new Uint8Array(4096);
   readonly #present = new Presence();
   readonly #span: DataSpan = { offset: 0, length: 0 };
+  readonly #limit: number;
 
-  constructor(column: FieldColumn) {
+  constructor(column: FieldColumn, limit: number, rows: number) {
     this.column = column;
+    this.#limit = limit + 1;
+    this.offsets = new Int32Array(rows + 1);
   }
 
   get bytes(): number {
@@ -273,7 +290,7 @@ class BinaryField implements FieldBuilder {
 
   append(table: EventTable, slot: Slot, at: number): void {
     const n = table.length;
-    this.offsets = growInt32(this.offsets, at + n + 1);
+    this.offsets = growInt32(this.offsets, at + n + 1, this.#limit);
     const offsets = this.offsets;
     const span = this.#span;
     for (let r = 0; r < n; r++) {
@@ -291,7 +308,7 @@ class BinaryField implements FieldBuilder {
   }
 
   appendNulls(at: number, count: number): void {
-    this.offsets = growInt32(this.offsets, at + count + 1);
+    this.offsets = growInt32(this.offsets, at + count + 1, this.#limit);
     for (let r = at; r < at + count; r++) {
       this.offsets[r + 1] = this.offsets[r]!;
       this.#present.set(r, false);
@@ -310,17 +327,20 @@ class BinaryField implements FieldBuilder {
 /** Integer arrays (fixed, dynamic, flexible) as lists; bitmasks as the list of set bits. */
 class ListField implements FieldBuilder {
   readonly column: FieldColumn;
-  offsets: Int32Array = new Int32Array(257);
+  offsets: Int32Array;
   values: Int32Array = new Int32Array(1024);
   readonly #present = new Presence();
   readonly #span: DataSpan = { offset: 0, length: 0 };
   readonly #le: boolean;
   readonly #longSize: number;
+  readonly #limit: number;
 
-  constructor(column: FieldColumn, littleEndian: boolean, longSize: number) {
+  constructor(column: FieldColumn, littleEndian: boolean, longSize: number, limit: number, rows: number) {
     this.column = column;
     this.#le = littleEndian;
     this.#longSize = longSize;
+    this.#limit = limit + 1;
+    this.offsets = new Int32Array(rows + 1);
   }
 
   get bytes(): number {
@@ -329,7 +349,7 @@ class ListField implements FieldBuilder {
 
   append(table: EventTable, slot: Slot, at: number): void {
     const n = table.length;
-    this.offsets = growInt32(this.offsets, at + n + 1);
+    this.offsets = growInt32(this.offsets, at + n + 1, this.#limit);
     const offsets = this.offsets;
     const span = this.#span;
     const f = this.column.field;
@@ -392,7 +412,7 @@ class ListField implements FieldBuilder {
   }
 
   appendNulls(at: number, count: number): void {
-    this.offsets = growInt32(this.offsets, at + count + 1);
+    this.offsets = growInt32(this.offsets, at + count + 1, this.#limit);
     for (let r = at; r < at + count; r++) {
       this.offsets[r + 1] = this.offsets[r]!;
       this.#present.set(r, false);
@@ -408,19 +428,23 @@ class ListField implements FieldBuilder {
   }
 }
 
-export function fieldBuilder(column: FieldColumn, littleEndian: boolean, longSize: number): FieldBuilder {
+/**
+ * A builder for one field, with room for `rows` rows to start with;
+ * `limit`: the most rows it holds (its row arrays never grow past it).
+ */
+export function fieldBuilder(column: FieldColumn, littleEndian: boolean, longSize: number, limit: number, rows: number): FieldBuilder {
   switch (column.kind) {
     case 'int':
-      return new IntField(column);
+      return new IntField(column, limit, rows);
     case 'wide':
-      return new WideField(column);
+      return new WideField(column, limit, rows);
     case 'string':
-      return new StringField(column);
+      return new StringField(column, limit, rows);
     case 'binary':
-      return new BinaryField(column);
+      return new BinaryField(column, limit, rows);
     case 'list':
     case 'bits':
-      return new ListField(column, littleEndian, longSize);
+      return new ListField(column, littleEndian, longSize, limit, rows);
   }
 }
 

@@ -12,8 +12,8 @@ import type { TaskResolver } from './tasks.js';
 /** Distinct values of a string field before its row group is closed (dictionary pages stay small). */
 const MAX_DISTINCT = 1 << 16;
 
-/** Rows allocated beyond which an emptied buffer may be given back. */
-const SHRINK_ABOVE = 4096;
+/** Rows allocated below which release() keeps the buffers. */
+const SHRINK_ABOVE = 1024;
 
 /** A dictionary holding one string (constant columns). */
 function constant(value: string): ByteDictionary {
@@ -67,8 +67,17 @@ export class EventRows {
   readonly #le: boolean;
   readonly #longSize: number;
   readonly #commDict = new ByteDictionary();
+  /** Scratch of #commIndices: comm id to dictionary index, and the indices. */
+  #commLocal = new Int32Array(64);
+  #commOut: Int32Array = new Int32Array(256);
+  /** Scratch presence arrays (tgid, comm, lost_before), reused per row group. */
+  #presence: [Uint8Array, Uint8Array, Uint8Array] = [new Uint8Array(256), new Uint8Array(256), new Uint8Array(256)];
 
-  constructor(source: RowSource, system: string, event: string, schema: EventSchema | null, littleEndian: boolean, longSize: number) {
+  /** The most rows held: a row group, and the batch that filled it. */
+  readonly #limit: number;
+
+  constructor(source: RowSource, system: string, event: string, schema: EventSchema | null, littleEndian: boolean, longSize: number, limit: number) {
+    this.#limit = limit;
     this.#le = littleEndian;
     this.#longSize = longSize;
     this.system = system;
@@ -80,18 +89,19 @@ export class EventRows {
     this.#allocate();
   }
 
-  #allocate(): void {
-    this.cpu = new Int32Array(256);
-    this.ts = new Int32Array(512);
-    this.pid = new Int32Array(256);
-    this.tgid = new Int32Array(256);
-    this.comm = new Int32Array(256);
-    this.lost = new Int32Array(512);
-    this.buffer = new Int32Array(256);
-    this.fields = this.schema === null ? [] : this.schema.fields.map((f) => fieldBuilder(f, this.#le, this.#longSize));
+  /** Fresh buffers for `rows` rows (their fields start small and grow). */
+  #allocate(rows = 256): void {
+    this.cpu = new Int32Array(rows);
+    this.ts = new Int32Array(2 * rows);
+    this.pid = new Int32Array(rows);
+    this.tgid = new Int32Array(rows);
+    this.comm = new Int32Array(rows);
+    this.lost = new Int32Array(2 * rows);
+    this.buffer = new Int32Array(rows);
+    this.fields = this.schema === null ? [] : this.schema.fields.map((f) => fieldBuilder(f, this.#le, this.#longSize, this.#limit, rows));
     if (this.schema === null) {
-      this.#ids = new Int32Array(256);
-      this.#payloadOffsets = new Int32Array(257);
+      this.#ids = new Int32Array(rows);
+      this.#payloadOffsets = new Int32Array(rows + 1);
       this.#payload = new Uint8Array(4096);
     }
   }
@@ -110,14 +120,15 @@ export class EventRows {
   reserve(n: number): void {
     const need = this.rows + n;
     if (need <= this.cpu.length) return;
-    this.cpu = growInt32(this.cpu, need);
-    this.ts = growInt32(this.ts, 2 * need);
-    this.pid = growInt32(this.pid, need);
-    this.tgid = growInt32(this.tgid, need);
-    this.comm = growInt32(this.comm, need);
-    this.lost = growInt32(this.lost, 2 * need);
-    this.buffer = growInt32(this.buffer, need);
-    if (this.#ids !== null) this.#ids = growInt32(this.#ids, need);
+    const cap = this.#limit;
+    this.cpu = growInt32(this.cpu, need, cap);
+    this.ts = growInt32(this.ts, 2 * need, 2 * cap);
+    this.pid = growInt32(this.pid, need, cap);
+    this.tgid = growInt32(this.tgid, need, cap);
+    this.comm = growInt32(this.comm, need, cap);
+    this.lost = growInt32(this.lost, 2 * need, 2 * cap);
+    this.buffer = growInt32(this.buffer, need, cap);
+    if (this.#ids !== null) this.#ids = growInt32(this.#ids, need, cap);
   }
 
   /** The raw payload of an unknown event's record (after its common columns were appended). */
@@ -161,7 +172,7 @@ export class EventRows {
     return false;
   }
 
-  /** Bytes allocated for this event's rows. */
+  /** Bytes allocated for this event's rows (the memory budget counts these). */
   get capacityBytes(): number {
     let n = this.cpu.length * 36;
     for (const f of this.fields) n += f.bytes;
@@ -179,9 +190,10 @@ export class EventRows {
     const n = this.rows;
     const [host, boot, system, event] = this.#constants as [ByteDictionary, ByteDictionary, ByteDictionary, ByteDictionary];
     const dictRows = (d: ByteDictionary): ColumnRows => ({ rows: n, present: null, data: { kind: 'dict', indices: zeroIndices(n), dictionary: d } });
-    const tgidPresent = presentWhere(this.tgid, n, (v) => v >= 0);
-    const commPresent = presentWhere(this.comm, n, (v) => v >= 0);
-    const lostPresent = presentPairs(this.lost, n);
+    if (this.#presence[0].length < n) this.#presence = [new Uint8Array(n * 2), new Uint8Array(n * 2), new Uint8Array(n * 2)];
+    const tgidPresent = nonNegative(this.tgid, n, this.#presence[0]);
+    const commPresent = nonNegative(this.comm, n, this.#presence[1]);
+    const lostPresent = knownLosses(this.lost, n, this.#presence[2]);
     const out: ColumnRows[] = [
       dictRows(host),
       dictRows(boot),
@@ -204,61 +216,83 @@ export class EventRows {
     return out;
   }
 
+  /** The comm column as indices into this row group's dictionary of names. */
   #commIndices(tasks: TaskResolver, n: number): Int32Array {
     const dict = this.#commDict;
     dict.clear();
-    const local = new Int32Array(tasks.commCount).fill(-1);
-    const out = new Int32Array(n);
+    if (this.#commLocal.length < tasks.commCount) this.#commLocal = new Int32Array(tasks.commCount * 2);
+    const local = this.#commLocal;
+    local.fill(-1, 0, tasks.commCount);
+    const out = (this.#commOut = growInt32(this.#commOut, n));
     const comm = this.comm;
     for (let r = 0; r < n; r++) {
       const id = comm[r]!;
-      if (id < 0) continue;
-      let l = local[id]!;
-      if (l < 0) {
-        const b = tasks.commBytes(id);
-        l = local[id] = dict.add(b, 0, b.length);
+      if (id < 0) {
+        out[r] = 0;
+        continue;
       }
-      out[r] = l;
+      const l = local[id]!;
+      out[r] = l >= 0 ? l : addComm(dict, local, tasks, id);
     }
-    if (dict.count === 0) dict.add(new Uint8Array(0), 0, 0);
-    return out;
+    if (dict.count === 0) dict.add(EMPTY, 0, 0);
+    return out.subarray(0, n);
+  }
+
+  /** Empties the buffers after their rows were written (keeping them for the next rows). */
+  reset(): void {
+    this.rows = 0;
+    this.#fieldRows = 0;
+    for (const f of this.fields) f.reset();
   }
 
   /**
-   * Empties the buffers after their rows were written. Buffers much larger
-   * than the rows just written are given back: this event's row groups are
-   * being written early (the memory budget), and its peak will not return.
+   * Gives most of the memory back (the memory budget is exceeded); the rows
+   * must have been written. Keeps a quarter, so that a busy event does not
+   * grow back from nothing each time.
    */
-  reset(): void {
-    const shrink = this.cpu.length > SHRINK_ABOVE && this.cpu.length > 4 * this.rows;
+  release(): void {
     this.rows = 0;
     this.#fieldRows = 0;
-    if (shrink) this.#allocate();
+    if (this.cpu.length > SHRINK_ABOVE) this.#allocate(Math.max(256, this.cpu.length >> 2));
     else for (const f of this.fields) f.reset();
   }
 }
 
-function presentWhere(values: Int32Array, n: number, ok: (v: number) => boolean): Uint8Array | null {
-  let all = true;
+const EMPTY = new Uint8Array(0);
+
+function addComm(dict: ByteDictionary, local: Int32Array, tasks: TaskResolver, id: number): number {
+  const b = tasks.commBytes(id);
+  const l = dict.add(b, 0, b.length);
+  local[id] = l;
+  return l;
+}
+
+/** Rows whose value is >= 0 (others: unknown), or null when all are; `into` is the scratch to use. */
+function nonNegative(values: Int32Array, n: number, into: Uint8Array): Uint8Array | null {
+  let first = -1;
   for (let r = 0; r < n; r++) {
-    if (!ok(values[r]!)) {
-      all = false;
+    if (values[r]! < 0) {
+      first = r;
       break;
     }
   }
-  if (all) return null;
-  const p = new Uint8Array(n);
-  for (let r = 0; r < n; r++) p[r] = ok(values[r]!) ? 1 : 0;
-  return p;
+  if (first < 0) return null;
+  into.fill(1, 0, first);
+  for (let r = first; r < n; r++) into[r] = values[r]! < 0 ? 0 : 1;
+  return into.subarray(0, n);
 }
 
-function presentPairs(values: Int32Array, n: number): Uint8Array | null {
-  let p: Uint8Array | null = null;
+/** Rows whose loss count is known ((-1, -1) marks an unknown count), or null when all are. */
+function knownLosses(values: Int32Array, n: number, into: Uint8Array): Uint8Array | null {
+  let first = -1;
   for (let r = 0; r < n; r++) {
     if (values[2 * r] === -1 && values[2 * r + 1] === -1) {
-      p ??= new Uint8Array(n).fill(1);
-      p[r] = 0;
+      first = r;
+      break;
     }
   }
-  return p;
+  if (first < 0) return null;
+  into.fill(1, 0, first);
+  for (let r = first; r < n; r++) into[r] = values[2 * r] === -1 && values[2 * r + 1] === -1 ? 0 : 1;
+  return into.subarray(0, n);
 }

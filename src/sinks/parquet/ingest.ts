@@ -14,6 +14,12 @@ import { EventRows, type RowSource } from './event-rows.js';
 import { eventSchema } from './schema.js';
 import type { TaskResolver } from './tasks.js';
 
+/**
+ * Records of one batch at most, for 16 sub-buffers of 4 KiB: how far a row
+ * group may overrun before it is written (larger batches grow the buffers
+ * to what they need).
+ */
+const MAX_BATCH_RECORDS = 8192;
 /** Pseudo id of records too short to hold an event id. */
 const NO_ID = 65536;
 const TWO32 = 4294967296;
@@ -95,7 +101,11 @@ export class Ingest {
   /** Rows appended since the caller last looked (for the memory budget). */
   rowsSinceCheck = 0;
 
-  constructor(input: SinkInput, rowSource: RowSource, tasks: TaskResolver, withRings: boolean) {
+  /** Rows an event holds before it must be written: a row group plus one batch. */
+  readonly #rowLimit: number;
+
+  constructor(input: SinkInput, rowSource: RowSource, tasks: TaskResolver, withRings: boolean, rowGroupRows: number) {
+    this.#rowLimit = rowGroupRows + MAX_BATCH_RECORDS;
     this.#rowSource = rowSource;
     this.#tasks = tasks;
     for (const buffer of input.buffers) {
@@ -145,13 +155,13 @@ export class Ingest {
     let rows: EventRows;
     if (found !== null && found.status === 'ok') {
       const f = found.format;
-      rows = new EventRows(this.#rowSource, f.system || g.name || 'unknown', f.name, eventSchema(f), g.littleEndian, g.longSize);
-    } else rows = new EventRows(this.#rowSource, 'unknown', id === NO_ID ? 'short_record' : `id_${id}`, null, g.littleEndian, g.longSize);
+      rows = new EventRows(this.#rowSource, f.system || g.name || 'unknown', f.name, eventSchema(f), g.littleEndian, g.longSize, this.#rowLimit);
+    } else rows = new EventRows(this.#rowSource, 'unknown', id === NO_ID ? 'short_record' : `id_${id}`, null, g.littleEndian, g.longSize, this.#rowLimit);
     // One file per event name: an event with another layout under a known name gets a name of its own.
     let key = rows.key;
     let existing = this.rows.get(key);
     if (existing !== undefined && layoutKey(existing) !== layoutKey(rows)) {
-      rows = new EventRows(this.#rowSource, rows.system, `${rows.event}@${g.name || 'top'}_${id}`, rows.schema, g.littleEndian, g.longSize);
+      rows = new EventRows(this.#rowSource, rows.system, `${rows.event}@${g.name || 'top'}_${id}`, rows.schema, g.littleEndian, g.longSize, this.#rowLimit);
       key = rows.key;
       existing = this.rows.get(key);
     }
@@ -211,7 +221,7 @@ export class Ingest {
         touched.push(rows);
       }
       const r = rows.rows;
-      if (r >= rows.capacity) rows.reserve(Math.max(256, n));
+      if (r >= rows.capacity) rows.reserve(1);
       rows.cpu[r] = cpu;
       putTs(rows.ts, r, rec[at + 2]! >>> 0, rec[at + 3]! >>> 0, clock);
       const pid = len >= 8 && off + 8 <= last ? view.getInt32(off + 4, le) : 0;

@@ -177,7 +177,7 @@ export class ParquetSink implements TraceSink {
     }
     this.#compressor = createCompressor(s.compression, this.#options.compressionLevel);
     this.#tasks = new TaskResolver(input.files, input.live);
-    this.#ingest = new Ingest(input, { host: this.#host, bootId: this.#bootId }, this.#tasks, !this.#options.noRings);
+    this.#ingest = new Ingest(input, { host: this.#host, bootId: this.#bootId }, this.#tasks, !this.#options.noRings, s.rowGroupRows);
     const realtime = realtimeOffset(input.clockPairs);
     const clocks = this.#ingest.groups.map((g) => ({ source: g.name, source_clock: g.clock.source, ts_clock: g.clock.clock, offset_ns: String(g.clock.offset) }));
     const tsClockName = clocks[0]?.ts_clock ?? 'boot';
@@ -324,17 +324,25 @@ export class ParquetSink implements TraceSink {
     return total;
   }
 
-  /** Writes the largest buffers early when all of them pass the memory budget; returns what stays buffered. */
+  /**
+   * Keeps the memory the row buffers take under the budget: when they pass
+   * it, the largest are written early and given back. Returns the bytes of
+   * rows still buffered.
+   */
   #checkMemory(): number {
-    let total = this.#bufferedBytes();
-    if (total <= this.#settings.memoryBytes) return total;
-    const all = [...this.#ingest!.rows.values()].filter((r) => r.rows > 0).sort((a, b) => b.bytes - a.bytes);
-    for (const rows of all) {
-      if (total <= this.#settings.memoryBytes / 2) break;
-      total -= rows.bytes;
-      this.#flush(rows);
+    const all = [...this.#ingest!.rows.values()];
+    let total = all.reduce((a, r) => a + r.capacityBytes, 0);
+    if (total > this.#settings.memoryBytes) {
+      all.sort((a, b) => b.capacityBytes - a.capacityBytes);
+      for (const rows of all) {
+        if (total <= this.#settings.memoryBytes * 0.75) break;
+        const before = rows.capacityBytes;
+        if (rows.rows > 0) this.#flush(rows);
+        rows.release();
+        total -= before - rows.capacityBytes;
+      }
     }
-    return total;
+    return this.#bufferedBytes();
   }
 
   /** The open segment is full or old enough. */

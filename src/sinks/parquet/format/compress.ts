@@ -2,6 +2,7 @@
 // calls run on libuv's thread pool, off the JavaScript thread). GZIP is
 // read by every Parquet engine; ZSTD needs Node 22.15 or later.
 
+import os from 'node:os';
 import zlib from 'node:zlib';
 import { UnsupportedError } from '../../../errors.js';
 import { Codec } from './metadata.js';
@@ -16,6 +17,27 @@ export interface Compressor {
 
 /** Pages smaller than this are compressed synchronously (a thread-pool round trip costs more). */
 const SYNC_BELOW = 16384;
+
+/**
+ * Compressions running on the thread pool at once. Each holds a zlib
+ * state (hundreds of KiB) from its start: when a segment ends, thousands of
+ * pages are handed over together, and they wait here, as bytes only.
+ */
+const MAX_RUNNING = Math.max(2, Math.min(8, os.availableParallelism()));
+let running = 0;
+const waiting: Array<() => void> = [];
+
+function limited<T>(start: () => Promise<T>): Promise<T> {
+  const run = (): Promise<T> => {
+    running++;
+    return start().finally(() => {
+      running--;
+      waiting.shift()?.();
+    });
+  };
+  if (running < MAX_RUNNING) return run();
+  return new Promise<T>((resolve, reject) => waiting.push(() => run().then(resolve, reject)));
+}
 
 type ZstdFn = (buf: Uint8Array, options: object, cb: (error: Error | null, result: Buffer) => void) => void;
 type ZstdSyncFn = (buf: Uint8Array, options: object) => Buffer;
@@ -37,7 +59,7 @@ export function createCompressor(name: CompressionName, level?: number): Compres
         compress: (b) =>
           b.length < SYNC_BELOW
             ? zlib.gzipSync(b, options)
-            : new Promise((resolve, reject) => zlib.gzip(b, options, (e, r) => (e ? reject(e) : resolve(r)))),
+            : limited(() => new Promise((resolve, reject) => zlib.gzip(b, options, (e, r) => (e ? reject(e) : resolve(r))))),
       };
     }
     case 'zstd': {
@@ -50,7 +72,7 @@ export function createCompressor(name: CompressionName, level?: number): Compres
         name,
         codec: Codec.ZSTD,
         compress: (b) =>
-          b.length < SYNC_BELOW ? sync(b, options) : new Promise((resolve, reject) => async(b, options, (e, r) => (e ? reject(e) : resolve(r)))),
+          b.length < SYNC_BELOW ? sync(b, options) : limited(() => new Promise((resolve, reject) => async(b, options, (e, r) => (e ? reject(e) : resolve(r))))),
       };
     }
   }

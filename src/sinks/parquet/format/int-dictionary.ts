@@ -17,12 +17,19 @@ function limitFor(n: number): number {
   return Math.min(1 << 14, Math.max(16, n >> 3));
 }
 
+/** Values looked at first: a column with many distinct values among them is not tried further. */
+const SAMPLE = 256;
+
 let table = new Int32Array(1 << 12);
+/** Reused between calls: the caller encodes the indices before the next call. */
+let indexScratch = new Int32Array(1 << 16);
+let dictScratch = new Int32Array(1 << 12);
 
 /**
  * Dictionary of values[from*stride ..) for the `n` rows whose `present`
  * flag is set (all when present is null), or null when there are too many
- * distinct values. stride 1: int32 slots; 2: (low, high) pairs.
+ * distinct values. stride 1: int32 slots; 2: (low, high) pairs. The
+ * indices are valid until the next call.
  */
 export function intDictionary(values: Int32Array, present: Uint8Array | null, n: number, stride: 1 | 2): IntDictionary | null {
   const limit = limitFor(n);
@@ -32,8 +39,10 @@ export function intDictionary(values: Int32Array, present: Uint8Array | null, n:
   const slots = table.subarray(0, size);
   slots.fill(0);
   const mask = size - 1;
-  const dict = new Int32Array((limit + 1) * stride);
-  const indices = new Int32Array(n);
+  if (dictScratch.length < (limit + 1) * stride) dictScratch = new Int32Array((limit + 1) * stride * 2);
+  if (indexScratch.length < n) indexScratch = new Int32Array(n * 2);
+  const dict = dictScratch;
+  const indices = indexScratch;
   let count = 0;
   let m = 0;
   for (let r = 0; r < n; r++) {
@@ -55,7 +64,7 @@ export function intDictionary(values: Int32Array, present: Uint8Array | null, n:
       s = (s + 1) & mask;
     }
     if (found < 0) {
-      if (count === limit) return null;
+      if (count === limit || (m < SAMPLE && count >= SAMPLE / 4)) return null;
       found = count++;
       dict[found * stride] = lo;
       if (stride === 2) dict[found * stride + 1] = hi;
@@ -63,5 +72,5 @@ export function intDictionary(values: Int32Array, present: Uint8Array | null, n:
     }
     indices[m++] = found;
   }
-  return { indices: indices.subarray(0, m), values: dict.subarray(0, count * stride), count };
+  return { indices: indices.subarray(0, m), values: dict.slice(0, count * stride), count };
 }
