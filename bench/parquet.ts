@@ -13,8 +13,9 @@
 //    - the Parquet sink on the recording as a complete input (convert), per
 //      compression (zstd where Node has it, gzip, none);
 //    - the Parquet sink on a live-like input (the same pages, 64 per CPU per
-//      consume() call, as a capture hands them over): time inside consume()
-//      is what the capture's thread spends per event.
+//      consume() call, as a capture hands them over), writing in the calling
+//      thread and in a worker: time inside consume() ("main ns/ev") is what
+//      the capture's thread spends per event.
 // 3. Check (untimed): DuckDB counts every event in each output.
 //
 // Environment: PQBENCH_EVENTS (default 1000000), PQBENCH_ROUNDS (3),
@@ -29,7 +30,7 @@ import { DuckDBInstance } from '@duckdb/node-api';
 import { RecordingInput } from '../src/pipeline/recording-input.js';
 import { runFileSinks } from '../src/pipeline/run-file.js';
 import { type CompressionName, zstdAvailable } from '../src/sinks/parquet/format/compress.js';
-import { createParquetSink } from '../src/sinks/parquet/parquet-sink.js';
+import { createParquetSink } from '../src/sinks/parquet/index.js';
 import { PagedInput } from '../test/helpers/paged-input.js';
 import { busyShare, compileC, envInt, median, usableTracefs } from './lib/common.js';
 import { InterruptedError, buildRecording, removeLiveInstance } from './report/record.js';
@@ -161,29 +162,32 @@ async function suite(): Promise<void> {
           },
         }),
       ),
-      {
-        name: `Parquet, live-like input (64 pages/CPU per consume), ${codecs[0]}`,
-        samples: [],
-        run: async (round) => {
-          const target = out('pq-live', round);
-          const paged = new PagedInput(rec.dir, { step: 64 });
-          const sink = createParquetSink(target, { compression: codecs[0], fsync: false, host: 'bench' });
-          const t0 = process.hrtime.bigint();
-          const c0 = cpuNow();
-          sink.open(paged.input);
-          let inConsume = 0n;
-          while (paged.advance()) {
-            const a = process.hrtime.bigint();
-            await sink.consume();
-            inConsume += process.hrtime.bigint() - a;
-          }
-          const report = await sink.close(paged.end());
-          const s = { wallNs: Number(process.hrtime.bigint() - t0), cpuNs: cpuNow() - c0, bytes: dirBytes(target), consumeNs: Number(inConsume) };
-          if (report.events !== n) throw new Error(`the sink wrote ${report.events} of ${n} events`);
-          fs.rmSync(target, { recursive: true, force: true });
-          return s;
-        },
-      },
+      ...([false, true] as const).map(
+        (worker): Measure => ({
+          name: `Parquet, live-like input, ${worker ? 'worker' : 'inline'}, ${codecs[0]}`,
+          samples: [],
+          run: async (round) => {
+            const target = out(`pq-live-${worker}`, round);
+            const paged = new PagedInput(rec.dir, { step: 64 });
+            const sink = createParquetSink(target, { compression: codecs[0], fsync: false, host: 'bench', worker });
+            const t0 = process.hrtime.bigint();
+            const c0 = cpuNow();
+            await sink.open(paged.input);
+            let inConsume = 0n;
+            while (paged.advance()) {
+              const a = process.hrtime.bigint();
+              await sink.consume();
+              inConsume += process.hrtime.bigint() - a;
+            }
+            const report = await sink.close(paged.end());
+            const s = { wallNs: Number(process.hrtime.bigint() - t0), cpuNs: cpuNow() - c0, bytes: dirBytes(target), consumeNs: Number(inConsume) };
+            if (report.events !== n) throw new Error(`the sink wrote ${report.events} of ${n} events`);
+            if (round === 0 && (await duckCount(target)) !== n) throw new Error(`DuckDB counts other than ${n} events in ${target}`);
+            fs.rmSync(target, { recursive: true, force: true });
+            return s;
+          },
+        }),
+      ),
     ];
 
     await measures[2]!.run(99); // warm-up (JIT, page cache)

@@ -13,7 +13,7 @@ import { type Duck, type Expected, convert, decodedEvents, duck, expected, files
 const scratch = fs.mkdtempSync(join(os.tmpdir(), 'tracering-parquet-'));
 after(() => (process.env.TRACERING_KEEP_SCRATCH ? console.log(scratch) : fs.rmSync(scratch, { recursive: true, force: true })));
 
-/** Two recordings: A (no losses) converted as hosts alpha and beta, B (overwritten) as gamma. */
+/** Two recordings: A (no losses) converted as hosts alpha, beta and delta (in a worker), B (overwritten) as gamma. */
 interface Setup {
   out: string;
   a: Expected;
@@ -41,6 +41,7 @@ describe('Parquet conversion read by DuckDB', () => {
     await convert(aDir, out, { host: 'alpha', bootId: 'boot-a' });
     await convert(aDir, out, { host: 'beta', bootId: 'boot-b' });
     await convert(bDir, out, { host: 'gamma', bootId: 'boot-c' });
+    await convert(aDir, out, { host: 'delta', bootId: 'boot-d', worker: true });
     setup = { out, a: expected(aDir), b: expected(bDir), aDir, db: await duck() };
     return setup;
   }
@@ -55,9 +56,8 @@ describe('Parquet conversion read by DuckDB', () => {
       if (!got.has(host)) got.set(host, new Map());
       got.get(host)!.set(`${r.cpu}/${r.system}/${r.event}`, Number(r.n));
     }
-    assert.deepEqual([...got.keys()].sort(), ['alpha', 'beta', 'gamma']);
-    assert.deepEqual(Object.fromEntries([...got.get('alpha')!].sort()), Object.fromEntries([...s.a.counts].sort()));
-    assert.deepEqual(Object.fromEntries([...got.get('beta')!].sort()), Object.fromEntries([...s.a.counts].sort()));
+    assert.deepEqual([...got.keys()].sort(), ['alpha', 'beta', 'delta', 'gamma']);
+    for (const host of ['alpha', 'beta', 'delta']) assert.deepEqual(Object.fromEntries([...got.get(host)!].sort()), Object.fromEntries([...s.a.counts].sort()), host);
     assert.deepEqual(Object.fromEntries([...got.get('gamma')!].sort()), Object.fromEntries([...s.b.counts].sort()));
     // Every CPU's events in the recording are there, and (no overwrite) they are what the kernel held.
     for (const [cpu, c] of s.a.cpus) {
@@ -96,6 +96,7 @@ describe('Parquet conversion read by DuckDB', () => {
   it('typed columns hold what our decoder decodes', async (t) => {
     const s = await prepare(t);
     if (!s) return;
+    for (const host of ['alpha', 'delta'])
     for (const [system, event, fields] of [
       ['sched', 'sched_switch', ['prev_comm', 'prev_pid', 'prev_prio', 'prev_state', 'next_comm', 'next_pid', 'next_prio']],
       ['sched', 'sched_waking', ['comm', 'pid', 'prio', 'target_cpu']],
@@ -107,11 +108,11 @@ describe('Parquet conversion read by DuckDB', () => {
       // A field named like a common column is prefixed with field_ (sched_waking's comm and pid).
       const columns = fields.map((f) => (f === 'comm' || f === 'pid' ? `field_${f}` : f));
       const rows = await s.db.rows(
-        `select cpu, ts, ${columns.join(', ')} from read_parquet('${s.out}/events/host=alpha/**/event=${event}/*.parquet')`,
+        `select cpu, ts, ${columns.join(', ')} from read_parquet('${s.out}/events/host=${host}/**/event=${event}/*.parquet')`,
       );
       const got = rows.map((r) => JSON.stringify([r.cpu, r.ts, ...columns.map((c) => r[c])]));
       assert.ok(want.length > 0, `${event}: the recording has some`);
-      assert.deepEqual(got.sort(), want.sort(), `${system}/${event}`);
+      assert.deepEqual(got.sort(), want.sort(), `${host}: ${system}/${event}`);
     }
     // WHERE on a typed field, without parsing.
     const states = await s.db.rows(
@@ -129,8 +130,8 @@ describe('Parquet conversion read by DuckDB', () => {
               max(kernel_overrun) as overrun, max(kernel_entries) as entries, max(kernel_dropped) as dropped
        from read_parquet('${s.out}/losses/**/*.parquet', hive_partitioning = 1) group by all order by host, cpu`,
     );
-    for (const host of ['alpha', 'gamma']) {
-      const e: Expected = host === 'alpha' ? s.a : s.b;
+    for (const host of ['alpha', 'gamma', 'delta']) {
+      const e: Expected = host === 'gamma' ? s.b : s.a;
       const mine = rows.filter((r) => r.host === host);
       assert.equal(mine.length, e.cpus.size, `${host}: one row per CPU`);
       for (const r of mine) {
@@ -169,7 +170,7 @@ describe('Parquet conversion read by DuckDB', () => {
     assert.equal(byHost.alpha, s.a.savedTasks);
     assert.equal(byHost.gamma, s.b.savedTasks);
     const manifests = filesUnder(join(s.out, 'manifests'), /\.json$/);
-    assert.equal(manifests.length, 3);
+    assert.equal(manifests.length, 4);
     for (const path of manifests) {
       const m = JSON.parse(fs.readFileSync(path, 'utf8'));
       assert.equal(m.format, 'tracering-parquet');

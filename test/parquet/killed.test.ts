@@ -13,7 +13,7 @@ import { type TraceringWarning, WarningCode } from '../../src/errors.js';
 import { RecordingInput } from '../../src/pipeline/recording-input.js';
 import { runFileSinks } from '../../src/pipeline/run-file.js';
 import { parsePartName } from '../../src/sinks/parquet/paths.js';
-import { createParquetSink } from '../../src/sinks/parquet/parquet-sink.js';
+import { createParquetSink } from '../../src/sinks/parquet/index.js';
 import { kernelOrSkip } from '../helpers/kernel.js';
 import { duck, expected, filesUnder, record } from './support.js';
 

@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { after, it } from 'node:test';
-import { createParquetSink } from '../../src/sinks/parquet/parquet-sink.js';
+import { createParquetSink } from '../../src/sinks/parquet/index.js';
 import { zstdAvailable } from '../../src/sinks/parquet/format/compress.js';
 import { PagedInput } from '../helpers/paged-input.js';
 
@@ -26,6 +26,7 @@ it('out-of-range options are ERR_INVALID_ARG_VALUE', () => {
     { host: '' },
     { host: 'a\nb' },
     { bootId: '' },
+    { worker: 'yes' as never },
   ]) {
     assert.throws(() => createParquetSink(join(scratch, 'x'), options), { code: 'ERR_INVALID_ARG_VALUE' }, JSON.stringify(options));
   }
@@ -33,11 +34,13 @@ it('out-of-range options are ERR_INVALID_ARG_VALUE', () => {
   if (!zstdAvailable()) assert.throws(() => createParquetSink(join(scratch, 'z'), { compression: 'zstd' }), { code: 'ERR_UNSUPPORTED' });
 });
 
-it('a directory that cannot be written is ERR_INVALID_ARG_VALUE at open()', () => {
-  const file = join(scratch, 'a-file');
-  fs.writeFileSync(file, '');
-  const sink = createParquetSink(join(file, 'out'), {});
-  // Any recording works as input; open() fails before reading it.
-  const input = new PagedInput(join(import.meta.dirname, '../fixtures/sched/tracefs')).input;
-  assert.throws(() => sink.open(input), { code: 'ERR_INVALID_ARG_VALUE' });
-});
+for (const worker of [false, true]) {
+  it(`a directory that cannot be written is ERR_INVALID_ARG_VALUE at open() (${worker ? 'worker' : 'inline'})`, async () => {
+    const file = join(scratch, 'a-file');
+    fs.writeFileSync(file, '');
+    const sink = createParquetSink(join(file, 'out'), { worker });
+    // Any recording works as input; open() fails before reading it.
+    const input = new PagedInput(join(import.meta.dirname, '../fixtures/sched/tracefs')).input;
+    await assert.rejects(async () => sink.open(input), { code: 'ERR_INVALID_ARG_VALUE' });
+  });
+}

@@ -9,9 +9,10 @@ import { join } from 'node:path';
 import { after, it } from 'node:test';
 import { emitProcessWarning } from '../../src/errors.js';
 import { CLOCK_IDS, native } from '../../src/native.js';
+import { ReaderCursor } from '../../src/pipeline/cursor.js';
 import { localMachine } from '../../src/pipeline/recording-input.js';
 import { AppRing } from '../../src/ring/app-ring.js';
-import { createParquetSink } from '../../src/sinks/parquet/parquet-sink.js';
+import { createParquetSink } from '../../src/sinks/parquet/index.js';
 import type { CpuCursor, SinkInput } from '../../src/sinks/sink.js';
 import { duck, filesUnder } from './support.js';
 
@@ -20,7 +21,7 @@ after(() => fs.rmSync(scratch, { recursive: true, force: true }));
 
 const noFiles = { label: 'none', listEvents: (): [string, string][] => [], readFormat: (): string => { throw new Error('no formats'); }, readOptional: () => null };
 
-it('a ring\'s events, typed, with converted timestamps', async () => {
+for (const worker of [false, true]) it(`a ring's events, typed, with converted timestamps (${worker ? 'worker' : 'inline'})`, async () => {
   using ring = AppRing.create({ subbufs: 16, name: 'pqtest' });
   const request = ring.defineEvent({ name: 'request', fields: [['id', 'u32'], ['path', 'string'], ['latency', 'u64'], ['tag', 'char[8]'], ['delta', 's64']] });
   const writer = ring.writer({ autoFlush: false });
@@ -30,7 +31,7 @@ it('a ring\'s events, typed, with converted timestamps', async () => {
   const after = process.hrtime.bigint();
   writer.close();
   const reader = ring.reader({ cpu: 64 });
-  const cursor: CpuCursor = { cpu: 64, layout: reader.layout, next: () => reader.next(), nextPages: () => null, get caughtUp() { return reader.caughtUp; } };
+  const cursor: CpuCursor = new ReaderCursor(reader);
   // One reading of the clocks (monotonic and boot from the kernel), as a live input takes at its start.
   const monoNs = native.clockNs(CLOCK_IDS.monotonic);
   const bootNs = native.clockNs(CLOCK_IDS.boottime);
@@ -48,9 +49,9 @@ it('a ring\'s events, typed, with converted timestamps', async () => {
     clockPairs: [{ clock: 'mono', traceNs: monoNs, bootNs, monoNs, realtimeNs: BigInt(Date.now()) * 1000000n }],
     onWarning: emitProcessWarning,
   };
-  const out = join(scratch, 'out');
-  const sink = createParquetSink(out, { host: 'app', fsync: false });
-  sink.open(input);
+  const out = join(scratch, `out-${worker}`);
+  const sink = createParquetSink(out, { host: 'app', fsync: false, worker });
+  await sink.open(input);
   await sink.consume();
   const report = await sink.close({ reason: 'end-of-input', buffers: [], rings: [{ name: 'pqtest', events: n, lost: 0 }], clockPairs: [] });
   assert.equal(report.events, n);

@@ -9,7 +9,7 @@ import os from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { createParquetSink } from '../../src/sinks/parquet/parquet-sink.js';
+import { createParquetSink } from '../../src/sinks/parquet/index.js';
 import { kernelOrSkip } from '../helpers/kernel.js';
 import { PagedInput } from '../helpers/paged-input.js';
 import { type Expected, decodedEvents, duck, expected, filesUnder, record } from './support.js';
@@ -77,7 +77,7 @@ describe('segment rotation mid-stream', () => {
     const out = join(scratch, 'by-size');
     const paged = new PagedInput(r.dir, { step: 2 });
     const sink = createParquetSink(out, { segmentMb: 0.02, fsync: false, host: 'rot' });
-    sink.open(paged.input);
+    await sink.open(paged.input);
     let calls = 0;
     while (paged.advance()) {
       await sink.consume();
@@ -99,7 +99,7 @@ describe('segment rotation mid-stream', () => {
     // A reading of the trace clock beside the boot clock (here equal): ts is on the boot clock, time rotation applies.
     const paged = new PagedInput(r.dir, { step: 4, live: false, clockPairs: [{ clock: paged0Clock(r.dir), traceNs: 0n, bootNs: 0n, monoNs: 0n, realtimeNs: 0n }] });
     const sink = createParquetSink(out, { segmentS: span / 4 / 1e9, fsync: false, host: 'rot' });
-    sink.open(paged.input);
+    await sink.open(paged.input);
     while (paged.advance()) await sink.consume();
     await sink.close(paged.end());
     await checkSegments(out, r.e, 3);
@@ -111,7 +111,7 @@ describe('segment rotation mid-stream', () => {
     const out = join(scratch, 'idle');
     const paged = new PagedInput(r.dir, { step: 4 });
     const sink = createParquetSink(out, { segmentS: 0.3, fsync: false, host: 'rot' });
-    sink.open(paged.input);
+    await sink.open(paged.input);
     paged.advance();
     await sink.consume();
     assert.equal(manifestOf(out).segments.length, 0, 'nothing committed yet');

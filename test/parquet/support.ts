@@ -14,7 +14,7 @@ import { RecordingInput } from '../../src/pipeline/recording-input.js';
 import { runFileSinks } from '../../src/pipeline/run-file.js';
 import { Recording } from '../../src/recording/recording.js';
 import { writeSnapshot } from '../../src/recording/snapshot.js';
-import { type ParquetSinkOptions, createParquetSink } from '../../src/sinks/parquet/parquet-sink.js';
+import { type ParquetSinkOptions, createParquetSink } from '../../src/sinks/parquet/index.js';
 import type { SinkReport } from '../../src/sinks/sink.js';
 import { testInstance, writeMarkers } from '../helpers/kernel.js';
 

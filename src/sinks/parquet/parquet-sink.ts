@@ -1,6 +1,7 @@
-// The Parquet sink: a directory of columnar segments that DuckDB,
-// ClickHouse, Spark, Trino... read in place (paths.ts has the layout,
-// schema.ts the tables, docs/queries.md the SQL).
+// The Parquet writer running in the thread that calls it (in the capture's
+// thread, or in a worker: worker/): a directory of columnar segments that
+// DuckDB, ClickHouse, Spark, Trino... read in place (paths.ts has the
+// layout, schema.ts the tables, docs/queries.md the SQL).
 //
 // Rows are buffered per event type and written as row groups when an
 // event reaches rowGroupRows, or when the buffers pass the memory budget
@@ -26,7 +27,7 @@ import { Segment, type SegmentContext, type SmallTable } from './segment.js';
 import { lossRows, processRows } from './tables.js';
 import { TaskResolver } from './tasks.js';
 
-export interface ParquetSinkOptions {
+export interface ParquetWriterOptions {
   /** A segment ends once it holds about this many MiB of output (default 64). */
   segmentMb?: number;
   /** ... or spans this many seconds (default 300). */
@@ -48,7 +49,7 @@ export interface ParquetSinkOptions {
   noRings?: boolean;
 }
 
-interface Settings {
+export interface Settings {
   readonly segmentBytes: number;
   readonly segmentNs: number;
   readonly segmentMs: number;
@@ -69,7 +70,7 @@ function positive(name: string, v: number | undefined, fallback: number, max: nu
   return v;
 }
 
-function settingsOf(o: ParquetSinkOptions): Settings {
+export function settingsOf(o: ParquetWriterOptions): Settings {
   const segmentMb = positive('segmentMb', o.segmentMb, 64, 1 << 20);
   const segmentS = positive('segmentS', o.segmentS, 300, 366 * 86400);
   const rowGroupRows = positive('rowGroupRows', o.rowGroupRows, 65536, 1 << 22);
@@ -97,15 +98,15 @@ function version(): string {
   }
 }
 
-function checkName(what: string, v: string | undefined): void {
+export function checkName(what: string, v: string | undefined): void {
   if (v === undefined) return;
   if (typeof v !== 'string' || v.length === 0 || v.length > 255 || /[\0\n]/.test(v)) throw new InvalidArgumentError(`${what} must be a non-empty single-line string`);
 }
 
-export class ParquetSink implements TraceSink {
+export class InlineParquetSink implements TraceSink {
   readonly kind = 'parquet';
   readonly dir: string;
-  readonly #options: ParquetSinkOptions;
+  readonly #options: ParquetWriterOptions;
   readonly #settings: Settings;
   #input: SinkInput | null = null;
   #run = '';
@@ -136,7 +137,7 @@ export class ParquetSink implements TraceSink {
   #failure: unknown = null;
   #state: 'new' | 'open' | 'closed' | 'aborted' = 'new';
 
-  constructor(dir: string, options: ParquetSinkOptions = {}) {
+  constructor(dir: string, options: ParquetWriterOptions = {}) {
     if (typeof dir !== 'string' || dir.length === 0) throw new InvalidArgumentError('the Parquet output directory must be a non-empty path');
     checkName('host', options.host);
     checkName('bootId', options.bootId);
@@ -460,8 +461,4 @@ function rangeOf(stats: ReadonlyMap<Source, SourceStats>): { min: bigint | null;
     if (s.tsMax !== null && (max === null || s.tsMax > max)) max = s.tsMax;
   }
   return { min, max };
-}
-
-export function createParquetSink(dir: string, options: ParquetSinkOptions = {}): ParquetSink {
-  return new ParquetSink(dir, options);
 }
