@@ -160,6 +160,19 @@ describe('Parquet conversion read by DuckDB', () => {
     }
   });
 
+  it('every DuckDB query of docs/queries.md runs on the output', async (t) => {
+    const s = await prepare(t);
+    if (!s) return;
+    const guide = fs.readFileSync(join(import.meta.dirname, '../../docs/queries.md'), 'utf8');
+    const blocks = [...guide.matchAll(/```sql\n([\s\S]*?)```/g)].map((m) => m[1]!).filter((q) => q.includes("'DIR/") && !q.includes('s3('));
+    assert.ok(blocks.length >= 6, `${blocks.length} DuckDB queries in the guide`);
+    for (const q of blocks) {
+      const rows = await s.db.rows(q.replaceAll('DIR', s.out).replace(/;\s*$/, ''));
+      // The wall-clock query needs a realtime offset, which recordings do not have.
+      if (!q.includes('realtime_offset_ns')) assert.ok(rows.length > 0, `no rows from:\n${q}`);
+    }
+  });
+
   it('processes table and manifest', async (t) => {
     const s = await prepare(t);
     if (!s) return;

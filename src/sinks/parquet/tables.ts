@@ -40,7 +40,8 @@ function endStats(src: Source, live: boolean, end: SinkEnd | null): CpuStats | n
   return live ? parsed(buffer.files.readOptional(`per_cpu/cpu${src.cpu}/stats`)) : null;
 }
 
-function endCounters(src: Source, end: SinkEnd | null): { staging: number | null; reader: number | null } {
+/** The pipeline's and the reader's loss counts at the end (the reader's only for a live input: a file's reader counts none). */
+function endCounters(src: Source, end: SinkEnd | null, live: boolean): { staging: number | null; reader: number | null } {
   if (end === null) return { staging: null, reader: null };
   const g: DecodeGroup = src.group;
   if (g.buffer === null) {
@@ -48,7 +49,7 @@ function endCounters(src: Source, end: SinkEnd | null): { staging: number | null
     return { staging: ring === undefined ? null : 0, reader: ring?.lost ?? null };
   }
   const cpu = end.buffers.find((b) => b.name === g.buffer!.name)?.cpus.find((c) => c.cpu === src.cpu);
-  return { staging: cpu?.stagingLost ?? null, reader: cpu?.counters.lost ?? null };
+  return { staging: cpu?.stagingLost ?? null, reader: live ? (cpu?.counters.lost ?? null) : null };
 }
 
 /** One row per source (kernel CPU or ring) in LOSSES_COLUMNS order. */
@@ -57,7 +58,7 @@ export function lossRows(id: SegmentId, stats: ReadonlyMap<Source, SourceStats>,
   for (const [src, s] of stats) {
     const k = endStats(src, live, end);
     const start = live && src.group.buffer !== null ? parsed(src.group.buffer.startStats.get(src.cpu)) : null;
-    const { staging, reader } = endCounters(src, end);
+    const { staging, reader } = endCounters(src, end, live);
     rows.push([
       id.host,
       id.bootId,
