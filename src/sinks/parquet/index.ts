@@ -8,6 +8,7 @@ import type { SinkEnd, SinkInput, SinkReport, TraceSink } from '../sink.js';
 import { InlineParquetSink, type ParquetWriterOptions } from './parquet-sink.js';
 import { WorkerParquetSink } from './worker/host.js';
 
+/** Options of the Parquet sink (docs/parquet.md): segments, partition values, compression, memory, and where it writes. */
 export interface ParquetSinkOptions extends ParquetWriterOptions {
   /**
    * Write in a worker thread: true, false, or 'auto' (the default): a
@@ -16,6 +17,10 @@ export interface ParquetSinkOptions extends ParquetWriterOptions {
   worker?: boolean | 'auto';
 }
 
+/**
+ * Writes an input as Parquet segments in hive partitions (events, losses,
+ * processes, a manifest per run) for query engines; see docs/parquet.md.
+ */
 export class ParquetSink implements TraceSink {
   readonly kind = 'parquet';
   readonly dir: string;
@@ -38,6 +43,11 @@ export class ParquetSink implements TraceSink {
     return this.#impl?.run ?? '';
   }
 
+  /** Bytes written so far (committed segments, and the open one as far as known). */
+  get bytesWritten(): number {
+    return this.#impl?.bytesWritten ?? 0;
+  }
+
   open(input: SinkInput): void | Promise<void> {
     const { worker = 'auto', ...writer } = this.#options;
     const inWorker = worker === true || (worker === 'auto' && input.live);
@@ -58,6 +68,7 @@ export class ParquetSink implements TraceSink {
   }
 }
 
+/** A Parquet sink writing into directory `dir` (created if absent; other runs' files in it are kept). */
 export function createParquetSink(dir: string, options: ParquetSinkOptions = {}): ParquetSink {
   return new ParquetSink(dir, options);
 }

@@ -27,6 +27,7 @@ import { Segment, type SegmentContext, type SmallTable } from './segment.js';
 import { lossRows, processRows } from './tables.js';
 import { TaskResolver } from './tasks.js';
 
+/** How the Parquet writer segments, compresses and buffers (docs/parquet.md). */
 export interface ParquetWriterOptions {
   /** A segment ends once it holds about this many MiB of output (default 64). */
   segmentMb?: number;
@@ -149,6 +150,11 @@ export class InlineParquetSink implements TraceSink {
   /** This run's id (in file names and the manifest). */
   get run(): string {
     return this.#run;
+  }
+
+  /** Bytes of committed segments, and of the open segment as far as known. */
+  get bytesWritten(): number {
+    return this.#bytes + (this.#segment?.estimatedBytes ?? 0);
   }
 
   open(input: SinkInput): void {

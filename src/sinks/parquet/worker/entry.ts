@@ -71,7 +71,7 @@ async function handle(m: ToWorker): Promise<void> {
         for (const run of m.runs) cursors[run.source]?.push(new Uint8Array(run.bytes), run.pages, run.lostBefore);
         update(m.files);
         await sink.consume();
-        post({ type: 'consumed', bytes: m.bytes });
+        post({ type: 'consumed', bytes: m.bytes, written: sink.bytesWritten });
         break;
       case 'close':
         update(m.files);

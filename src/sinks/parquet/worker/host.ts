@@ -52,6 +52,7 @@ export class WorkerParquetSink implements TraceSink {
   #lastRefresh = 0;
   #ringEvents: number[] = [];
   #closed = false;
+  #written = 0;
 
   constructor(dir: string, options: ParquetWriterOptions) {
     this.dir = dir;
@@ -60,6 +61,11 @@ export class WorkerParquetSink implements TraceSink {
 
   get run(): string {
     return this.#run;
+  }
+
+  /** Bytes the worker had written at its last answer. */
+  get bytesWritten(): number {
+    return this.#written;
   }
 
   async open(input: SinkInput): Promise<void> {
@@ -106,6 +112,7 @@ export class WorkerParquetSink implements TraceSink {
     switch (m.type) {
       case 'consumed':
         this.#inFlight -= m.bytes;
+        this.#written = m.written;
         this.#hold();
         this.#wake();
         return;
@@ -223,6 +230,7 @@ export class WorkerParquetSink implements TraceSink {
     await this.#worker?.terminate();
     if (m.type === 'error') throw fromWire(m.error);
     if (m.type !== 'closed') throw new Error(`the Parquet worker answered ${m.type}`);
+    this.#written = m.report.bytes;
     return m.report;
   }
 

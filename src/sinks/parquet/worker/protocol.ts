@@ -64,7 +64,8 @@ export interface WireError {
 
 export type FromWorker =
   | { readonly type: 'opened'; readonly run: string }
-  | { readonly type: 'consumed'; readonly bytes: number }
+  /** `written`: the writer's bytesWritten after taking these pages. */
+  | { readonly type: 'consumed'; readonly bytes: number; readonly written: number }
   | { readonly type: 'closed'; readonly report: SinkReport }
   | { readonly type: 'aborted' }
   | { readonly type: 'warning'; readonly code: string; readonly message: string; readonly cpu?: number }
