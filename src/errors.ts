@@ -187,6 +187,8 @@ export const WarningCode = {
   adaptive: 'TRACERING_ADAPTIVE',
   ringWriterDied: 'TRACERING_RING_WRITER_DIED',
   ringStalled: 'TRACERING_RING_STALLED',
+  /** A Parquet output directory held incomplete files of an earlier run (moved aside). */
+  parquetLeftover: 'TRACERING_PARQUET_LEFTOVER',
 } as const;
 export type WarningCode = (typeof WarningCode)[keyof typeof WarningCode];
 
