@@ -212,6 +212,8 @@ export const WarningCode = {
   adaptive: 'TRACERING_ADAPTIVE',
   ringWriterDied: 'TRACERING_RING_WRITER_DIED',
   ringStalled: 'TRACERING_RING_STALLED',
+  /** A Parquet output directory held incomplete files of an earlier run (moved aside). */
+  parquetLeftover: 'TRACERING_PARQUET_LEFTOVER',
   /** A recording's per-CPU file ends in a partial sub-buffer, or is missing. */
   truncatedRecording: 'TRACERING_TRUNCATED_RECORDING',
   /** A recording without kernel_constants: enum values come from the running kernel's BTF, or print as numbers. */

@@ -4,3 +4,4 @@
 import './text-file-sink.js';
 import './perfetto-format.js';
 import './tracedat-sink.js';
+import './parquet-format.js';

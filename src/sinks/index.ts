@@ -22,3 +22,4 @@ export { SnapshotSink, type SnapshotSinkOptions } from './snapshot-sink.js';
 export { TextFileSink } from './text-file-sink.js';
 export { TextSink, type TextSinkOptions } from './text-sink.js';
 export { TraceDatSink, type TraceDatSinkOptions } from './tracedat-sink.js';
+export { ParquetSink, type ParquetSinkOptions, createParquetSink } from './parquet/index.js';
