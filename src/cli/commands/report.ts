@@ -5,21 +5,20 @@
 
 import fs from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { TraceSource } from '../../kernel/trace-source.js';
-import { Tracefs } from '../../kernel/tracefs.js';
 import type { BatchSource } from '../../layout/batch-source.js';
 import { loadDecodeContext } from '../../output/decode-context.js';
 import { TimelineRenderer } from '../../output/report.js';
 import { FdWriter } from '../../output/fd-writer.js';
 import { openInput } from '../../pipeline/open-input.js';
-import '../../pipeline/inputs.js';
 import { runFileSinks } from '../../pipeline/run-file.js';
 import { TextSink } from '../../sinks/text-sink.js';
 import { parseCpuStats } from '../../kernel/cpu-stats.js';
 import type { CommandScope } from '../command-scope.js';
 import { stdoutBytesWriter } from '../format.js';
-import { openRings, renderRings } from '../rings.js';
 import { UsageError, parseCommandArgs } from '../usage.js';
+
+// Live trace arrays, rings and trace.dat files load their modules when
+// named: a recording directory needs none of them (fixed cost of report).
 
 export const usage = `usage: tracering report DIR|FILE.dat [-B NAME] [--cpu N]... [--kallsyms FILE] [--json]
        tracering report --ring PATH... [--json]
@@ -67,7 +66,7 @@ export async function run(argv: string[], scope: CommandScope): Promise<number> 
     },
     usage,
   );
-  if (values.ring !== undefined && positionals.length === 0) return reportRings(values.ring, values.json === true, scope);
+  if (values.ring !== undefined && positionals.length === 0) return await reportRings(values.ring, values.json === true, scope);
   if (positionals.length !== 1) throw new UsageError(`report takes one recording (a directory or a trace.dat)\n\n${usage}`);
   const dir = resolve(positionals[0] as string);
   const live = fs.existsSync(join(dir, 'trace_marker'));
@@ -80,6 +79,7 @@ export async function run(argv: string[], scope: CommandScope): Promise<number> 
   if (live) {
     // A trace array: the root itself, or instances/NAME under it.
     root = fs.existsSync(join(dir, 'saved_cmdlines')) ? dir : dirname(dirname(dir));
+    const [{ Tracefs }, { TraceSource }] = await Promise.all([import('../../kernel/tracefs.js'), import('../../kernel/trace-source.js')]);
     const tracefs = Tracefs.locate({ root });
     const array = dir === root ? tracefs.topLevel : tracefs.openInstance(dir.slice(root.length + '/instances/'.length), { create: false });
     cpus = array.cpus();
@@ -121,6 +121,7 @@ async function reportRecording(
   options: { json: boolean; kallsyms?: string; buffer?: string; cpus?: number[] },
   scope: CommandScope,
 ): Promise<number> {
+  if (!isDirectory(path)) await import('../../pipeline/inputs.js'); // trace.dat and other file inputs
   const input = openInput(path, options.kallsyms !== undefined ? { kallsyms: options.kallsyms } : {});
   scope.defer(() => input.close());
   const out = new FdWriter(1);
@@ -139,8 +140,17 @@ async function reportRecording(
   return 0;
 }
 
+function isDirectory(path: string): boolean {
+  try {
+    return fs.statSync(path).isDirectory();
+  } catch {
+    return false; // openInput says why
+  }
+}
+
 /** Everything the rings hold, merged by time (until Ctrl-C, while a writer keeps up). */
 async function reportRings(paths: readonly string[], json: boolean, scope: CommandScope): Promise<number> {
+  const { openRings, renderRings } = await import('../rings.js');
   const rings = openRings(paths, 0, scope);
   const ctx = loadDecodeContext({ formats: rings.formats });
   rings.nameWriters(ctx.tasks);
