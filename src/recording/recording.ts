@@ -44,16 +44,19 @@ export class FileCpuReader implements BatchSource {
     this.layout = layout;
     this.#fd = fs.openSync(path, 'r');
     this.#pages = new PageStream(layout, cpu, (into, pageSize, max) => {
-      let n = 0;
-      while (n < max) {
-        const got = fs.readSync(this.#fd, into, n * pageSize, pageSize, null);
-        if (got <= 0) break;
-        // A trailing partial sub-buffer is zero-filled, as a short read() is.
-        if (got < pageSize) into.fill(0, n * pageSize + got, (n + 1) * pageSize);
-        n++;
-        if (got < pageSize) break;
+      // Whole fills in as few reads as the file allows (a read per page was
+      // a syscall per 4 KiB: a tenth of report's time on a large recording).
+      const want = max * pageSize;
+      let got = 0;
+      while (got < want) {
+        const n = fs.readSync(this.#fd, into, got, want - got, null);
+        if (n <= 0) break;
+        got += n;
       }
-      return n;
+      const pages = Math.ceil(got / pageSize);
+      // A trailing partial sub-buffer is zero-filled, as a short read() is.
+      if (got < pages * pageSize) into.fill(0, got, pages * pageSize);
+      return pages;
     }, { pagesPerBatch });
   }
 
