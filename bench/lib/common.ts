@@ -139,6 +139,12 @@ export function threadCpuNs(): number {
   return Number(text.slice(0, text.indexOf(' ')));
 }
 
+/** User + system CPU time of the whole process so far (every thread: GC helpers, compilers), ns. */
+export function processCpuNs(): number {
+  const u = process.cpuUsage();
+  return (u.user + u.system) * 1000;
+}
+
 /** Thread CPU time and wall time of `fn()`, ns. */
 export function timed(fn: () => void): { cpuNs: number; wallNs: number } {
   const w0 = process.hrtime.bigint();
@@ -171,7 +177,7 @@ export class LoadMeter {
     return {
       loadavg: os.loadavg()[0] ?? Number.NaN,
       busy: total > 0 ? 1 - (end.idle - this.#start.idle) / total : Number.NaN,
-      cpus: os.availableParallelism(),
+      cpus: os.cpus().length,
     };
   }
 }
