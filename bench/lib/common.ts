@@ -6,6 +6,7 @@ import os from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Tracefs } from '../../src/kernel/tracefs.js';
+import { CLOCK_IDS, native } from '../../src/native.js';
 
 export const benchDir = join(dirname(fileURLToPath(import.meta.url)), '..');
 export const outDir = join(benchDir, 'out');
@@ -133,10 +134,13 @@ export function runIfMain(
 // printed with the load that was on the machine while it was measured, and
 // repeated until its spread is known (or a round limit stops it).
 
-/** On-CPU nanoseconds of the calling thread so far (waiting for a CPU does not count). */
+/**
+ * On-CPU nanoseconds of the calling thread so far (waiting for a CPU does
+ * not count): CLOCK_THREAD_CPUTIME_ID through the addon (exact; the
+ * scheduler's /proc/thread-self/schedstat is only updated at ticks).
+ */
 export function threadCpuNs(): number {
-  const text = fs.readFileSync('/proc/thread-self/schedstat', 'latin1');
-  return Number(text.slice(0, text.indexOf(' ')));
+  return Number(native.clockNs(CLOCK_IDS.threadCputime));
 }
 
 /** User + system CPU time of the whole process so far (every thread: GC helpers, compilers), ns. */

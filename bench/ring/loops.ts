@@ -22,8 +22,8 @@
 // non-decreasing where there are timestamps, and the whole payload of every
 // 64th event.
 
-import fs from 'node:fs';
 import { performance } from 'node:perf_hooks';
+import { CLOCK_IDS, native } from '../../src/native.js';
 import type { RingBuffer } from 'ringbuf.js';
 import type { RingReader } from '../../src/ring/reader.js';
 import type { RingWriter } from '../../src/ring/writer.js';
@@ -51,10 +51,9 @@ export interface WriteResult {
   cpuNs: number;
 }
 
-/** On-CPU ns of the calling thread (see bench/lib/common.ts threadCpuNs; not imported: workers load this file alone). */
+/** On-CPU ns of the calling thread (CLOCK_THREAD_CPUTIME_ID; see bench/lib/common.ts threadCpuNs). */
 function cpuNow(): number {
-  const text = fs.readFileSync('/proc/thread-self/schedstat', 'latin1');
-  return Number(text.slice(0, text.indexOf(' ')));
+  return Number(native.clockNs(CLOCK_IDS.threadCputime));
 }
 
 export interface ConsumeResult {
