@@ -5,21 +5,31 @@
 //
 //   node --import tsx bench/decode-micro.ts [--quick]
 //
-// Figures are medians of several rounds; the machine is a noisy VM, so
-// compare ratios. Alternatives kept here (closure columns, per-record
-// dispatch, TextDecoder) are the designs the library did not pick.
+// Figures are the measuring thread's on-CPU time (the machine is shared),
+// medians of several rounds with their spread, each beside the load while
+// measured. Alternatives kept here (closure columns, per-record dispatch,
+// TextDecoder) are the designs the library did not pick; each is printed
+// as a ratio to the library's design. The peers: libtraceevent
+// (bench/c/tepdecode.c, Debian's libtraceevent-dev) walking, parsing every
+// field of, and printing the same replicated pages.
 
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { BatchDecoder } from '../src/decode/batch-decoder.js';
-import { EventDecoder } from '../src/decode/field-decoder.js';
-import { SymbolTable } from '../src/decode/kallsyms.js';
-import { EventRegistry } from '../src/decode/registry.js';
-import { EventRenderer } from '../src/decode/renderer.js';
-import { StringTable } from '../src/decode/strings.js';
-import { RecordBatch, WalkState, maxRecords, walkRecords } from '../src/layout/record.js';
-import { hostSubbufLayout, newSubbufHeader, readSubbufHeader } from '../src/layout/subbuf.js';
+import type { EventDecoder as EventDecoderClass } from '../src/decode/field-decoder.js';
+import { LoadMeter, compileC, ensureLibtraceevent, fromDist, loadText, outDir, stat, threadCpuNs, withSpread } from './lib/common.js';
+
+// The library as the CLI runs it (dist/: tsx adds helpers to closures that would be measured too); types from src/.
+const { BatchDecoder } = await fromDist<typeof import('../src/decode/batch-decoder.js')>('decode/batch-decoder.js');
+const { EventDecoder } = await fromDist<typeof import('../src/decode/field-decoder.js')>('decode/field-decoder.js');
+const { SymbolTable } = await fromDist<typeof import('../src/decode/kallsyms.js')>('decode/kallsyms.js');
+const { EventRegistry } = await fromDist<typeof import('../src/decode/registry.js')>('decode/registry.js');
+const { EventRenderer } = await fromDist<typeof import('../src/decode/renderer.js')>('decode/renderer.js');
+const { StringTable } = await fromDist<typeof import('../src/decode/strings.js')>('decode/strings.js');
+const { RecordBatch, WalkState, maxRecords, walkRecords } = await fromDist<typeof import('../src/layout/record.js')>('layout/record.js');
+const { hostSubbufLayout, newSubbufHeader, readSubbufHeader } = await fromDist<typeof import('../src/layout/subbuf.js')>('layout/subbuf.js');
+import { spawnSync } from 'node:child_process';
+import { gunzipSync } from 'node:zlib';
 
 const root = path.join(path.dirname(fileURLToPath(import.meta.url)), '..');
 const fixtures = path.join(root, 'test', 'fixtures');
@@ -84,19 +94,25 @@ function select(all: Records, id: number): Records {
 
 let sink = 0;
 
-function measure(name: string, events: number, fn: () => void): number {
+/** Medians by name, for the ratios printed against the library's design. */
+const figures = new Map<string, number>();
+
+function measure(name: string, events: number, fn: () => void, versus?: string): number {
   fn(); // warm up (JIT)
   fn();
+  const meter = new LoadMeter();
   const times: number[] = [];
   for (let r = 0; r < ROUNDS; r++) {
-    const t0 = process.hrtime.bigint();
+    const t0 = threadCpuNs();
     fn();
-    times.push(Number(process.hrtime.bigint() - t0) / events);
+    times.push((threadCpuNs() - t0) / events);
   }
-  times.sort((a, b) => a - b);
-  const median = times[times.length >> 1]!;
-  console.log(`${name.padEnd(58)} ${median.toFixed(1).padStart(8)} ns/event`);
-  return median;
+  const st = stat(times);
+  figures.set(name, st.median);
+  const base = versus !== undefined ? figures.get(versus) : undefined;
+  const ratio = base !== undefined ? `  ${(st.median / base).toFixed(2)}x the library's design` : '';
+  console.log(`${name.padEnd(58)} ${withSpread(st).padStart(12)} ns/event${ratio}   (${loadText(meter.stop())})`);
+  return st.median;
 }
 
 const registry = EventRegistry.fromDirectory(path.join(fixtures, 'sched', 'tracefs'));
@@ -112,7 +128,8 @@ const strings = new StringTable();
 const decoder = new EventDecoder(switchFormat, { strings });
 const CHUNK = 256;
 const chunkTable = decoder.createTable(CHUNK);
-const tableNs = measure('typed decode: table, generated (sched_switch, 256/chunk)', sw.count, () => {
+const TABLE = 'typed decode: table, generated (sched_switch, 256/chunk)';
+const tableNs = measure(TABLE, sw.count, () => {
   for (let s = 0; s < sw.count; s += CHUNK) {
     chunkTable.clear();
     decoder.decodeRecords(chunkTable, sw.bytes, sw.view, sw.records.subarray(s * 4), null, Math.min(CHUNK, sw.count - s));
@@ -149,7 +166,7 @@ measure('  same, all records into one table', sw.count, () => {
   const soa = new Function('a', 'po', 'pl', `return (v, rec, count) => { for (let r = 0; r < count; r++) { const o = rec[r * 4], L = rec[r * 4 + 1]; po[r] = o; if (L < ${switchFormat.fixedSize}) { pl[r] = -1; continue; } pl[r] = L; ${lines.join(' ')} } };`)(arrays, po, pl) as (v: DataView, rec: Int32Array, n: number) => void;
   measure('  alternative: one typed array per field (generated)', sw.count, () => {
     for (let s = 0; s < sw.count; s += CHUNK) soa(sw.view, sw.records.subarray(s * 4), Math.min(CHUNK, sw.count - s));
-  });
+  }, TABLE);
   type Writer = (view: DataView, o: number, r: number) => void;
   const writers: Writer[] = [];
   a = 0;
@@ -177,7 +194,7 @@ measure('  same, all records into one table', sw.count, () => {
         for (let w = 0; w < writers.length; w++) writers[w]!(sw.view, o, r);
       }
     }
-  });
+  }, TABLE);
 }
 
 // 3. Accessors: every numeric field of every record, allocation-free.
@@ -224,7 +241,7 @@ measure('  same, all records into one table', sw.count, () => {
       acc += utf8.decode(bytes.subarray(o + 40, e)).length;
     }
     sink += acc;
-  });
+  }, '  + both comms interned (ids)');
 }
 
 // 4. Object form.
@@ -249,8 +266,8 @@ measure('  same, all records into one table', sw.count, () => {
     }
     sink += batchDecoder.unknown;
   });
-  const decoders = new Map<number, EventDecoder>();
-  const perId = new Map<number, ReturnType<EventDecoder['createTable']>>();
+  const decoders = new Map<number, EventDecoderClass>();
+  const perId = new Map<number, ReturnType<EventDecoderClass['createTable']>>();
   for (const f of registry.formats()) {
     const d = new EventDecoder(f, { strings });
     decoders.set(f.id, d);
@@ -264,7 +281,7 @@ measure('  same, all records into one table', sw.count, () => {
       one[0] = i;
       decoders.get(id)!.decodeRecords(perId.get(id)!, all.bytes, all.view, all.records, one, 1);
     }
-  });
+  }, 'mixed stream: BatchDecoder (group by id + tables)');
 }
 
 // 6. Text rendering of bodies, as the kernel prints them.
@@ -282,6 +299,39 @@ let renderNs = 0;
   });
 }
 
-console.log(`\nsummary: typed decode ${tableNs.toFixed(1)} ns/event (target <= 10), sched_switch body ${renderNs.toFixed(0)} ns/event` +
-  ` (~${(1200 / renderNs).toFixed(0)}x faster than trace-cmd report's ~1.2 us/event)`);
+// 7. The peers: libtraceevent on the same replicated pages (every record of the mixed stream).
+let peer = 'libtraceevent peer skipped';
+{
+  const missing = ensureLibtraceevent(console.log);
+  if (missing !== null) peer = `libtraceevent peer skipped: ${missing}`;
+  else {
+    const bin = compileC(['tepdecode'] as const, { tepdecode: ['-ltraceevent'] }).tepdecode;
+    const raw = path.join(outDir, 'decode-micro-pages.bin');
+    const kallsyms = path.join(outDir, 'decode-micro-kallsyms.txt');
+    fs.writeFileSync(raw, all.bytes);
+    fs.writeFileSync(kallsyms, gunzipSync(fs.readFileSync(path.join(fixtures, 'kallsyms.gz'))));
+    const tracefsDir = path.join(fixtures, 'sched', 'tracefs');
+    const meter = new LoadMeter();
+    const r = spawnSync(bin, ['--dir', tracefsDir, '--raw', raw, '--subbuf', '4096', '--rounds', String(ROUNDS), '--modes', 'walk,lean,print', '--kallsyms', kallsyms], { encoding: 'utf8', timeout: 120_000, killSignal: 'SIGKILL' });
+    const load = loadText(meter.stop());
+    fs.rmSync(raw, { force: true });
+    fs.rmSync(kallsyms, { force: true });
+    if (r.status !== 0) peer = `libtraceevent peer failed: ${r.stderr.trim().slice(0, 300)}`;
+    else {
+      const t = JSON.parse(r.stdout) as { events: number; walk: { cpuNs: number[] }; lean: { cpuNs: number[] }; print: { cpuNs: number[] } };
+      if (t.events !== all.count) throw new Error(`libtraceevent saw ${t.events} records, the pages hold ${all.count}`);
+      const per = (xs: number[]) => stat(xs.map((x) => x / t.events));
+      const parse = stat(t.lean.cpuNs.map((x, i) => (x - t.walk.cpuNs[i]!) / t.events));
+      const print = stat(t.print.cpuNs.map((x, i) => (x - t.walk.cpuNs[i]!) / t.events));
+      const ours = figures.get('mixed stream: BatchDecoder (group by id + tables)')!;
+      const text = figures.get('render text, mixed stream (switch/wakeup/fork/exec/print)')!;
+      console.log(`${'libtraceevent: kbuffer walk'.padEnd(58)} ${withSpread(per(t.walk.cpuNs)).padStart(12)} ns/event   (${load})`);
+      console.log(`${'libtraceevent: field parse on top of the walk'.padEnd(58)} ${withSpread(parse).padStart(12)} ns/event   BatchDecoder is ${(parse.median / ours).toFixed(2)}x faster (goal >= 10x)`);
+      console.log(`${'libtraceevent: tep_print_event(INFO) on top of the walk'.padEnd(58)} ${withSpread(print).padStart(12)} ns/event   our text is ${(print.median / text).toFixed(2)}x faster`);
+      peer = `BatchDecoder ${ours.toFixed(1)} ns/event vs libtraceevent field parse ${parse.median.toFixed(1)} (${(parse.median / ours).toFixed(2)}x faster, goal >= 10x); text ${text.toFixed(0)} vs tep_print_event ${print.median.toFixed(0)} ns/event (${(print.median / text).toFixed(2)}x)`;
+    }
+  }
+}
+
+console.log(`\nsummary: typed decode ${tableNs.toFixed(1)} ns/event (sched_switch table), sched_switch body ${renderNs.toFixed(0)} ns/event; ${peer}`);
 if (sink === 0.5) console.log(sink);

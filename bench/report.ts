@@ -1,16 +1,32 @@
-// Report benchmark: cost per event of decoding a large recording into typed
-// fields and of rendering it as the kernel's text, side by side in the same
-// run with `trace-cmd report` (Debian's trace-cmd) on the same data.
-// Goals (issue): typed decode at most 10 ns/event; text at least 10x faster
-// than trace-cmd report.
+// Report benchmark: typed decoding and kernel text of a large recording,
+// each figure beside its peer measured in the same run, as a ratio, with the
+// machine's load while it was measured and the spread of its rounds.
+//
+// Peers and goals (issue 13):
+//   - typed decode vs libtraceevent's field parse (bench/c/tepdecode.c,
+//     Debian's libtraceevent-dev: installed with apt-get when missing and
+//     this runs as root, else that figure is skipped with the reason):
+//     >= 10x faster per event, both on top of their own walk of the pages;
+//   - kernel text vs `trace-cmd report`, end to end on the same data
+//     (restored into trace.dat): >= 10x; in process, beside
+//     tep_print_event (the body trace-cmd prints) for information;
+//   - fixed cost (an empty twin of the recording) and peak RSS vs
+//     trace-cmd report's: <= 1x; the live commands (stream, record) beside
+//     the same peer (trace-cmd record/stream are not run: they take the
+//     top-level buffer);
+//   - where text time goes: each event type's bodies alone, and a profiled
+//     text pass sorted into the helpers it spends its time in.
+//
+// The machine is shared: in-process times are the measuring thread's
+// on-CPU time, child processes' their user + system time (bench/c/
+// rusage.c; wall time beside it, with peak RSS); rounds are interleaved and
+// repeated until their spread is within 4% (or a round limit).
 //
 // 1. Record (bench/report/record.ts): a private instance (trbench-*, always
 //    removed) with sched, irq, timer, workqueue, kmem, raw_syscalls,
 //    syscalls, net, sock, tcp, skb, block, ext4, writeback and signal
 //    enabled, no overwrite, a buffer sized for every event; bench/c/
-//    reportload.c (pipe ping-pong with a helper, file I/O with fdatasync,
-//    loopback TCP, mmap/munmap, fork+exec, nanosleep, trace_marker and
-//    trace_marker_raw) runs until the instance holds TRBENCH_EVENTS events
+//    reportload.c runs until the instance holds TRBENCH_EVENTS events
 //    (bounded in time and iterations too). The stats must show nothing
 //    overwritten or dropped; writeSnapshot consumes it into a temp dir and
 //    must deliver exactly the stats' entries per CPU. trace-cmd restore
@@ -19,22 +35,18 @@
 //    trace.dat` piped here: event lines per CPU in both must equal the
 //    kernel's stats entries per CPU; sampled positions of the two timelines
 //    must carry the same timestamp (and mostly the same pid and CPU: equal
-//    timestamps may be ordered differently).
-// 3. Measure, rounds interleaved, medians:
-//    - in fresh Node processes (one per mode): walk only (FileCpuReader:
-//      reading pages + indexing records), walk + BatchDecoder.decode, decode
-//      of pre-indexed in-memory pages; TimelineRenderer text to a discarding
-//      sink, the merge alone; JSON Lines (informational);
-//    - end to end, output to /dev/null: `node dist/cli/main.js report DIR`
-//      (startup, formats, kallsyms...), `trace-cmd report -i trace.dat` with
-//      its default flags and with -q -N (quiet, no plugins: its fastest);
-//      both tools on an empty twin of the data (fixed cost).
+//    timestamps may be ordered differently); libtraceevent must see every
+//    record with a known event type.
+// 3. Measure (bench/report/measure.ts in fresh Node processes; tepdecode;
+//    the CLIs end to end with output to /dev/null).
 //
-// Environment: TRBENCH_EVENTS (default 1500000), TRBENCH_ROUNDS (5),
-// TRBENCH_LOAD_MS (5000, the load generator's time bound), TRBENCH_KEEP=1
-// (keep the temp dir with the recording and trace.dat, and print it).
+// Environment: TRBENCH_EVENTS (default 1500000), TRBENCH_ROUNDS (at most,
+// default 9), TRBENCH_LOAD_MS (5000, the load generator's time bound),
+// TRBENCH_KEEP=1 (keep the temp dir with the recording and trace.dat, and
+// print it), TRBENCH_DIR=PATH (measure an existing work dir kept earlier
+// instead of recording: PATH/recording, PATH/trace.dat, PATH/empty*).
 //
-// Output: progress lines, a table, one JSON line. Exit status 1 if a count
+// Output: progress lines, tables, one JSON line. Exit status 1 if a count
 // is wrong or anything fails; the goals are reported, not enforced.
 //
 // Run: npm run bench -- report   (or node --import tsx bench/report.ts;
@@ -45,14 +57,34 @@ import fs from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { benchDir, busyShare, compileC, envInt, median, runIfMain, usableTracefs } from './lib/common.js';
+import { gunzipSync } from 'node:zlib';
+import {
+  type ChildCost,
+  type Figure,
+  LoadMeter,
+  benchDir,
+  busyShare,
+  compileC,
+  ensureLibtraceevent,
+  envInt,
+  figureJson,
+  printFigures,
+  ratios,
+  repeat,
+  runCosted,
+  runIfMain,
+  stat,
+  usableTracefs,
+} from './lib/common.js';
 import { compareSamples, scanCommand, type LineScan } from './report/lines.js';
 import { type MeasureMode, type MeasureResult, measure } from './report/measure.js';
 import { type BuiltRecording, InterruptedError, buildRecording, removeLiveInstance } from './report/record.js';
+import { parseCpuStats } from '../src/kernel/cpu-stats.js';
+import { Recording } from '../src/recording/recording.js';
 
 const root = join(benchDir, '..');
 const cli = join(root, 'dist', 'cli', 'main.js');
-const DECODE_GOAL_NS = 10;
+const DECODE_GOAL_RATIO = 10;
 const TEXT_GOAL_RATIO = 10;
 const TRACE_CMD_FAST_FLAGS = ['-q', '-N'];
 /** Bounds: one end-to-end run, one measuring child, the whole suite. */
@@ -78,7 +110,7 @@ interface Config {
 function readConfig(): Config {
   return {
     events: envInt('TRBENCH_EVENTS', 1_500_000, 10_000, 20_000_000),
-    rounds: envInt('TRBENCH_ROUNDS', 5, 1, 50),
+    rounds: envInt('TRBENCH_ROUNDS', 9, 1, 50),
     loadMs: envInt('TRBENCH_LOAD_MS', 5000, 100, 60_000),
     keep: process.env.TRBENCH_KEEP === '1',
   };
@@ -117,15 +149,26 @@ const RESULT_TAG = '@report-result ';
 
 async function child(args: string[]): Promise<void> {
   const [mode, dir, rounds, expected] = args;
-  if (mode !== 'decode' && mode !== 'text' && mode !== 'json') throw new Error(`bad ${CHILD_FLAG} ${args.join(' ')}`);
-  const result = measure(mode, dir!, Number(rounds), Number(expected));
+  if (mode !== 'decode' && mode !== 'text' && mode !== 'json' && mode !== 'profile') throw new Error(`bad ${CHILD_FLAG} ${args.join(' ')}`);
+  const result = await measure(mode, dir!, Number(rounds), Number(expected));
   process.stdout.write(`${RESULT_TAG}${JSON.stringify(result)}\n`);
 }
 
 function runMeasureChild(mode: MeasureMode, dir: string, rounds: number, expected: number): MeasureResult {
   const r = spawnSync(
     process.execPath,
-    ['--import', 'tsx', fileURLToPath(import.meta.url), CHILD_FLAG, mode, dir, String(rounds), String(expected)],
+    [
+      // Profiling: without inlining, self time stays with the helper that spends it (shares, not speed).
+      ...(mode === 'profile' ? ['--no-turbo-inlining'] : []),
+      '--import',
+      'tsx',
+      fileURLToPath(import.meta.url),
+      CHILD_FLAG,
+      mode,
+      dir,
+      String(rounds),
+      String(expected),
+    ],
     { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], timeout: CHILD_TIMEOUT_MS, killSignal: 'SIGKILL', maxBuffer: 1 << 24 },
   );
   if (r.error) throw new Error(`measure ${mode}: ${r.error.message}`);
@@ -145,17 +188,85 @@ interface E2eCommand {
   args: string[];
 }
 
-/** Wall time of one run, stdout to /dev/null, stderr kept for the error message. */
-function timeE2e(c: E2eCommand, devNull: number): number {
-  const t0 = process.hrtime.bigint();
-  const r = spawnSync(c.cmd, c.args, { stdio: ['ignore', devNull, 'pipe'], timeout: E2E_TIMEOUT_MS, killSignal: 'SIGKILL', encoding: 'utf8' });
-  const ns = Number(process.hrtime.bigint() - t0);
-  if (r.signal === 'SIGINT') interrupted ??= 'SIGINT';
-  checkInterrupted();
-  if (r.error || r.status !== 0) {
-    throw new Error(`${c.name}: ${r.error?.message ?? r.signal ?? `exit ${r.status}`}: ${(r.stderr ?? '').trim().slice(0, 1000)}`);
+/** One run's cost (wall, CPU, peak RSS), stdout to /dev/null, stderr kept for the error message. */
+function costE2e(c: E2eCommand): ChildCost {
+  try {
+    return runCosted(c.cmd, c.args, E2E_TIMEOUT_MS);
+  } catch (error) {
+    const signal = (error as Error & { signal?: number }).signal;
+    if (signal === 2 || signal === 15) interrupted ??= 'SIGINT';
+    checkInterrupted();
+    throw new Error(`${c.name}: ${(error as Error).message}`);
   }
-  return ns;
+}
+
+/** A work dir kept by an earlier run (TRBENCH_KEEP=1): its recording, trace.dat and empty twins. */
+function reuseRecording(work: string): BuiltRecording {
+  const dir = join(work, 'recording');
+  const recording = Recording.open(dir);
+  const cpus = [...recording.cpus];
+  const statsEntries = cpus.map((cpu) => parseCpuStats(fs.readFileSync(join(dir, `per_cpu/cpu${cpu}/stats`), 'utf8')).entries);
+  const raw = cpus.map((cpu) => join(dir, `per_cpu/cpu${cpu}/trace_pipe_raw`));
+  for (const f of ['trace.dat', 'empty.dat', 'empty']) if (!fs.existsSync(join(work, f))) throw new Error(`TRBENCH_DIR ${work} has no ${f}`);
+  const events = statsEntries.reduce((a, b) => a + b, 0);
+  return {
+    dir,
+    emptyDir: join(work, 'empty'),
+    traceDat: join(work, 'trace.dat'),
+    emptyDat: join(work, 'empty.dat'),
+    cpus,
+    statsEntries,
+    snapshotEvents: statsEntries,
+    events,
+    rawBytes: raw.reduce((a, p) => a + fs.statSync(p).size, 0),
+    systems: [],
+    refused: [],
+    load: { iterations: 0, forks: 0, fsyncs: 0, stop: 'reused', elapsed_ns: 0 },
+    ms: { setup: 0, load: 0, snapshot: 0, restore: 0 },
+  };
+}
+
+// --- the libtraceevent peer ------------------------------------------------------
+
+interface TepSeries {
+  checksum: string;
+  cpuNs: number[];
+  wallNs: number[];
+}
+
+interface TepResult {
+  events: number;
+  unknown: number;
+  formats: number;
+  formatsCpuNs: number;
+  walk: TepSeries;
+  lean: TepSeries;
+  api: TepSeries;
+  print: TepSeries;
+}
+
+/** tepdecode on the recording, or the reason it cannot run. */
+function runTepdecode(rec: BuiltRecording, work: string, rounds: number): TepResult | string {
+  const missing = ensureLibtraceevent(console.log);
+  if (missing !== null) return missing;
+  let bin: string;
+  try {
+    bin = compileC(['tepdecode'] as const, { tepdecode: ['-ltraceevent'] }).tepdecode;
+  } catch (error) {
+    return (error as Error).message;
+  }
+  // tep_parse_kallsyms takes plain text.
+  const kallsyms = join(work, 'kallsyms.txt');
+  const gz = join(rec.dir, 'kallsyms.gz');
+  if (fs.existsSync(gz)) fs.writeFileSync(kallsyms, gunzipSync(fs.readFileSync(gz)));
+  const args = ['--dir', rec.dir, '--rounds', String(rounds), '--modes', 'walk,lean,api,print', ...(fs.existsSync(kallsyms) ? ['--kallsyms', kallsyms] : [])];
+  const r = spawnSync(bin, args, { encoding: 'utf8', timeout: CHILD_TIMEOUT_MS, killSignal: 'SIGKILL', maxBuffer: 1 << 22 });
+  if (r.signal === 'SIGINT' || r.signal === 'SIGTERM') interrupted ??= r.signal;
+  checkInterrupted();
+  if (r.error || r.status !== 0) return `tepdecode failed: ${r.error?.message ?? r.signal ?? `exit ${r.status}`}: ${r.stderr.trim().slice(0, 500)}`;
+  const t = JSON.parse(r.stdout) as TepResult;
+  if (t.events !== rec.events || t.unknown !== 0) throw new Error(`libtraceevent saw ${t.events} records (${t.unknown} of unknown type); the recording holds ${rec.events}`);
+  return t;
 }
 
 // --- verification -------------------------------------------------------------------
@@ -178,12 +289,6 @@ function checkScan(who: string, scan: LineScan, rec: BuiltRecording): void {
 
 // --- the suite -----------------------------------------------------------------------
 
-interface Row {
-  what: string;
-  ns: number[];
-  events: number;
-  note: string;
-}
 
 export async function run(): Promise<void> {
   try {
@@ -210,23 +315,29 @@ async function runSuite(): Promise<void> {
       `trace-cmd ${tcVersion}, ${os.cpus()[0]?.model ?? '?'} x${os.availableParallelism()}, ` +
       `${(busy * 100).toFixed(0)}% busy before start`,
   );
-  if (busy > 0.1) console.log('report: note: other work is running; expect noisy figures (rerun to confirm)');
+  if (busy > 0.1) console.log('report: note: other work is running: figures are on-CPU times and ratios measured in the same rounds; the load is printed beside each');
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   process.on('exit', removeLiveInstance);
-  const work = fs.mkdtempSync(join(os.tmpdir(), 'trbench-report-'));
-  const devNull = fs.openSync('/dev/null', 'w');
+  const reuse = process.env.TRBENCH_DIR;
+  const work = reuse ?? fs.mkdtempSync(join(os.tmpdir(), 'trbench-report-'));
   try {
-    // 1. Record.
-    console.log('recording:');
-    const rec = buildRecording({ tracefs, work, target: cfg.events, loadgen, maxLoadMs: cfg.loadMs, log: console.log });
+    // 1. Record (or take the recording of an earlier run).
     const mib = (n: number) => (n / 1048576).toFixed(1);
-    console.log(
-      `  recorded ${rec.events} events (${mib(rec.rawBytes)} MiB of sub-buffers) from ${rec.systems.length} systems; ` +
-        `setup ${rec.ms.setup.toFixed(0)} ms, load ${rec.ms.load.toFixed(0)} ms, snapshot ${rec.ms.snapshot.toFixed(0)} ms, ` +
-        `trace-cmd restore ${rec.ms.restore.toFixed(0)} ms (trace.dat ${mib(fs.statSync(rec.traceDat).size)} MiB)`,
-    );
-    if (rec.refused.length > 0) console.log(`  not enabled: ${rec.refused.join(', ')}`);
+    let rec: BuiltRecording;
+    if (reuse !== undefined) {
+      rec = reuseRecording(reuse);
+      console.log(`recording: reusing ${reuse}: ${rec.events} events (${mib(rec.rawBytes)} MiB of sub-buffers)`);
+    } else {
+      console.log('recording:');
+      rec = buildRecording({ tracefs, work, target: cfg.events, loadgen, maxLoadMs: cfg.loadMs, log: console.log });
+      console.log(
+        `  recorded ${rec.events} events (${mib(rec.rawBytes)} MiB of sub-buffers) from ${rec.systems.length} systems; ` +
+          `setup ${rec.ms.setup.toFixed(0)} ms, load ${rec.ms.load.toFixed(0)} ms, snapshot ${rec.ms.snapshot.toFixed(0)} ms, ` +
+          `trace-cmd restore ${rec.ms.restore.toFixed(0)} ms (trace.dat ${mib(fs.statSync(rec.traceDat).size)} MiB)`,
+      );
+      if (rec.refused.length > 0) console.log(`  not enabled: ${rec.refused.join(', ')}`);
+    }
     checkInterrupted();
 
     // 2. Verify counts and the timeline on both sides.
@@ -261,7 +372,12 @@ async function runSuite(): Promise<void> {
         (tcWarnings ? `; trace-cmd stderr: ${JSON.stringify(tcWarnings.slice(0, 300))}` : ''),
     );
 
-    // 3a. In-process measurements, one fresh process each.
+    // 3a. The peer in process: libtraceevent's walk, field parse and print.
+    const tep = runTepdecode(rec, work, cfg.rounds);
+    if (typeof tep === 'string') console.log(`  libtraceevent peer skipped: ${tep}`);
+    else console.log(`  libtraceevent: ${tep.events} records, ${tep.formats} formats parsed in ${(tep.formatsCpuNs / 1e6).toFixed(0)} ms CPU`);
+
+    // 3b. In-process measurements, one fresh process each.
     const decode = runMeasureChild('decode', rec.dir, cfg.rounds, rec.events);
     const share = (k: number) => `${((100 * k) / rec.events).toFixed(1)}%`;
     console.log(
@@ -269,10 +385,11 @@ async function runSuite(): Promise<void> {
         `most frequent: ${(decode.mix ?? []).map(([name, k]) => `${name} ${share(k)}`).join(', ')}`,
     );
     const text = runMeasureChild('text', rec.dir, cfg.rounds, rec.events);
-    const json = runMeasureChild('json', rec.dir, Math.min(cfg.rounds, 3), rec.events);
-    console.log(`  in-process: ctx load ${text.ctxMs.toFixed(0)} ms; text ${mib(text.checks.chars ?? 0)} Mi chars, JSON ${mib(json.checks.chars ?? 0)} Mi chars`);
+    const json = runMeasureChild('json', rec.dir, Math.min(cfg.rounds, 5), rec.events);
+    const profile = runMeasureChild('profile', rec.dir, 1, rec.events);
+    console.log(`  in-process: ctx load ${text.ctxMs.toFixed(0)} ms CPU; text ${mib(text.checks.chars ?? 0)} Mi chars, JSON ${mib(json.checks.chars ?? 0)} Mi chars`);
 
-    // 3b. End to end, interleaved.
+    // 3c. End to end, interleaved, repeated until the spread is known.
     const e2e: E2eCommand[] = [
       { name: 'tracering report DIR', cmd: process.execPath, args: [cli, 'report', rec.dir] },
       { name: 'trace-cmd report', cmd: 'trace-cmd', args: ['report', '-i', rec.traceDat] },
@@ -280,117 +397,310 @@ async function runSuite(): Promise<void> {
       { name: 'tracering report, 0 events', cmd: process.execPath, args: [cli, 'report', rec.emptyDir] },
       { name: 'trace-cmd report, 0 events', cmd: 'trace-cmd', args: ['report', ...TRACE_CMD_FAST_FLAGS, '-i', rec.emptyDat] },
     ];
-    const e2eNs: number[][] = e2e.map(() => []);
-    for (const c of e2e) timeE2e(c, devNull); // warm-up (page cache, binaries)
-    for (let r = 0; r < cfg.rounds; r++) {
-      for (let k = 0; k < e2e.length; k++) {
-        const j = (k + r) % e2e.length;
-        e2eNs[j]!.push(timeE2e(e2e[j]!, devNull));
-      }
-      console.log(`  end-to-end round ${r + 1}/${cfg.rounds}: ${e2e.map((c, j) => `${c.name} ${(e2eNs[j]!.at(-1)! / 1e6).toFixed(0)} ms`).join(', ')}`);
-    }
+    for (const c of e2e) costE2e(c); // warm-up (page cache, binaries, Node's compile cache)
+    const costs = e2e.map((): ChildCost[] => []);
+    const e2eRuns = await repeat(
+      (r) => {
+        const out: Record<string, number> = {};
+        for (let k = 0; k < e2e.length; k++) {
+          const j = (k + r) % e2e.length;
+          const c = costE2e(e2e[j]!);
+          costs[j]!.push(c);
+          out[`${j}cpu`] = c.cpuNs;
+        }
+        return out;
+      },
+      {
+        minRounds: Math.min(5, cfg.rounds),
+        maxRounds: cfg.rounds,
+        spread: 0.04,
+        budgetMs: 240_000,
+        progress: (r) =>
+          console.log(`  end-to-end round ${r}: ${e2e.map((c, j) => `${c.name} ${(costs[j]!.at(-1)!.wallNs / 1e6).toFixed(0)} ms (CPU ${(costs[j]!.at(-1)!.cpuNs / 1e6).toFixed(0)})`).join(', ')}`),
+      },
+    );
+    checkInterrupted();
 
-    // 4. Results.
+    // 4. Figures.
     const n = rec.events;
-    const s = (m: MeasureResult, key: string) => {
+    const series = (m: MeasureResult, key: string) => {
       const xs = m.series[key];
       if (xs === undefined) throw new Error(`no ${key} series from ${m.mode}`);
       return xs;
     };
-    const walk = s(decode, 'walk');
-    const walkDecode = s(decode, 'walkDecode');
-    const decodeOnTop = walkDecode.map((x, i) => x - walk[i]!);
-    const perEvent = (xs: number[]) => median(xs) / n;
-    const [cliNs, tcDefaultNs, tcFastNs, cliEmptyNs, tcEmptyNs] = e2eNs as [number[], number[], number[], number[], number[]];
-    const tcBest = Math.min(perEvent(tcDefaultNs), perEvent(tcFastNs));
-    const tcBestFlags = perEvent(tcFastNs) <= perEvent(tcDefaultNs) ? TRACE_CMD_FAST_FLAGS.join(' ') : 'default flags';
-    const decodeNs = perEvent(decodeOnTop);
-    const textNs = perEvent(s(text, 'text'));
-    const cliPerEvent = perEvent(cliNs);
-    const ratioText = tcBest / textNs;
-    const ratioCli = tcBest / cliPerEvent;
-    // Per-event cost beyond startup: each tool against its own empty twin (trace-cmd with the same flags).
-    const marginal = (xs: number[], empty: number[]) => (median(xs) - median(empty)) / n;
-    const ratioMarginal = marginal(tcFastNs, tcEmptyNs) / marginal(cliNs, cliEmptyNs);
-    const x = (r: number) => `${r.toFixed(2)}x`;
-    const rows: Row[] = [
-      { what: 'tracering walk: read pages + index records', ns: walk, events: n, note: '' },
-      { what: 'tracering typed decode, on top of the walk', ns: decodeOnTop, events: n, note: `goal <= ${DECODE_GOAL_NS} ns${decodeNs > DECODE_GOAL_NS ? ' MISSED' : ' met'}` },
-      { what: '  walk + BatchDecoder.decode', ns: walkDecode, events: n, note: '' },
-      { what: '  decode only (pre-indexed pages in memory)', ns: s(decode, 'decodeOnly'), events: n, note: '' },
-      { what: 'tracering merge only (walk + timestamp merge)', ns: s(text, 'merge'), events: n, note: '' },
-      { what: 'tracering text: TimelineRenderer -> discard', ns: s(text, 'text'), events: n, note: `trace-cmd / this = ${x(ratioText)}` },
-      { what: 'tracering JSON Lines -> discard (info)', ns: s(json, 'json'), events: n, note: '' },
-      { what: 'tracering report DIR > /dev/null (CLI)', ns: cliNs, events: n, note: `trace-cmd / this = ${x(ratioCli)} (goal >= ${TEXT_GOAL_RATIO}x${ratioCli < TEXT_GOAL_RATIO ? ' MISSED' : ' met'})` },
-      { what: 'trace-cmd report -i trace.dat > /dev/null', ns: tcDefaultNs, events: n, note: '' },
-      { what: `trace-cmd report ${TRACE_CMD_FAST_FLAGS.join(' ')} -i trace.dat > /dev/null`, ns: tcFastNs, events: n, note: '' },
-    ];
-    const fmt = (v: number, d = 1) => v.toFixed(d);
-    const head = ['what', 'ns/event', 'Mev/s', 'ms/pass', 'range ns/ev', 'note'];
-    const body = rows.map((r) => {
-      const m = median(r.ns);
-      return [r.what, fmt(m / r.events), fmt((r.events / m) * 1e3, 2), fmt(m / 1e6, 0), `${fmt(Math.min(...r.ns) / r.events)}-${fmt(Math.max(...r.ns) / r.events)}`, r.note];
+    const perEv = (xs: readonly number[]) => xs.map((x) => x / n);
+    const figures: Figure[] = [];
+    const faster = (peer: readonly number[], ours: readonly number[]) => stat(ratios(peer, ours));
+    // Typed decode.
+    const walk = series(decode, 'walk');
+    const decodeOnTop = series(decode, 'decodeOnTop');
+    if (typeof tep !== 'string') {
+      const tepParse = tep.lean.cpuNs.map((x, i) => x - tep.walk.cpuNs[i]!);
+      const tepApi = tep.api.cpuNs.map((x, i) => x - tep.walk.cpuNs[i]!);
+      const ratio = faster(perEv(tepParse), perEv(decodeOnTop));
+      figures.push(
+        {
+          what: 'typed decode per event, on top of the walk (CPU)',
+          unit: 'ns/ev',
+          value: stat(perEv(decodeOnTop)),
+          peer: { what: 'libtraceevent field parse (lean)', value: stat(perEv(tepParse)) },
+          ratio,
+          ratioNote: 'faster',
+          goal: { text: `>= ${DECODE_GOAL_RATIO}x faster`, met: ratio.median >= DECODE_GOAL_RATIO },
+          load: decode.load,
+          rounds: decode.rounds,
+        },
+        {
+          what: '  same, peer through tep_get_field_raw by name',
+          unit: 'ns/ev',
+          value: stat(perEv(decodeOnTop)),
+          peer: { what: 'libtraceevent field parse (API)', value: stat(perEv(tepApi)) },
+          ratio: faster(perEv(tepApi), perEv(decodeOnTop)),
+          ratioNote: 'faster',
+          load: decode.load,
+        },
+        {
+          what: 'walk: read pages + index records (CPU)',
+          unit: 'ns/ev',
+          value: stat(perEv(walk)),
+          peer: { what: 'libtraceevent kbuffer walk (in memory)', value: stat(perEv(tep.walk.cpuNs)) },
+          ratio: faster(perEv(tep.walk.cpuNs), perEv(walk)),
+          ratioNote: 'faster',
+          load: decode.load,
+        },
+        {
+          what: 'walk + typed decode (CPU)',
+          unit: 'ns/ev',
+          value: stat(perEv(series(decode, 'walkDecode'))),
+          peer: { what: 'libtraceevent walk + field parse', value: stat(perEv(tep.lean.cpuNs)) },
+          ratio: faster(perEv(tep.lean.cpuNs), perEv(series(decode, 'walkDecode'))),
+          ratioNote: 'faster',
+          load: decode.load,
+        },
+      );
+    } else {
+      figures.push({ what: `typed decode, on top of the walk (CPU; peer skipped: ${tep.slice(0, 80)})`, unit: 'ns/ev', value: stat(perEv(decodeOnTop)), load: decode.load });
+    }
+    figures.push({ what: '  typed decode of pre-indexed pages (CPU, info)', unit: 'ns/ev', value: stat(perEv(series(decode, 'decodeOnly'))), load: decode.load });
+    // Text, in process.
+    const textNs = series(text, 'text');
+    if (typeof tep !== 'string') {
+      figures.push({
+        what: 'text in process: walk + merge + line + body (CPU)',
+        unit: 'ns/ev',
+        value: stat(perEv(textNs)),
+        peer: { what: 'libtraceevent walk + tep_print_event(INFO) (body only)', value: stat(perEv(tep.print.cpuNs)) },
+        ratio: faster(perEv(tep.print.cpuNs), perEv(textNs)),
+        ratioNote: 'faster',
+        load: text.load,
+        rounds: text.rounds,
+      });
+    } else figures.push({ what: 'text in process (CPU)', unit: 'ns/ev', value: stat(perEv(textNs)), load: text.load });
+    figures.push({ what: '  merge only: walk + timestamp merge (CPU, info)', unit: 'ns/ev', value: stat(perEv(series(text, 'merge'))), load: text.load });
+    figures.push({ what: '  JSON Lines in process (CPU, info)', unit: 'ns/ev', value: stat(perEv(series(json, 'json'))), load: json.load });
+    // End to end.
+    const [cliC, tcDefC, tcFastC, cliEmptyC, tcEmptyC] = costs as [ChildCost[], ChildCost[], ChildCost[], ChildCost[], ChildCost[]];
+    const cpu = (cs: ChildCost[]) => cs.map((c) => c.cpuNs);
+    const wall = (cs: ChildCost[]) => cs.map((c) => c.wallNs);
+    const rss = (cs: ChildCost[]) => cs.map((c) => c.maxRssKb / 1024);
+    const tcBestIsFast = stat(cpu(tcFastC)).median <= stat(cpu(tcDefC)).median;
+    const tcBest = tcBestIsFast ? tcFastC : tcDefC;
+    const tcBestName = `trace-cmd report${tcBestIsFast ? ` ${TRACE_CMD_FAST_FLAGS.join(' ')}` : ''}`;
+    const e2eLoad = e2eRuns.load;
+    const cpuRatio = faster(cpu(tcBest), cpu(cliC));
+    const wallRatio = faster(wall(tcBest), wall(cliC));
+    figures.push(
+      {
+        what: 'report DIR > /dev/null, end to end (CPU)',
+        unit: 'ns/ev',
+        value: stat(perEv(cpu(cliC))),
+        peer: { what: `${tcBestName} (its faster flags)`, value: stat(perEv(cpu(tcBest))) },
+        ratio: cpuRatio,
+        ratioNote: 'faster',
+        goal: { text: `>= ${TEXT_GOAL_RATIO}x faster`, met: cpuRatio.median >= TEXT_GOAL_RATIO },
+        load: e2eLoad,
+        rounds: e2eRuns.rounds,
+      },
+      {
+        what: 'report DIR > /dev/null, end to end (wall)',
+        unit: 'ns/ev',
+        value: stat(perEv(wall(cliC))),
+        peer: { what: tcBestName, value: stat(perEv(wall(tcBest))) },
+        ratio: wallRatio,
+        ratioNote: 'faster',
+        goal: { text: `>= ${TEXT_GOAL_RATIO}x faster`, met: wallRatio.median >= TEXT_GOAL_RATIO },
+        load: e2eLoad,
+      },
+    );
+    const ms = (xs: readonly number[]) => xs.map((x) => x / 1e6);
+    const fixedCpu = stat(ratios(cpu(cliEmptyC), cpu(tcEmptyC)));
+    const fixedWall = stat(ratios(wall(cliEmptyC), wall(tcEmptyC)));
+    const rssRatio = stat(ratios(rss(cliC), rss(tcBest)));
+    figures.push(
+      {
+        what: 'fixed cost: report of the empty twin (CPU)',
+        unit: 'ms',
+        value: stat(ms(cpu(cliEmptyC))),
+        peer: { what: 'trace-cmd report -q -N, empty twin', value: stat(ms(cpu(tcEmptyC))) },
+        ratio: fixedCpu,
+        ratioNote: 'of peer',
+        goal: { text: '<= 1x', met: fixedCpu.median <= 1 },
+        load: e2eLoad,
+      },
+      {
+        what: 'fixed cost: report of the empty twin (wall)',
+        unit: 'ms',
+        value: stat(ms(wall(cliEmptyC))),
+        peer: { what: 'trace-cmd report -q -N, empty twin', value: stat(ms(wall(tcEmptyC))) },
+        ratio: fixedWall,
+        ratioNote: 'of peer',
+        goal: { text: '<= 1x', met: fixedWall.median <= 1 },
+        load: e2eLoad,
+      },
+      {
+        what: 'peak RSS: report DIR',
+        unit: 'MiB',
+        value: stat(rss(cliC)),
+        peer: { what: `${tcBestName}, same data`, value: stat(rss(tcBest)) },
+        ratio: rssRatio,
+        ratioNote: 'of peer',
+        goal: { text: '<= 1x', met: rssRatio.median <= 1 },
+        load: e2eLoad,
+      },
+      {
+        what: 'peak RSS: report of the empty twin',
+        unit: 'MiB',
+        value: stat(rss(cliEmptyC)),
+        peer: { what: 'trace-cmd report -q -N, empty twin', value: stat(rss(tcEmptyC)) },
+        ratio: stat(ratios(rss(cliEmptyC), rss(tcEmptyC))),
+        ratioNote: 'of peer',
+        load: e2eLoad,
+      },
+    );
+    const live = liveFixedCosts(tracefs, cfg.rounds, stat(ms(cpu(tcEmptyC))), stat(rss(tcEmptyC)));
+    figures.push(...live);
+    const margCli = cpu(cliC).map((x, i) => (x - (cpu(cliEmptyC)[i] ?? 0)) / n);
+    const margTc = cpu(tcFastC).map((x, i) => (x - (cpu(tcEmptyC)[i] ?? 0)) / n);
+    figures.push({
+      what: 'per event beyond the fixed cost (CPU)',
+      unit: 'ns/ev',
+      value: stat(margCli),
+      peer: { what: 'trace-cmd report -q -N', value: stat(margTc) },
+      ratio: stat(ratios(margTc, margCli)),
+      ratioNote: 'faster',
+      load: e2eLoad,
     });
-    body.push(
-      ['fixed cost, 0 events: tracering report', '', '', fmt(median(cliEmptyNs) / 1e6, 0), '', 'node startup, formats, kallsyms'],
-      [`fixed cost, 0 events: trace-cmd report ${TRACE_CMD_FAST_FLAGS.join(' ')}`, '', '', fmt(median(tcEmptyNs) / 1e6, 0), '', ''],
-      ['per event beyond fixed cost: tracering CLI', fmt(marginal(cliNs, cliEmptyNs)), '', '', '', `trace-cmd / this = ${x(ratioMarginal)}`],
-      [`per event beyond fixed cost: trace-cmd ${TRACE_CMD_FAST_FLAGS.join(' ')}`, fmt(marginal(tcFastNs, tcEmptyNs)), '', '', '', ''],
-    );
-    const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)));
-    const line = (cells: string[]) =>
-      cells.map((c, i) => (i === 0 || i === cells.length - 1 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ').trimEnd();
-    console.log();
-    console.log(line(head));
-    console.log(widths.map((w) => '-'.repeat(w)).join('  '));
-    for (const b of body) console.log(line(b));
-    console.log(
-      `(${n} events; medians of ${cfg.rounds} rounds (JSON: ${Math.min(cfg.rounds, 3)}); trace-cmd ratios use its faster ` +
-        `variant (${tcBestFlags}); "0 events" runs read an empty twin of the same data)`,
-    );
+    if (text.coldNs !== undefined) {
+      figures.push({
+        what: '  first text pass in a fresh process (CPU: formats, print fmts, symbols, JIT)',
+        unit: 'ns/ev',
+        value: stat([text.coldNs / n]),
+        load: text.load,
+      });
+    }
+    printFigures(`report: ${n} events, ${decode.checks.eventTypes} event types (figures with their peers; CPU = on-CPU time, the machine is shared)`, figures);
+
+    // 5. Where text time goes.
+    printTypeCosts(text, n);
+    console.log('\nprofiled text pass (V8 sampling profiler, inlining off so that time stays with its function), self time by helper:');
+    for (const [helper, sh] of profile.helpers ?? []) console.log(`  ${(sh * 100).toFixed(1).padStart(5)}%  ${helper}`);
+    if (decode.slotsPerEvent !== undefined) {
+      console.log(`\ntyped decode writes ${decode.slotsPerEvent.toFixed(1)} int32 table slots per event (${(stat(perEv(decodeOnTop)).median / decode.slotsPerEvent).toFixed(2)} ns per slot)`);
+    }
+
     const seconds = (Date.now() - started) / 1000;
     console.log(`report: ${seconds.toFixed(1)} s${seconds > SUITE_BUDGET_S ? ` (over the ${SUITE_BUDGET_S} s budget)` : ''}`);
-    if (cfg.keep) console.log(`report: kept ${work} (recording/, trace.dat)`);
-    const r2 = (v: number) => Number(v.toFixed(2));
+    if (cfg.keep) console.log(`report: kept ${work} (recording/, trace.dat); rerun on it with TRBENCH_DIR=${work}`);
     const summary = {
       suite: 'report',
       kernel: os.release(),
       node: process.version,
       traceCmd: tcVersion,
-      traceCmdFlags: tcBestFlags,
       events: n,
       eventsPerCpu: rec.statsEntries,
       eventTypes: decode.checks.eventTypes,
       rawMiB: Number(mib(rec.rawBytes)),
-      rounds: cfg.rounds,
       busyBefore: Number(busy.toFixed(2)),
-      goals: { decodeNs: DECODE_GOAL_NS, textRatio: TEXT_GOAL_RATIO },
-      decodePass: decodeNs <= DECODE_GOAL_NS,
-      textPass: ratioCli >= TEXT_GOAL_RATIO,
-      nsPerEvent: {
-        walk: r2(perEvent(walk)),
-        decode: r2(decodeNs),
-        walkDecode: r2(perEvent(walkDecode)),
-        decodeOnly: r2(perEvent(s(decode, 'decodeOnly'))),
-        merge: r2(perEvent(s(text, 'merge'))),
-        text: r2(textNs),
-        json: r2(perEvent(s(json, 'json'))),
-        cli: r2(cliPerEvent),
-        traceCmd: r2(perEvent(tcDefaultNs)),
-        traceCmdFast: r2(perEvent(tcFastNs)),
-      },
-      fixedMs: { cli: r2(median(cliEmptyNs) / 1e6), traceCmd: r2(median(tcEmptyNs) / 1e6), ctxLoad: r2(text.ctxMs) },
-      ratios: { textInProcess: r2(ratioText), cli: r2(ratioCli), marginal: r2(ratioMarginal) },
+      libtraceevent: typeof tep === 'string' ? { skipped: tep } : { formats: tep.formats, formatsCpuMs: Number((tep.formatsCpuNs / 1e6).toFixed(1)) },
+      figures: figures.map(figureJson),
+      types: (text.types ?? []).slice(0, 20).map((t) => ({ name: t.name, events: t.events, ns: Number(t.ns.toFixed(1)) })),
+      helpers: Object.fromEntries((profile.helpers ?? []).map(([h, v]) => [h, Number(v.toFixed(3))])),
       seconds: Number(seconds.toFixed(1)),
     };
     console.log(JSON.stringify(summary));
   } finally {
-    fs.closeSync(devNull);
     removeLiveInstance();
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
-    if (!cfg.keep) fs.rmSync(work, { recursive: true, force: true });
+    if (!cfg.keep && reuse === undefined) fs.rmSync(work, { recursive: true, force: true });
   }
+}
+
+/** Each event type's share of the body rendering, and its cost per event. */
+function printTypeCosts(text: MeasureResult, n: number): void {
+  const types = text.types ?? [];
+  const total = types.reduce((a, t) => a + t.ns * t.events, 0);
+  console.log(
+    `\nevent bodies alone (no line prefix, warm, CPU): ${(total / n).toFixed(0)} ns/event on average over ${types.length} types; the most expensive in total:`,
+  );
+  console.log(`  ${'event'.padEnd(44)} ${'events'.padStart(8)} ${'ns/ev'.padStart(7)} ${'bytes'.padStart(6)} ${'share'.padStart(6)}`);
+  for (const t of types.slice(0, 15)) {
+    console.log(
+      `  ${t.name.padEnd(44)} ${String(t.events).padStart(8)} ${t.ns.toFixed(0).padStart(7)} ${t.bytes.toFixed(0).padStart(6)} ${`${((100 * t.ns * t.events) / Math.max(1, total)).toFixed(1)}%`.padStart(6)}`,
+    );
+  }
+}
+
+/**
+ * stream and record on a private instance for a moment (their fixed cost:
+ * start-up, instance set-up, formats, teardown), CPU and peak RSS, beside
+ * trace-cmd report's fixed cost (trace-cmd record/stream would take the
+ * top-level buffer, so they are not run).
+ */
+function liveFixedCosts(tracefs: unknown, rounds: number, peerMs: ReturnType<typeof stat>, peerRss: ReturnType<typeof stat>): Figure[] {
+  if (tracefs === null) return [];
+  const out = join(os.tmpdir(), `trbench-record-${process.pid}.dat`);
+  const cmds: E2eCommand[] = [
+    { name: 'stream', cmd: process.execPath, args: [cli, 'stream', '-e', 'sched:sched_switch', '--duration', '0.001'] },
+    { name: 'record', cmd: process.execPath, args: [cli, 'record', '-q', '-o', out, '-e', 'sched:sched_switch', '--duration', '0.001'] },
+  ];
+  const results: Figure[] = [];
+  try {
+    for (const c of cmds) {
+      costE2e(c);
+      const runs: ChildCost[] = [];
+      const meter = new LoadMeter();
+      for (let r = 0; r < Math.min(rounds, 5); r++) runs.push(costE2e(c));
+      const load = meter.stop();
+      const cpuMs = stat(runs.map((x) => x.cpuNs / 1e6));
+      const rssMb = stat(runs.map((x) => x.maxRssKb / 1024));
+      results.push(
+        {
+          what: `fixed cost: ${c.name} -e sched:sched_switch, private instance, ~0 s (CPU)`,
+          unit: 'ms',
+          value: cpuMs,
+          peer: { what: 'trace-cmd report -q -N, empty twin (record/stream not run)', value: peerMs },
+          ratio: stat([cpuMs.median / peerMs.median]),
+          ratioNote: 'of peer',
+          goal: { text: '<= 1x', met: cpuMs.median <= peerMs.median },
+          load,
+        },
+        {
+          what: `peak RSS: ${c.name}, private instance`,
+          unit: 'MiB',
+          value: rssMb,
+          peer: { what: 'trace-cmd report -q -N, empty twin', value: peerRss },
+          ratio: stat([rssMb.median / peerRss.median]),
+          ratioNote: 'of peer',
+          goal: { text: '<= 1x', met: rssMb.median <= peerRss.median },
+          load,
+        },
+      );
+    }
+  } finally {
+    fs.rmSync(out, { force: true });
+  }
+  return results;
 }
 
 runIfMain(import.meta.url, CHILD_FLAG, child, run, () => interrupted !== null);

@@ -19,7 +19,7 @@ import { pathToFileURL } from 'node:url';
 import { decompress as fzstdDecompress } from 'fzstd';
 import { copyRange } from '../src/tracedat/file-io.js';
 import { TraceDat, TraceDatWriter, zstdCanCompress } from '../src/tracedat/index.js';
-import { envInt, median } from './lib/common.js';
+import { LoadMeter, envInt, loadText, median, stat } from './lib/common.js';
 
 const PAGE = 4096;
 const fixtures = join(import.meta.dirname, '../test/fixtures/formats');
@@ -28,6 +28,9 @@ function mbps(bytes: number, ms: number): number {
   return bytes / (1 << 20) / (ms / 1000);
 }
 
+/** Spread of every timeBest() series of the current section (printed with its load). */
+let spreads: number[] = [];
+
 function timeBest(runs: number, fn: () => void): number {
   const times: number[] = [];
   for (let i = 0; i < runs; i++) {
@@ -35,7 +38,15 @@ function timeBest(runs: number, fn: () => void): number {
     fn();
     times.push(performance.now() - t);
   }
+  spreads.push(stat(times).spread);
   return median(times);
+}
+
+/** Ends a section: the machine's load while it ran and the widest spread of its series. */
+function sectionEnd(meter: LoadMeter): void {
+  const worst = spreads.filter((x) => Number.isFinite(x)).reduce((a, b) => Math.max(a, b), 0);
+  console.log(`  (${loadText(meter.stop())} while measured; widest spread ±${Math.round((worst * 100) / 2)}% (half the interquartile range); wall-clock times, both sides of each ratio in the same section)`);
+  spreads = [];
 }
 
 function line(label: string, value: string, ratio: string): void {
@@ -68,6 +79,7 @@ export async function run(): Promise<void> {
     const spool = join(dir, 'spool');
     makeSpool(spool, mib);
 
+    let meter = new LoadMeter();
     console.log('1. assembly (spool appended page-aligned into the output), wall and CPU time');
     const a = Buffer.alloc(Math.min(bytes, 256 << 20), 1);
     const b = Buffer.alloc(a.length);
@@ -125,6 +137,8 @@ export async function run(): Promise<void> {
     line(`finish() of ${mib} MiB (2 CPUs), copy_file_range`, `${finishRange.toFixed(1)} ms`, `${(finishPlain / finishRange).toFixed(2)}x read/write`);
     line(`finish() of ${mib} MiB (2 CPUs), read/write`, `${finishPlain.toFixed(1)} ms`, '1.00x');
 
+    sectionEnd(meter);
+    meter = new LoadMeter();
     console.log('2. reading a v7 file');
     const file = join(dir, 'big.dat');
     {
@@ -156,6 +170,8 @@ export async function run(): Promise<void> {
     line('TraceDat.pages()', `${mbps(bytes, pagesRead).toFixed(0)} MB/s`, `${(rawRead / pagesRead).toFixed(2)}x of readSync`);
     line(`openCpu() batches (${(records / 1e6).toFixed(1)} M records walked)`, `${mbps(bytes, batches).toFixed(0)} MB/s`, `${(rawRead / batches).toFixed(2)}x of readSync, ${(records / (batches / 1000) / 1e6).toFixed(1)} M rec/s`);
 
+    sectionEnd(meter);
+    meter = new LoadMeter();
     console.log('3. zstd chunk decompression (10-page chunks)');
     const frames: { frame: Uint8Array; size: number }[] = [];
     const chunkSource = fs.readFileSync(spool).subarray(0, 10 * PAGE);
@@ -196,6 +212,7 @@ export async function run(): Promise<void> {
     }
     line('fzstd, output sized by fzstd (used on Node 20)', `${mbps(decodeBytes, fzOwn).toFixed(0)} MB/s`, '1.00x');
     line('fzstd, into a given buffer', `${mbps(decodeBytes, fzInto).toFixed(0)} MB/s`, `${(fzOwn / fzInto).toFixed(2)}x`);
+    sectionEnd(meter);
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }

@@ -41,7 +41,7 @@ export interface NativeBinding {
 export type FutexResult = 'ok' | 'not-equal' | 'timed-out';
 
 /** Clock ids clockNs() takes (Linux's clockid_t values). */
-export const CLOCK_IDS = { realtime: 0, monotonic: 1, monotonicRaw: 4, boottime: 7, tai: 11 } as const;
+export const CLOCK_IDS = { realtime: 0, monotonic: 1, processCputime: 2, threadCputime: 3, monotonicRaw: 4, boottime: 7, tai: 11 } as const;
 
 export const POLL_READABLE = 1;
 export const POLL_WRITABLE = 2;

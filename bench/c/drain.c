@@ -9,7 +9,9 @@
 // read: read() one sub-buffer at a time until EAGAIN (§10.1).
 // Both walk every record header of the consumed range, reconstruct
 // timestamps (§6.3) and count data records. Only the drain loop is timed
-// (not open/mmap/munmap). Prints one JSON line.
+// (not open/mmap/munmap), by the wall clock and by this thread's CPU time
+// (user + system: the kernel's side of GET_READER and read() included).
+// Prints one JSON line.
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -45,6 +47,12 @@ static void die(const char* what) {
 static uint64_t now_ns(void) {
   struct timespec t;
   clock_gettime(CLOCK_MONOTONIC, &t);
+  return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
+}
+
+static uint64_t cpu_ns(void) {
+  struct timespec t;
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
   return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
 }
 
@@ -210,13 +218,16 @@ int main(int argc, char** argv) {
   struct totals t = {0};
   int fd = pipe_raw(dir, cpu);
   uint64_t max_ns = (uint64_t)max_ms * 1000000u, elapsed;
+  size_t subbuf = !strcmp(mode, "mmap") ? 0 : (size_t)read_long(dir, "buffer_subbuf_size_kb") * 1024;
+  uint64_t cpu0 = cpu_ns();
   if (!strcmp(mode, "mmap")) elapsed = drain_mmap(fd, max_ns, &t);
-  else elapsed = drain_read(fd, (size_t)read_long(dir, "buffer_subbuf_size_kb") * 1024, max_ns, &t);
+  else elapsed = drain_read(fd, subbuf, max_ns, &t);
+  uint64_t spent = cpu_ns() - cpu0;
   close(fd);
   printf("{\"mode\":\"%s\",\"cpu\":%d,\"events\":%llu,\"bytes\":%llu,\"subbufs\":%llu,\"calls\":%llu,"
-         "\"corrupt\":%llu,\"ts_sum\":\"%llu\",\"elapsed_ns\":%llu}\n",
+         "\"corrupt\":%llu,\"ts_sum\":\"%llu\",\"elapsed_ns\":%llu,\"cpu_ns\":%llu}\n",
          mode, cpu, (unsigned long long)t.events, (unsigned long long)t.bytes,
          (unsigned long long)t.subbufs, (unsigned long long)t.calls, (unsigned long long)t.corrupt,
-         (unsigned long long)t.ts_sum, (unsigned long long)elapsed);
+         (unsigned long long)t.ts_sum, (unsigned long long)elapsed, (unsigned long long)spent);
   return t.corrupt ? 3 : 0;
 }

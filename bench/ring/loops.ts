@@ -23,6 +23,7 @@
 // 64th event.
 
 import { performance } from 'node:perf_hooks';
+import { CLOCK_IDS, native } from '../../src/native.js';
 import type { RingBuffer } from 'ringbuf.js';
 import type { RingReader } from '../../src/ring/reader.js';
 import type { RingWriter } from '../../src/ring/writer.js';
@@ -45,7 +46,14 @@ export interface WriteResult {
   events: number;
   /** Refused by a full ring (discard mode / ringbuf.js full). */
   dropped: number;
+  /** Wall time of the loop, and the writing thread's on-CPU time (the machine is shared). */
   ns: number;
+  cpuNs: number;
+}
+
+/** On-CPU ns of the calling thread (CLOCK_THREAD_CPUTIME_ID; see bench/lib/common.ts threadCpuNs). */
+function cpuNow(): number {
+  return Number(native.clockNs(CLOCK_IDS.threadCputime));
 }
 
 export interface ConsumeResult {
@@ -147,6 +155,7 @@ function trWriteRun(w: RingWriter, from: number, stop: number, len: number): num
  */
 export function trWrite(w: RingWriter, count: number, len: number, batch: number): WriteResult {
   let dropped = 0;
+  const c0 = cpuNow();
   const t0 = process.hrtime.bigint();
   for (let b = 0; b < count; b += batch) {
     const stop = b + batch < count ? b + batch : count;
@@ -154,7 +163,7 @@ export function trWrite(w: RingWriter, count: number, len: number, batch: number
     w.flush();
   }
   const ns = Number(process.hrtime.bigint() - t0);
-  return { events: count, dropped, ns };
+  return { events: count, dropped, ns, cpuNs: cpuNow() - c0 };
 }
 
 /**
@@ -167,6 +176,7 @@ export function plainWrite(bytes: number, count: number, len: number, batch: num
   const step = 4 + ((len + 3) & ~3);
   const last = bytes - step;
   let at = 0;
+  const c0 = cpuNow();
   const t0 = process.hrtime.bigint();
   for (let b = 0; b < count; b += batch) {
     const stop = b + batch < count ? b + batch : count;
@@ -181,7 +191,7 @@ export function plainWrite(bytes: number, count: number, len: number, batch: num
     }
   }
   const ns = Number(process.hrtime.bigint() - t0);
-  return { events: count, dropped: 0, ns };
+  return { events: count, dropped: 0, ns, cpuNs: cpuNow() - c0 };
 }
 
 /**
@@ -190,6 +200,7 @@ export function plainWrite(bytes: number, count: number, len: number, batch: num
  */
 export async function trWriteAuto(w: RingWriter, count: number, len: number, batch: number): Promise<WriteResult> {
   let dropped = 0;
+  const c0 = cpuNow();
   const t0 = process.hrtime.bigint();
   for (let b = 0; b < count; b += batch) {
     const stop = b + batch < count ? b + batch : count;
@@ -197,7 +208,7 @@ export async function trWriteAuto(w: RingWriter, count: number, len: number, bat
     await null;
   }
   const ns = Number(process.hrtime.bigint() - t0);
-  return { events: count, dropped, ns };
+  return { events: count, dropped, ns, cpuNs: cpuNow() - c0 };
 }
 
 /**
@@ -295,6 +306,7 @@ export function rbWriteEach(rb: RingBuffer, count: number, len: number, ts: bool
   const rec = new Uint8Array(recLen);
   const v = new DataView(rec.buffer);
   let dropped = 0;
+  const c0 = cpuNow();
   const t0 = process.hrtime.bigint();
   for (let seq = 0; seq < count; seq++) {
     stageRecord(v, 0, seq, len);
@@ -306,18 +318,24 @@ export function rbWriteEach(rb: RingBuffer, count: number, len: number, ts: bool
     if (rb.push(rec) === 0) dropped++;
   }
   const ns = Number(process.hrtime.bigint() - t0);
-  return { events: count, dropped, ns };
+  return { events: count, dropped, ns, cpuNs: cpuNow() - c0 };
 }
 
 /**
  * `batch` events staged back to back (each with its own timestamp when
- * `ts`), then one push; events that do not fit are refused.
+ * `ts`), then one push; events that do not fit are refused. With `solo`
+ * (ringbuf.js's storage as a SharedArrayBuffer) there is no consumer: the
+ * read pointer (the storage's second u32) is moved to the write pointer
+ * after each push, as a consumer taking everything at once would: the
+ * writer's own cost, with nothing refused.
  */
-export function rbWriteBatch(rb: RingBuffer, count: number, len: number, ts: boolean, batch: number): WriteResult {
+export function rbWriteBatch(rb: RingBuffer, count: number, len: number, ts: boolean, batch: number, solo: SharedArrayBuffer | null = null): WriteResult {
   const recLen = ts ? len + 8 : len;
   const stage = new Uint8Array(recLen * batch);
   const v = new DataView(stage.buffer);
+  const ptrs = solo !== null ? new Uint32Array(solo, 0, 2) : null;
   let dropped = 0;
+  const c0 = cpuNow();
   const t0 = process.hrtime.bigint();
   for (let b = 0; b < count; b += batch) {
     const stop = b + batch < count ? b + batch : count;
@@ -333,9 +351,10 @@ export function rbWriteBatch(rb: RingBuffer, count: number, len: number, ts: boo
     }
     const pushed = rb.push(stage, at);
     if (pushed !== at) dropped += (at - pushed) / recLen;
+    if (ptrs !== null) Atomics.store(ptrs, 1, Atomics.load(ptrs, 0));
   }
   const ns = Number(process.hrtime.bigint() - t0);
-  return { events: count, dropped, ns };
+  return { events: count, dropped, ns, cpuNs: cpuNow() - c0 };
 }
 
 /**

@@ -165,7 +165,11 @@ export class SymbolTable {
       let data = input;
       if (data.length >= 2 && data[0] === 0x1f && data[1] === 0x8b) {
         try {
-          data = gunzipSync(data, { maxOutputLength: KALLSYMS_LIMITS.maxBytes });
+          // One output chunk of the size the gzip trailer gives (ISIZE): no
+          // chunks concatenated, half the peak memory of the default.
+          const isize = data.length >= 18 ? new DataView(data.buffer, data.byteOffset + data.length - 4, 4).getUint32(0, true) : 0;
+          const chunkSize = Math.min(KALLSYMS_LIMITS.maxBytes, Math.max(64 * 1024, isize + 1));
+          data = gunzipSync(data, { maxOutputLength: KALLSYMS_LIMITS.maxBytes, chunkSize });
         } catch (error) {
           throw new MalformedInputError(`kallsyms: cannot decompress: ${(error as Error).message}`, { cause: error });
         }
@@ -340,12 +344,23 @@ class ModuleIds {
 /** Growable parallel arrays of parsed lines. */
 class Lines {
   n = 0;
-  hi = new Uint32Array(1 << 14);
-  lo = new Uint32Array(1 << 14);
-  module = new Int32Array(1 << 14);
-  marker = new Uint8Array(1 << 14);
-  nameStart = new Int32Array(1 << 14);
-  nameLen = new Int32Array(1 << 14);
+  hi: Uint32Array;
+  lo: Uint32Array;
+  module: Int32Array;
+  marker: Uint8Array;
+  nameStart: Int32Array;
+  nameLen: Int32Array;
+
+  /** `capacity`: the lines expected (counted first: growing by doubling left ~6 MB of garbage at the peak). */
+  constructor(capacity = 1 << 14) {
+    const n = Math.max(16, Math.min(capacity, KALLSYMS_LIMITS.maxSymbols));
+    this.hi = new Uint32Array(n);
+    this.lo = new Uint32Array(n);
+    this.module = new Int32Array(n);
+    this.marker = new Uint8Array(n);
+    this.nameStart = new Int32Array(n);
+    this.nameLen = new Int32Array(n);
+  }
 
   /** The lines pushed so far as a symbol table. */
   symbols(modules: ModuleIds, names: Names, staticData: boolean): RawSymbols {
@@ -417,8 +432,15 @@ function markerOf(text: Buffer, start: number, len: number): number {
  * accepts: "<1-16 hex digits> <[A-Za-z?]> <name>[\t[<module>]]", trailing
  * whitespace allowed, empty lines skipped.
  */
+/** Lines of `text` (newlines, plus a last line without one). */
+function countLines(text: Buffer): number {
+  let n = 0;
+  for (let at = text.indexOf(10); at >= 0; at = text.indexOf(10, at + 1)) n++;
+  return n + 1;
+}
+
 function parseBytes(text: Buffer): RawSymbols {
-  const lines = new Lines();
+  const lines = new Lines(countLines(text));
   const modules = new ModuleIds();
   let staticData = false;
   const end = text.length;

@@ -6,6 +6,13 @@
 // is still unknown the lookup answers "unknown" instead of throwing, so a
 // stream of records never stops on it. A format file that fails to parse
 // is kept as a failure: its id (when readable) answers "malformed".
+//
+// Formats are parsed lazily, by id: a load reads only each file's head
+// (name and ID lines) to index it, and parses a format the first time its
+// id (or name) is asked for. A recording or a tracefs holds ~1000 formats
+// and a trace uses a few hundred at most; parsing all of them was most of
+// report's fixed cost. Whatever asks for the whole set (formats(), size,
+// failures) parses everything first, so it sees what an eager load saw.
 
 import fs from 'node:fs';
 import path from 'node:path';
@@ -27,6 +34,11 @@ export interface FormatSource {
   listEvents(): [string, string][];
   /** Text of events/<system>/<event>/format. */
   readFormat(system: string, event: string): string;
+  /**
+   * The first bytes of events/<system>/<event>/format, at least its name
+   * and ID lines when they are there (optional: readFormat is used instead).
+   */
+  readFormatHead?(system: string, event: string): string;
   /** Text of a file relative to the root (events/header_page, printk_formats...), or null if absent. */
   readOptional(relative: string): string | null;
   /** Names in a directory relative to the root (options/), or [] (optional: virtual sources may not list). */
@@ -37,21 +49,38 @@ export interface FormatSource {
 const DIR_NAME = /^[A-Za-z0-9_.:+-]{1,256}$/;
 /** Largest format file read (a hostile capture could hold anything). */
 const MAX_FILE = 8 << 20;
+/** Bytes of a format file read to index it: its name and ID lines come first. */
+const FORMAT_HEAD_BYTES = 1024;
 
-function readBounded(file: string): string {
+/**
+ * One read buffer for every file: a fresh 64 KiB buffer per file (a
+ * thousand format files per load) was tens of MB of garbage per load.
+ */
+let readBuffer: Buffer | null = null;
+
+/** Reads a file whole (or its first `limit` bytes), refusing files over MAX_FILE. */
+function readBounded(file: string, limit = Number.POSITIVE_INFINITY): string {
   const fd = fs.openSync(file, 'r');
   try {
-    const chunks: Buffer[] = [];
+    const buf = (readBuffer ??= Buffer.allocUnsafe(65536));
+    const spilled: Buffer[] = [];
+    let used = 0;
     let total = 0;
-    const buf = Buffer.allocUnsafe(65536);
-    for (;;) {
-      const n = fs.readSync(fd, buf, 0, buf.length, null);
+    // Until end of file: tracefs files come in page-sized short reads.
+    while (total < limit) {
+      if (used === buf.length) {
+        spilled.push(Buffer.from(buf));
+        used = 0;
+      }
+      const n = fs.readSync(fd, buf, used, Math.min(buf.length - used, limit - total), null);
       if (n <= 0) break;
+      used += n;
       total += n;
       if (total > MAX_FILE) throw new MalformedInputError(`${file}: larger than ${MAX_FILE} bytes`);
-      chunks.push(Buffer.from(buf.subarray(0, n)));
     }
-    return Buffer.concat(chunks).toString('utf8');
+    if (spilled.length === 0) return buf.toString('utf8', 0, used);
+    spilled.push(buf.subarray(0, used));
+    return Buffer.concat(spilled).toString('utf8');
   } finally {
     fs.closeSync(fd);
   }
@@ -89,6 +118,11 @@ export class DirectorySource implements FormatSource {
   readFormat(system: string, event: string): string {
     if (!DIR_NAME.test(system) || !DIR_NAME.test(event)) throw new MalformedInputError(`invalid event name ${system}/${event}`);
     return readBounded(path.join(this.root, 'events', system, event, 'format'));
+  }
+
+  readFormatHead(system: string, event: string): string {
+    if (!DIR_NAME.test(system) || !DIR_NAME.test(event)) throw new MalformedInputError(`invalid event name ${system}/${event}`);
+    return readBounded(path.join(this.root, 'events', system, event, 'format'), FORMAT_HEAD_BYTES);
   }
 
   listDir(relative: string): string[] {
@@ -139,11 +173,32 @@ export interface RegistryOptions {
   longSize?: 4 | 8;
 }
 
+/** A format file indexed by its head, parsed on first use. */
+interface Pending {
+  readonly system: string;
+  readonly event: string;
+  /** The whole text when it had to be read to find the ID (sources without readFormatHead). */
+  readonly text: string | null;
+}
+
+const ID_LINE = /^ID:\s*([0-9]{1,5})\s*$/m;
+
+/** The ID line's value, if there is one and it fits 16 bits. */
+function idOf(text: string): number | null {
+  const m = ID_LINE.exec(text);
+  return m !== null && Number(m[1]) <= 0xffff ? Number(m[1]) : null;
+}
+
 /** Event formats by id, loaded from format files (on demand, and reloaded when an unknown id appears). */
 export class EventRegistry {
   readonly source: FormatSource;
   #byId = new Map<number, EventFormat>();
   #byName = new Map<string, EventFormat>();
+  /** Indexed, not yet parsed: by id, and by "system/event" (directory names). */
+  #pending = new Map<number, Pending>();
+  #pendingByName = new Map<string, number>();
+  /** Files whose ID could not be read from their head: parsed in full by #parseAll(). */
+  #unindexed: Pending[] = [];
   #failures: FormatFailure[] = [];
   #failedIds = new Map<number, FormatFailure>();
   /** Ids that stayed unknown after the reload they triggered. */
@@ -187,73 +242,155 @@ export class EventRegistry {
     return this.#headerPage?.commitSize ?? this.#defaultLongSize;
   }
 
-  /** Format files that could not be parsed. */
+  /** Format files that could not be parsed (parses every format). */
   get failures(): readonly FormatFailure[] {
+    this.#parseAll();
     return this.#failures;
   }
 
+  /** Formats loaded (parses every format). */
   get size(): number {
+    this.#parseAll();
     return this.#byId.size;
   }
 
-  /** (Re)reads every format file. I/O errors of single files become failures; a missing events/ throws. */
+  /**
+   * (Re)indexes every format file: reads each one's head for its ID (the
+   * formats are parsed on first use). I/O errors of single files become
+   * failures; a missing events/ throws.
+   */
   load(): void {
     const pageText = this.source.readOptional('events/header_page');
     const eventText = this.source.readOptional('events/header_event');
     this.#headerPage = pageText !== null ? parseHeaderPage(pageText, 'events/header_page') : null;
     this.#headerEvent = eventText !== null ? parseHeaderEvent(eventText, 'events/header_event') : null;
-    const longSize = this.longSize;
-    const byId = new Map<number, EventFormat>();
-    const byName = new Map<string, EventFormat>();
+    const pending = new Map<number, Pending>();
+    const pendingByName = new Map<string, number>();
+    const unindexed: Pending[] = [];
     const failures: FormatFailure[] = [];
-    const failedIds = new Map<number, FormatFailure>();
-    for (const [system, event] of this.source.listEvents()) {
+    const source = this.source;
+    for (const [system, event] of source.listEvents()) {
       if (this.#systems !== null && !this.#systems.has(system)) continue;
-      let text: string;
+      let id: number | null = null;
+      let text: string | null = null;
       try {
-        text = this.source.readFormat(system, event);
+        if (source.readFormatHead !== undefined) id = idOf(source.readFormatHead(system, event));
+        if (id === null) {
+          text = source.readFormat(system, event);
+          id = idOf(text);
+        }
       } catch (error) {
         const code = (error as NodeJS.ErrnoException).code;
         if (code === 'ENOENT') continue; // directories without a format file (or removed meanwhile)
         failures.push({ system, event, id: null, error: error as Error });
         continue;
       }
-      try {
-        const f = parseFormatFile(text, { system, longSize, source: `events/${system}/${event}/format` });
-        const clash = byId.get(f.id);
-        if (clash !== undefined) {
-          throw new MalformedInputError(`events/${system}/${event}/format: ID ${f.id} is also used by ${clash.system}/${clash.name}`);
-        }
-        byId.set(f.id, f);
-        byName.set(`${system}/${f.name}`, f);
-      } catch (error) {
-        const m = /^ID:\s*([0-9]{1,5})\s*$/m.exec(text);
-        const id = m !== null && Number(m[1]) <= 0xffff ? Number(m[1]) : null;
-        const failure: FormatFailure = { system, event, id, error: error as Error };
-        failures.push(failure);
-        if (id !== null && !byId.has(id)) failedIds.set(id, failure);
+      const entry: Pending = { system, event, text };
+      if (id === null) {
+        unindexed.push(entry); // no ID line: parsing it says why
+        continue;
       }
+      const clash = pending.get(id);
+      if (clash !== undefined) {
+        // The first one listed keeps the id, as an eager load kept it.
+        const error = new MalformedInputError(`events/${system}/${event}/format: ID ${id} is also used by ${clash.system}/${clash.event}`);
+        failures.push({ system, event, id, error });
+        continue;
+      }
+      pending.set(id, entry);
+      pendingByName.set(`${system}/${event}`, id);
     }
-    this.#byId = byId;
-    this.#byName = byName;
+    this.#byId = new Map();
+    this.#byName = new Map();
+    this.#pending = pending;
+    this.#pendingByName = pendingByName;
+    this.#unindexed = unindexed;
     this.#failures = failures;
-    this.#failedIds = failedIds;
+    this.#failedIds = new Map();
     this.#unknown.clear();
     this.#generation++;
   }
 
+  /** Parses the pending format of `id`; its failure is kept (status 'malformed'). */
+  #parse(id: number): EventFormat | undefined {
+    const entry = this.#pending.get(id);
+    if (entry === undefined) return undefined;
+    this.#pending.delete(id);
+    this.#pendingByName.delete(`${entry.system}/${entry.event}`);
+    const { system, event } = entry;
+    let text = entry.text;
+    try {
+      text ??= this.source.readFormat(system, event);
+    } catch (error) {
+      // Gone since it was indexed (a module unloaded): unknown, as if never listed.
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      this.#fail({ system, event, id, error: error as Error });
+      return undefined;
+    }
+    try {
+      const f = parseFormatFile(text, { system, longSize: this.longSize, source: `events/${system}/${event}/format` });
+      if (f.id !== id) throw new MalformedInputError(`events/${system}/${event}/format: ID ${f.id} changed from ${id} since it was indexed`);
+      this.#byId.set(id, f);
+      this.#byName.set(`${system}/${f.name}`, f);
+      return f;
+    } catch (error) {
+      this.#fail({ system, event, id, error: error as Error });
+      return undefined;
+    }
+  }
+
+  #fail(failure: FormatFailure): void {
+    this.#failures.push(failure);
+    if (failure.id !== null && !this.#byId.has(failure.id)) this.#failedIds.set(failure.id, failure);
+  }
+
+  /** Parses every pending format (what an eager load did). */
+  #parseAll(): void {
+    for (const id of [...this.#pending.keys()]) this.#parse(id);
+    const unindexed = this.#unindexed;
+    this.#unindexed = [];
+    for (const { system, event, text } of unindexed) {
+      try {
+        const f = parseFormatFile(text ?? this.source.readFormat(system, event), {
+          system,
+          longSize: this.longSize,
+          source: `events/${system}/${event}/format`,
+        });
+        // Parsed without an ID line it could not be (parseFormatFile requires one); kept for safety.
+        if (this.#byId.has(f.id)) throw new MalformedInputError(`events/${system}/${event}/format: ID ${f.id} is used twice`);
+        this.#byId.set(f.id, f);
+        this.#byName.set(`${system}/${f.name}`, f);
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code === 'ENOENT') continue;
+        this.#failures.push({ system, event, id: null, error: error as Error });
+      }
+    }
+  }
+
   /** The format of `id`, without reloading. */
   get(id: number): EventFormat | undefined {
-    return this.#byId.get(id);
+    return this.#byId.get(id) ?? this.#parse(id);
   }
 
   /** The format of system/name. */
   find(system: string, name: string): EventFormat | undefined {
-    return this.#byName.get(`${system}/${name}`);
+    const key = `${system}/${name}`;
+    const found = this.#byName.get(key);
+    if (found !== undefined) return found;
+    const id = this.#pendingByName.get(key);
+    if (id !== undefined) {
+      const f = this.#parse(id);
+      if (f !== undefined && f.name === name) return f;
+    }
+    // A format whose name line differs from its directory's name.
+    if (this.#pending.size === 0 && this.#unindexed.length === 0) return this.#byName.get(key);
+    this.#parseAll();
+    return this.#byName.get(key);
   }
 
-  /** Every format loaded so far. */
+  /** Every format (parses them all). */
   formats(): IterableIterator<EventFormat> {
+    this.#parseAll();
     return this.#byId.values();
   }
 
@@ -263,7 +400,7 @@ export class EventRegistry {
    * answered "unknown" without further reloads. Never throws.
    */
   lookup(id: number): EventLookup {
-    const f = this.#byId.get(id);
+    const f = this.get(id);
     if (f !== undefined) return { status: 'ok', format: f };
     if (!this.#unknown.has(id) && !this.#failedIds.has(id)) {
       const now = performance.now();
@@ -274,7 +411,7 @@ export class EventRegistry {
         } catch {
           // The source went away: keep what we had.
         }
-        const again = this.#byId.get(id);
+        const again = this.get(id);
         if (again !== undefined) return { status: 'ok', format: again };
         this.#unknown.add(id);
       }

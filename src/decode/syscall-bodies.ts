@@ -37,8 +37,9 @@ function hexWord(c: RenderContext, out: TextOut, at: number, size: 4 | 8, le: bo
   out.reserve(2);
   out.dv.setUint16(out.pos, 0x7830, true); // "0x"
   out.pos += 2;
-  if (size === 4) out.hex32(c.view.getUint32(at, le));
-  else out.hex64(c.view.getUint32(le ? at + 4 : at, le), c.view.getUint32(le ? at : at + 4, le));
+  // The words as int32: hex32/hex64 take their bits, and a uint32 of 2^31 or more would be boxed.
+  if (size === 4) out.hex32(c.view.getInt32(at, le));
+  else out.hex64(c.view.getInt32(le ? at + 4 : at, le), c.view.getInt32(le ? at : at + 4, le));
 }
 
 /** An argument: %lu below 10, else 0x%lx. */

@@ -215,15 +215,31 @@ export class TextOut {
     this.pos = p + 6;
   }
 
+  /** Decimal of a uint32 given as its bits (int32 or uint32): stays a small integer across calls. */
+  u32Bits(v: number): void {
+    this.u32(v >>> 0);
+  }
+
   /** Decimal of a non-negative safe integer. */
   uint(v: number): void {
     if (v < 4294967296) {
       this.u32(v);
       return;
     }
+    // Below 2^53: the part above 10^9 fits a uint32 (no recursion, so this inlines).
     const hi = Math.floor(v / 1e9);
-    this.uint(hi);
+    this.u32(hi);
     this.zeroPadded(v - hi * 1e9, 9);
+  }
+
+  /**
+   * Decimal of the 64-bit integer of words hi:lo, given as their bits
+   * (int32 or uint32; hi read as signed when `signed`); the caller ensures
+   * |value| < 2^53. Words rather than the Number: a value beyond the small
+   * integers passed to a function that is not inlined is boxed.
+   */
+  int64(hi: number, lo: number, signed: boolean): void {
+    this.int((signed ? hi | 0 : hi >>> 0) * 4294967296 + (lo >>> 0));
   }
 
   /** Decimal of a safe integer (String(v) for integers). */
@@ -252,10 +268,13 @@ export class TextOut {
   hex32(v: number, upper = false): void {
     v >>>= 0;
     const n = v === 0 ? 1 : (35 - Math.clz32(v)) >>> 2;
-    this.#hexDigits(v, n, upper);
+    this.#hexDigits(v | 0, n, upper);
   }
 
-  /** Exactly `n` (1..8) hex digits of the low bits of a uint32. */
+  /**
+   * Exactly `n` (1..8) hex digits of the low bits of `v`, a word's bits as
+   * int32 (callers pass `x | 0`: a uint32 above 2^31 would be boxed).
+   */
   #hexDigits(v: number, n: number, upper: boolean): void {
     if (this.pos + n > this.buf.length) this.#grow(n);
     const dv = this.dv;
@@ -273,7 +292,7 @@ export class TextOut {
 
   /** Eight hex digits of a uint32. */
   hex32Padded(v: number, upper = false): void {
-    this.#hexDigits(v >>> 0, 8, upper);
+    this.#hexDigits(v | 0, 8, upper);
   }
 
   /** Unpadded hex of the unsigned 64-bit value hi * 2^32 + lo. */
@@ -282,14 +301,14 @@ export class TextOut {
     if (hi === 0) this.hex32(lo, upper);
     else {
       this.hex32(hi, upper);
-      this.#hexDigits(lo >>> 0, 8, upper);
+      this.#hexDigits(lo | 0, 8, upper);
     }
   }
 
   /** Sixteen hex digits of the 64-bit value hi * 2^32 + lo (a zero-padded %px). */
   hex64Fixed(hi: number, lo: number): void {
-    this.#hexDigits(hi >>> 0, 8, false);
-    this.#hexDigits(lo >>> 0, 8, false);
+    this.#hexDigits(hi | 0, 8, false);
+    this.#hexDigits(lo | 0, 8, false);
   }
 
   /** Two hex digits of a byte. */

@@ -36,11 +36,20 @@ export class UnionFormatSource implements FormatSource {
   }
 
   readFormat(system: string, event: string): string {
+    return this.#first(system, event, (s) => s.readFormat(system, event));
+  }
+
+  /** The head of the format (what the registry indexes by), from the first source that lists it. */
+  readFormatHead(system: string, event: string): string {
+    return this.#first(system, event, (s) => (s.readFormatHead !== undefined ? s.readFormatHead(system, event) : s.readFormat(system, event)));
+  }
+
+  #first(system: string, event: string, read: (s: FormatSource) => string): string {
     if (this.#owners === null) this.listEvents();
     let last: unknown;
     for (const s of this.#owners?.get(`${system}\0${event}`) ?? []) {
       try {
-        return s.readFormat(system, event);
+        return read(s);
       } catch (error) {
         last = error;
       }

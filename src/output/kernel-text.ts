@@ -5,7 +5,7 @@
 
 import type { EventRenderer } from '../decode/renderer.js';
 import { TextOut } from '../decode/text-out.js';
-import type { RecordBatch } from '../layout/record.js';
+import { REC_TS_HI, REC_TS_LO, RECORD_STRIDE, type RecordBatch } from '../layout/record.js';
 import { PrefixWriter, clockInNs } from './line-prefix.js';
 import type { TaskNames } from './task-names.js';
 
@@ -81,10 +81,14 @@ export class KernelText {
       if (this.#tgid) prefix.tgid(out, pid);
       prefix.cpu(out, batch.cpu);
       if (this.#irqInfo) prefix.flags(out, view.getUint8(off + 2), view.getUint8(off + 3));
-      const hi = batch.tsHi(i);
-      const lo = batch.tsLo(i);
+      // The timestamp words as stored (int32): a uint32 of 2^31 or more
+      // passed to a function that is not inlined is boxed, a heap number
+      // per event (the prefix writer takes them as they are).
+      const rec = batch.records;
+      const hi = rec[i * RECORD_STRIDE + REC_TS_HI]!;
+      const lo = rec[i * RECORD_STRIDE + REC_TS_LO]!;
       if (this.#ns) prefix.nsTimestamp(out, hi, lo);
-      else prefix.rawTimestamp(out, hi, lo);
+      else prefix.rawTimestamp(out, hi >>> 0, lo >>> 0);
       out.reserve(2);
       out.buf[out.pos] = 58; // ': '
       out.buf[out.pos + 1] = 32;

@@ -191,8 +191,10 @@ export class PrefixWriter {
     out.pos = this.#latency.put(out.buf, out.dv, out.pos, flags, preemptCount);
   }
 
-  /** formatNsTimestamp() as bytes. */
+  /** formatNsTimestamp() as bytes; the words may come as int32 (their bits are what counts). */
   nsTimestamp(out: TextOut, hi: number, lo: number): void {
+    hi >>>= 0;
+    lo >>>= 0;
     if (hi < 0x200000) {
       // Within the second of the last timestamp: one int32 division.
       const d = hi * 4294967296 + lo - this.#secsBase;

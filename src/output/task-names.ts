@@ -20,10 +20,22 @@ function parsePidTable(text: string, what: string): Map<number, string> {
   return table;
 }
 
+function parseTgids(text: string): Map<number, number> {
+  const tgids = new Map<number, number>();
+  for (const [pid, v] of parsePidTable(text, 'saved_tgids')) {
+    const tgid = Number(v);
+    if (!Number.isInteger(tgid)) throw new MalformedInputError(`saved_tgids: bad tgid for pid ${pid}`);
+    tgids.set(pid, tgid);
+  }
+  return tgids;
+}
+
 /** comm and tgid by pid, from saved_cmdlines and saved_tgids. */
 export class TaskNames {
   readonly #comms: Map<number, string>;
-  readonly #tgids: Map<number, number>;
+  #tgids: Map<number, number> | null;
+  /** saved_tgids, parsed on the first tgid() (only the record-tgid column and a few sinks ask). */
+  #tgidsText: string | null = null;
   #version = 0;
 
   constructor(comms: Map<number, string> = new Map(), tgids: Map<number, number> = new Map()) {
@@ -31,15 +43,17 @@ export class TaskNames {
     this.#tgids = tgids;
   }
 
-  /** From the text of saved_cmdlines and (optionally) saved_tgids. */
+  /**
+   * From the text of saved_cmdlines and (optionally) saved_tgids; a
+   * malformed saved_tgids throws at the first tgid() lookup.
+   */
   static parse(savedCmdlines: string, savedTgids = ''): TaskNames {
-    const tgids = new Map<number, number>();
-    for (const [pid, v] of parsePidTable(savedTgids, 'saved_tgids')) {
-      const tgid = Number(v);
-      if (!Number.isInteger(tgid)) throw new MalformedInputError(`saved_tgids: bad tgid for pid ${pid}`);
-      tgids.set(pid, tgid);
+    const names = new TaskNames(parsePidTable(savedCmdlines, 'saved_cmdlines'));
+    if (savedTgids !== '') {
+      names.#tgids = null;
+      names.#tgidsText = savedTgids;
     }
-    return new TaskNames(parsePidTable(savedCmdlines, 'saved_cmdlines'), tgids);
+    return names;
   }
 
   /** The comm of `pid` as the kernel's text prints it (`<...>` when unknown). */
@@ -50,6 +64,10 @@ export class TaskNames {
 
   /** The recorded tgid, or undefined (printed as "(-------)"). */
   tgid(pid: number): number | undefined {
+    if (this.#tgids === null) {
+      this.#tgids = parseTgids(this.#tgidsText ?? '');
+      this.#tgidsText = null;
+    }
     return this.#tgids.get(pid);
   }
 

@@ -168,26 +168,29 @@ export class FileCpuReader implements BatchSource {
       );
     }
     this.#pages = new PageStream(layout, cpu, (into, pageSize, max) => {
-      let n = 0;
-      while (n < max) {
-        let got: number;
+      // Whole fills in as few reads as the file allows (a read per page was
+      // a syscall per 4 KiB: a tenth of report's time on a large recording).
+      const want = max * pageSize;
+      let got = 0;
+      while (got < want) {
+        let n: number;
         try {
-          got = fs.readSync(this.#fd, into, n * pageSize, pageSize, null);
+          n = fs.readSync(this.#fd, into, got, want - got, null);
         } catch (error) {
           rethrowUserPath(error, path, 'read');
         }
-        if (got <= 0) break;
-        // A cut-short last sub-buffer: zero-filled, and its commit limited
-        // to the bytes there are, so a record the cut went through reads as
-        // corrupt rather than as zeros.
-        if (got < pageSize) {
-          into.fill(0, n * pageSize + got, (n + 1) * pageSize);
-          clampCommit(into, n * pageSize, got, layout);
-        }
-        n++;
-        if (got < pageSize) break;
+        if (n <= 0) break;
+        got += n;
       }
-      return n;
+      const pages = Math.ceil(got / pageSize);
+      // A cut-short last sub-buffer: zero-filled, as a short read() is, and
+      // its commit limited to the bytes there are, so a record the cut went
+      // through reads as corrupt rather than as zeros.
+      if (got < pages * pageSize) {
+        into.fill(0, got, pages * pageSize);
+        clampCommit(into, (pages - 1) * pageSize, got - (pages - 1) * pageSize, layout);
+      }
+      return pages;
     }, { pagesPerBatch: o.pagesPerBatch ?? 16 });
   }
 

@@ -6,14 +6,11 @@
 import fs from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { CorruptRecordingError, type WarningHandler, emitProcessWarning } from '../../errors.js';
-import { TraceSource } from '../../kernel/trace-source.js';
-import { Tracefs } from '../../kernel/tracefs.js';
 import type { BatchSource } from '../../layout/batch-source.js';
 import { loadDecodeContext } from '../../output/decode-context.js';
 import { TimelineRenderer } from '../../output/report.js';
 import { FdWriter } from '../../output/fd-writer.js';
 import { openInput } from '../../pipeline/open-input.js';
-import '../../pipeline/inputs.js';
 import { RecordingInput } from '../../pipeline/recording-input.js';
 import { runFileSinks } from '../../pipeline/run-file.js';
 import type { RecordingDamage } from '../../recording/recording.js';
@@ -21,8 +18,10 @@ import { TextSink } from '../../sinks/text-sink.js';
 import { parseCpuStats } from '../../kernel/cpu-stats.js';
 import type { CommandScope } from '../command-scope.js';
 import { stdoutBytesWriter } from '../format.js';
-import { openRings, renderRings } from '../rings.js';
 import { UsageError, parseCommandArgs } from '../usage.js';
+
+// Live trace arrays, rings and trace.dat files load their modules when
+// named: a recording directory needs none of them (fixed cost of report).
 
 export const usage = `usage: tracering report DIR|FILE.dat [-B NAME] [--cpu N]... [--kallsyms FILE] [--json] [--strict]
        tracering report --ring PATH... [--json]
@@ -85,7 +84,7 @@ export async function run(argv: string[], scope: CommandScope): Promise<number> 
     },
     usage,
   );
-  if (values.ring !== undefined && positionals.length === 0) return reportRings(values.ring, values.json === true, scope);
+  if (values.ring !== undefined && positionals.length === 0) return await reportRings(values.ring, values.json === true, scope);
   if (positionals.length !== 1) throw new UsageError(`report takes one recording (a directory or a trace.dat)\n\n${usage}`);
   const dir = resolve(positionals[0] as string);
   const live = fs.existsSync(join(dir, 'trace_marker'));
@@ -98,6 +97,7 @@ export async function run(argv: string[], scope: CommandScope): Promise<number> 
   if (live) {
     // A trace array: the root itself, or instances/NAME under it.
     root = fs.existsSync(join(dir, 'saved_cmdlines')) ? dir : dirname(dirname(dir));
+    const [{ Tracefs }, { TraceSource }] = await Promise.all([import('../../kernel/tracefs.js'), import('../../kernel/trace-source.js')]);
     const tracefs = Tracefs.locate({ root });
     const array = dir === root ? tracefs.topLevel : tracefs.openInstance(dir.slice(root.length + '/instances/'.length), { create: false });
     cpus = array.cpus();
@@ -153,6 +153,7 @@ export interface RecordingReportOptions {
   onWarning?: WarningHandler;
 }
 
+/** What reportRecording printed, and what it found wrong. */
 export interface RecordingReport {
   events: number;
   /** The `trace` header was printed (every CPU had stats for it). */
@@ -169,6 +170,7 @@ export interface RecordingReport {
  * `strict` raised as CorruptRecordingError).
  */
 export async function reportRecording(path: string, options: RecordingReportOptions): Promise<RecordingReport> {
+  if (!isDirectory(path)) await import('../../pipeline/inputs.js'); // trace.dat and other file inputs
   const onWarning = options.onWarning ?? emitProcessWarning;
   const input = openInput(path, { ...(options.kallsyms !== undefined ? { kallsyms: options.kallsyms } : {}), onWarning });
   try {
@@ -196,8 +198,17 @@ export async function reportRecording(path: string, options: RecordingReportOpti
   }
 }
 
+function isDirectory(path: string): boolean {
+  try {
+    return fs.statSync(path).isDirectory();
+  } catch {
+    return false; // openInput says why
+  }
+}
+
 /** Everything the rings hold, merged by time (until Ctrl-C, while a writer keeps up). */
 async function reportRings(paths: readonly string[], json: boolean, scope: CommandScope): Promise<number> {
+  const { openRings, renderRings } = await import('../rings.js');
   const rings = openRings(paths, 0, scope);
   const ctx = loadDecodeContext({ formats: rings.formats });
   rings.nameWriters(ctx.tasks);

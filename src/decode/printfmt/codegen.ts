@@ -69,6 +69,18 @@ function wordsCode(bits: FieldBits, hiSigned: boolean, le: boolean): { hi: strin
   };
 }
 
+/**
+ * The two words of an 8-byte field read as int32, for calls that take the
+ * words' bits (and normalize them with >>> 0): a uint32 of 2^31 or more
+ * passed to a function that is not inlined is boxed, an allocation per
+ * value printed.
+ */
+function wordBitsCode(bits: FieldBits, le: boolean): { hi: string; lo: string } {
+  const hiAt = le ? bits.offset + 4 : bits.offset;
+  const loAt = le ? bits.offset : bits.offset + 4;
+  return { hi: `view.getInt32(b + ${num(hiAt)}, ${bool(le)})`, lo: `view.getInt32(b + ${num(loAt)}, ${bool(le)})` };
+}
+
 export interface IntDirective {
   readonly base: 8 | 10 | 16;
   readonly upper: boolean;
@@ -96,31 +108,39 @@ export function intInline(bits: FieldBits, from: IntType, to: IntType, d: IntDir
     if (to.size === 4) x = to.signed ? `(${x} | 0)` : `(${x} >>> 0)`;
     else if (to.size !== 8 || (!to.signed && from.signed)) return null;
     // x is a safe integer, non-negative for unsigned `to` (below 2^32).
-    if (plain && base === 10) return { inline: () => `out.int(${x});` };
-    if (plain && base === 16) return { inline: () => `out.hex32(${x}, ${bool(upper)});` };
+    if (plain && base === 10) {
+      // An unsigned 4-byte value goes as its bits (a uint32 above 2^31 would be boxed).
+      if (to.size === 4 && !to.signed) return { inline: () => `out.u32Bits(${readCode(bits.offset, from.size, from.signed, le)} | 0);` };
+      return { inline: () => `out.int(${x});` };
+    }
+    // hex32 takes the bits: a 4-byte value as int32 stays unboxed.
+    if (plain && base === 16) return { inline: () => `out.hex32(${to.size === 4 ? `(${readCode(bits.offset, from.size, from.signed, le)} | 0)` : x}, ${bool(upper)});` };
     return { inline: (g) => general(g, x) };
   }
   if (to.size !== 8) return null;
   if (base === 16) {
     // The 64 bits as unsigned hex, whatever the field's signedness.
-    const { hi, lo } = wordsCode(bits, false, le);
+    const { hi, lo } = wordBitsCode(bits, le);
     if (plain) return { inline: () => `out.hex64(${hi}, ${lo}, ${bool(upper)});` };
     return { inline: (g) => `${g.ref(hex64To)}(out, ${hi}, ${lo}, ${bool(upper)}, ${num(flags)}, ${num(width)}, ${num(precision)});` };
   }
   if (base !== 10) return null;
   const { hi, lo } = wordsCode(bits, to.signed, le);
   const safe = to.signed ? 'h >= -2097152 && h < 2097152' : 'h < 2097152';
+  if (plain) {
+    // The words' bits to int64() (no boxed Number per value); hi as read decides the range check.
+    const w = wordBitsCode(bits, le);
+    const h = to.signed ? w.hi : hi;
+    return { inline: (g) => `{ const h = ${h}; if (${safe}) out.int64(h, ${w.lo}, ${bool(to.signed)}); else ${g.ref(fallback)}(c, out); }` };
+  }
   return {
-    inline: (g) => {
-      const write = plain ? 'out.int(h * 4294967296 + l);' : general(g, 'h * 4294967296 + l');
-      return `{ const h = ${hi}, l = ${lo}; if (${safe}) ${write} else ${g.ref(fallback)}(c, out); }`;
-    },
+    inline: (g) => `{ const h = ${hi}, l = ${lo}; if (${safe}) ${general(g, 'h * 4294967296 + l')} else ${g.ref(fallback)}(c, out); }`,
   };
 }
 
 /** %p (printed like %px) of an 8-byte field: 16 zero-padded hex digits unless flags say otherwise. */
 export function rawPointerInline(bits: FieldBits, flags: number, width: number, precision: number, le: boolean): Inline {
-  const { hi, lo } = wordsCode(bits, false, le);
+  const { hi, lo } = wordBitsCode(bits, le);
   if (flags === 0 && width < 0 && precision === UNSET) return { inline: () => `out.hex64Fixed(${hi}, ${lo});` };
   // FLAG_ZEROPAD (16) and 2 * sizeof(long) digits when no width is given.
   const f = width < 0 ? flags | 16 : flags;
@@ -130,7 +150,7 @@ export function rawPointerInline(bits: FieldBits, flags: number, width: number, 
 
 /** Something with write(out, hi, lo) (cached symbol text) applied to an 8-byte field. */
 export function wordsWriterInline(writer: { write(out: unknown, hi: number, lo: number): void }, bits: FieldBits, le: boolean): Inline {
-  const { hi, lo } = wordsCode(bits, false, le);
+  const { hi, lo } = wordBitsCode(bits, le);
   return { inline: (g) => `${g.ref(writer)}.write(out, ${hi}, ${lo});` };
 }
 

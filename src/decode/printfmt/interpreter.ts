@@ -50,6 +50,9 @@ import {
   withEffects,
 } from './values.js';
 
+/** Distinct values whose __print_flags text a call site keeps. */
+const FLAG_TEXTS = 4096;
+
 export { type CompiledPrintFmt, type RenderContext, UnknownIdentifierError, UnsupportedPrintFmtError } from './context.js';
 
 /** Options of compilePrintFmt(). */
@@ -754,7 +757,20 @@ class Compiler implements Coerce {
         const delim = delimExpr.k;
         const table = this.#table(name, args.slice(2), vt);
         const flags: FlagTable = { masks: table.values, names: table.names };
-        return { t: 'str', fn: (c) => printFlags(value(c), delim, flags) };
+        // Flag words repeat (gfp masks, states): their text is kept per value.
+        const texts = new Map<Int, string>();
+        return {
+          t: 'str',
+          fn: (c) => {
+            const v = value(c);
+            let text = texts.get(v);
+            if (text === undefined) {
+              text = printFlags(v, delim, flags);
+              if (texts.size < FLAG_TEXTS) texts.set(v, text);
+            }
+            return text;
+          },
+        };
       }
       case '__print_symbolic':
       case '__print_symbolic_u64': {

@@ -41,6 +41,23 @@ const PUNCTUATORS = [
 
 export class PrintFmtSyntaxError extends MalformedInputError {}
 
+// Character classes by code (the lexer runs once per format, in cold code:
+// comparisons cost far less there than a regex test per character).
+const isIdentStart = (c: number) => (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || c === 95;
+const isIdentPart = (c: number) => isIdentStart(c) || (c >= 48 && c <= 57);
+const isDigit = (c: number) => c >= 48 && c <= 57;
+const isHexDigit = (c: number) => isDigit(c) || (c >= 97 && c <= 102) || (c >= 65 && c <= 70);
+/** u U l L */
+const isIntSuffix = (c: number) => c === 117 || c === 85 || c === 108 || c === 76;
+
+/** Punctuators by first character, longest first. */
+const PUNCT_BY_FIRST = new Map<number, string[]>();
+for (const p of PUNCTUATORS) {
+  const list = PUNCT_BY_FIRST.get(p.charCodeAt(0)) ?? [];
+  list.push(p);
+  PUNCT_BY_FIRST.set(p.charCodeAt(0), list);
+}
+
 function syntax(message: string, pos: number): never {
   throw new PrintFmtSyntaxError(`print fmt: ${message} at offset ${pos}`);
 }
@@ -77,7 +94,7 @@ function escape(src: string, i: number): [number, number] {
     case 'x': {
       let j = i + 1;
       let v = 0;
-      while (j < src.length && j < i + 3 && /[0-9a-fA-F]/.test(src[j]!)) v = v * 16 + parseInt(src[j++]!, 16);
+      while (j < src.length && j < i + 3 && isHexDigit(src.charCodeAt(j))) v = v * 16 + parseInt(src[j++]!, 16);
       if (j === i + 1) syntax('\\x without hex digits', i);
       return [v, j];
     }
@@ -101,43 +118,44 @@ export function tokenize(src: string): Token[] {
   const n = src.length;
   while (i < n) {
     if (out.length >= LEXER_LIMITS.maxTokens) syntax('too many tokens', i);
-    const c = src[i]!;
-    if (c === ' ' || c === '\t' || c === '\n' || c === '\r') {
+    const code = src.charCodeAt(i);
+    if (code === 32 || code === 9 || code === 10 || code === 13) {
       i++;
       continue;
     }
+    const c = src[i]!;
     const start = i;
-    if (/[A-Za-z_]/.test(c)) {
-      while (i < n && /[A-Za-z0-9_]/.test(src[i]!)) i++;
+    if (isIdentStart(code)) {
+      while (i < n && isIdentPart(src.charCodeAt(i))) i++;
       if (i - start > LEXER_LIMITS.maxIdentifier) syntax('identifier too long', start);
       out.push(tok('ident', src.slice(start, i), start));
       continue;
     }
-    if (c >= '0' && c <= '9') {
+    if (isDigit(code)) {
       let digits: string;
       let radix = 10;
       if (c === '0' && (src[i + 1] === 'x' || src[i + 1] === 'X')) {
         i += 2;
         const d0 = i;
-        while (i < n && /[0-9a-fA-F]/.test(src[i]!)) i++;
+        while (i < n && isHexDigit(src.charCodeAt(i))) i++;
         digits = src.slice(d0, i);
         if (digits.length === 0) syntax('0x without digits', start);
         radix = 16;
       } else if (c === '0') {
         const d0 = i;
-        while (i < n && src[i]! >= '0' && src[i]! <= '9') i++;
+        while (i < n && isDigit(src.charCodeAt(i))) i++;
         digits = src.slice(d0, i);
         if (/[89]/.test(digits)) syntax(`invalid octal number ${digits}`, start);
         radix = 8;
       } else {
         const d0 = i;
-        while (i < n && src[i]! >= '0' && src[i]! <= '9') i++;
+        while (i < n && isDigit(src.charCodeAt(i))) i++;
         digits = src.slice(d0, i);
       }
       if (digits.length > 64) syntax('number too long', start);
       let unsigned = false;
       let longs = 0;
-      while (i < n && /[uUlL]/.test(src[i]!)) {
+      while (i < n && isIntSuffix(src.charCodeAt(i))) {
         if (src[i] === 'u' || src[i] === 'U') {
           if (unsigned) syntax('repeated U suffix', i);
           unsigned = true;
@@ -145,8 +163,10 @@ export function tokenize(src: string): Token[] {
         i++;
       }
       if (longs > 2) syntax('too many L suffixes', start);
-      if (i < n && /[A-Za-z0-9_.]/.test(src[i]!)) syntax(`unsupported number "${src.slice(start, i + 1)}"`, start);
-      const value = radix === 16 ? BigInt(`0x${digits}`) : radix === 8 ? BigInt(`0o${digits}`) : BigInt(digits);
+      if (i < n && (isIdentPart(src.charCodeAt(i)) || src.charCodeAt(i) === 46)) syntax(`unsupported number "${src.slice(start, i + 1)}"`, start);
+      // Small decimal literals (nearly all of them) without BigInt parsing.
+      const value =
+        radix === 10 && digits.length <= 15 ? BigInt(Number(digits)) : radix === 16 ? BigInt(`0x${digits}`) : radix === 8 ? BigInt(`0o${digits}`) : BigInt(digits);
       if (value >= 1n << 64n) syntax('integer literal exceeds 64 bits', start);
       out.push(tok('number', src.slice(start, i), start, value, unsigned, longs, radix !== 10));
       continue;
@@ -196,8 +216,8 @@ export function tokenize(src: string): Token[] {
       continue;
     }
     let matched: string | null = null;
-    for (const p of PUNCTUATORS) {
-      if (src.startsWith(p, i)) {
+    for (const p of PUNCT_BY_FIRST.get(code) ?? []) {
+      if (p.length === 1 || src.startsWith(p, i)) {
         matched = p;
         break;
       }

@@ -188,7 +188,10 @@ class SymbolTextCache {
     this.#ext = ext;
   }
 
+  /** The address as its two words' bits (int32 or uint32 alike). */
   write(out: TextOut, hi: number, lo: number): void {
+    hi >>>= 0;
+    lo >>>= 0;
     const slot = (lo ^ (lo >>> 12) ^ hi) & (SYMBOL_SLOTS - 1);
     let text = this.#text[slot];
     if (text === undefined || this.#hi[slot] !== hi || this.#lo[slot] !== lo) {
