@@ -99,7 +99,7 @@ async function suite(): Promise<void> {
   const work = fs.mkdtempSync(join(os.tmpdir(), 'trbench-parquet-'));
   try {
     const loadgen = compileC(['reportload'] as const).reportload;
-    const rec = buildRecording({ tracefs, work, target: events, loadgen, maxLoadMs: loadMs, log: console.log });
+    const rec = await buildRecording({ tracefs, work, target: events, loadgen, maxLoadMs: loadMs, log: console.log });
     const n = rec.events;
     console.log(`  recorded ${n} events, ${(rec.rawBytes / 1048576).toFixed(1)} MiB of sub-buffers, ${rec.systems.length} systems`);
     const pagesFiles = rec.cpus.map((cpu) => join(rec.dir, `per_cpu/cpu${cpu}/trace_pipe_raw`));

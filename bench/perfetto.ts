@@ -167,7 +167,7 @@ export async function run(): Promise<void> {
     } else {
       console.log('recording:');
       const loadgen = compileC(['reportload'] as const).reportload;
-      rec = buildRecording({ tracefs: tracefs!, work, target: events, loadgen, maxLoadMs: loadMs, log: console.log });
+      rec = await buildRecording({ tracefs: tracefs!, work, target: events, loadgen, maxLoadMs: loadMs, log: console.log });
     }
     const n = rec.events;
     console.log(`  ${n} events, ${(rec.rawBytes / 1048576).toFixed(1)} MiB of sub-buffers`);

@@ -330,7 +330,7 @@ async function runSuite(): Promise<void> {
       console.log(`recording: reusing ${reuse}: ${rec.events} events (${mib(rec.rawBytes)} MiB of sub-buffers)`);
     } else {
       console.log('recording:');
-      rec = buildRecording({ tracefs, work, target: cfg.events, loadgen, maxLoadMs: cfg.loadMs, log: console.log });
+      rec = await buildRecording({ tracefs, work, target: cfg.events, loadgen, maxLoadMs: cfg.loadMs, log: console.log });
       console.log(
         `  recorded ${rec.events} events (${mib(rec.rawBytes)} MiB of sub-buffers) from ${rec.systems.length} systems; ` +
           `setup ${rec.ms.setup.toFixed(0)} ms, load ${rec.ms.load.toFixed(0)} ms, snapshot ${rec.ms.snapshot.toFixed(0)} ms, ` +

@@ -62,7 +62,7 @@ export async function compareReports(opts: {
   const t0 = performance.now();
   let rec;
   try {
-    rec = buildRecording({ tracefs: opts.tracefs, work: opts.work, target: opts.events, loadgen: opts.loadgen, maxLoadMs: 10_000, log: opts.log });
+    rec = await buildRecording({ tracefs: opts.tracefs, work: opts.work, target: opts.events, loadgen: opts.loadgen, maxLoadMs: 10_000, log: opts.log });
   } finally {
     removeLiveInstance();
   }

@@ -22,7 +22,7 @@ import fs from 'node:fs';
 import { join } from 'node:path';
 import type { CpuStats } from '../../src/kernel/cpu-stats.js';
 import { type Instance, Tracefs } from '../../src/kernel/tracefs.js';
-import { writeSnapshot } from '../../src/recording/snapshot.js';
+import { writeSnapshot } from '../../src/pipeline/snapshot.js';
 
 /** Event systems enabled for the recording (all their events); ftrace's print/raw_data come from markers. */
 export const EVENT_SYSTEMS = [
@@ -87,14 +87,14 @@ function run(cmd: string, args: string[], cwd: string, timeoutMs: number): strin
 }
 
 /** Records `target` events into `work`/recording and builds `work`/trace.dat from it. */
-export function buildRecording(options: {
+export async function buildRecording(options: {
   tracefs: Tracefs;
   work: string;
   target: number;
   loadgen: string;
   maxLoadMs: number;
   log: (line: string) => void;
-}): BuiltRecording {
+}): Promise<BuiltRecording> {
   const { tracefs, work, target, log } = options;
   const dir = join(work, 'recording');
   const scratch = join(work, 'scratch');
@@ -104,7 +104,7 @@ export function buildRecording(options: {
   liveInstance = instance;
   let stats: CpuStats[];
   let load: LoadResult;
-  let summary: ReturnType<typeof writeSnapshot>;
+  let summary: Awaited<ReturnType<typeof writeSnapshot>>;
   const systems: string[] = [];
   const refused: string[] = [];
   let tLoad: number;
@@ -156,7 +156,7 @@ export function buildRecording(options: {
       throw new Error(`load generator stopped by ${load.stop} with ${entries} of ${target} events recorded`);
     }
     tSnap = performance.now();
-    summary = writeSnapshot(instance, dir, { tracefsRoot: tracefs.root });
+    summary = await writeSnapshot(instance, dir, { tracefsRoot: tracefs.root });
   } finally {
     liveInstance = null;
     instance.remove();

@@ -7,4 +7,5 @@ export { openInput, type InputOptions } from './open-input.js';
 export { record, type RecordOptions, type RecordProgress, type RecordSummary } from './record.js';
 export { runFileSinks } from './run-file.js';
 export { runLive, type LiveResult, type LiveRunOptions } from './run-live.js';
+export { writeSnapshot, type SnapshotOptions, type SnapshotSummary } from './snapshot.js';
 export { TracedCommand, type CommandExit } from './traced-command.js';

@@ -37,6 +37,11 @@ export interface LiveInputOptions {
   clockPairs?: readonly ClockPair[];
   /** The buffer's name in outputs (default the instance's; '' presents it as the top-level buffer). */
   bufferName?: string;
+  /**
+   * Each CPU's stats text from before the capture started reading (default:
+   * read now, when the capture thread may already have consumed some).
+   */
+  startStats?: ReadonlyMap<number, string>;
   onWarning?: WarningHandler;
 }
 
@@ -65,12 +70,7 @@ export class LiveInput implements InputSource {
     this.ringPages = this.rings.map((r) => new LocalPages(r.reader.layout));
     this.#rootFiles = new DirectorySource(options.tracefsRoot);
     this.#arrayFiles = new DirectorySource(capture.array.path);
-    const stats = new Map<number, string>();
-    for (const r of capture.readers) {
-      const text = readStats(capture.array.cpuFile(r.cpu, 'stats'));
-      if (text !== null) stats.set(r.cpu, text);
-    }
-    this.startStats = stats;
+    this.startStats = options.startStats ?? readAllStats(capture.array, capture.readers.map((r) => r.cpu));
   }
 
   #decodeContext(): DecodeContext {
@@ -155,6 +155,16 @@ export class LiveInput implements InputSource {
   close(): void {
     this.#context = null;
   }
+}
+
+/** Each CPU's stats file text (CPUs whose file cannot be read are left out). */
+export function readAllStats(array: { cpuFile(cpu: number, name: string): string }, cpus: readonly number[]): Map<number, string> {
+  const stats = new Map<number, string>();
+  for (const cpu of cpus) {
+    const text = readStats(array.cpuFile(cpu, 'stats'));
+    if (text !== null) stats.set(cpu, text);
+  }
+  return stats;
 }
 
 function readStats(path: string): string | null {

@@ -16,7 +16,7 @@ import type { TraceArray } from '../kernel/trace-array.js';
 import { Instance, Tracefs } from '../kernel/tracefs.js';
 import { AppRing } from '../ring/app-ring.js';
 import type { ClockPair, EndReason, SinkEnd, SinkReport, TraceSink } from '../sinks/sink.js';
-import { type LiveRing, LiveInput } from './live-input.js';
+import { type LiveRing, LiveInput, readAllStats } from './live-input.js';
 import { runLive } from './run-live.js';
 import { type CommandExit, TracedCommand } from './traced-command.js';
 
@@ -218,6 +218,9 @@ export async function record(options: RecordOptions): Promise<RecordSummary> {
       ...(options.staging?.policy !== undefined ? { policy: options.staging.policy } : {}),
       ...(options.coalesceMs !== undefined ? { coalesceMs: options.coalesceMs } : {}),
     };
+    // A drain's figures are from before anything is read (its `trace`
+    // header); a recording's from when tracing starts (read by the input).
+    const startStats = options.drain ? readAllStats(array, array.cpus()) : undefined;
     capture = await Capture.start(array, captureOptions);
     const running = capture;
     undo.push(() => {
@@ -235,6 +238,7 @@ export async function record(options: RecordOptions): Promise<RecordSummary> {
       ...(options.instance === undefined && !options.topLevel ? { bufferName: '' } : {}),
       rings,
       clockPairs: pairs,
+      ...(startStats !== undefined ? { startStats } : {}),
       onWarning,
       ...(options.kallsyms !== undefined ? { kallsyms: options.kallsyms } : {}),
       ...(session !== null && session.selectors.length > 0 ? { systems: ['ftrace', ...systemsOf(session.selectors)] } : {}),

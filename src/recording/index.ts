@@ -1,5 +1,4 @@
-// tracering/recording: snapshots (tracefs-like directories) and reading
-// them back.
+// tracering/recording: reading recording directories (tracefs-like
+// captures); writing them is tracering/pipeline's writeSnapshot().
 
 export { Recording, FileCpuReader, type RecordingMeta } from './recording.js';
-export { writeSnapshot, type SnapshotOptions, type SnapshotSummary } from './snapshot.js';

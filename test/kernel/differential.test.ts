@@ -20,7 +20,7 @@ import type { BatchSource } from '../../src/layout/batch-source.js';
 import { kernelConstantsOf, loadDecodeContext } from '../../src/output/decode-context.js';
 import { TimelineRenderer } from '../../src/output/report.js';
 import { Recording } from '../../src/recording/recording.js';
-import { writeSnapshot } from '../../src/recording/snapshot.js';
+import { writeSnapshot } from '../../src/pipeline/snapshot.js';
 import {
   type Comparison,
   type Explain,
@@ -218,7 +218,7 @@ async function runConfig(t: TestContext, tracefs: Tracefs, config: Config): Prom
     let eventsRendered: number;
     if (config.reader === 'snapshot') {
       const dir = join(scratch, 'snapshot');
-      writeSnapshot(inst, dir, { tracefsRoot: tracefs.root });
+      await writeSnapshot(inst, dir, { tracefsRoot: tracefs.root });
       const recording = Recording.open(dir);
       assert.equal(recording.clock, config.clock);
       assert.equal(recording.layout.subbufSize, config.subbufKb * 1024);

@@ -35,8 +35,8 @@ describe('Parquet conversion read by DuckDB', () => {
     if (!tracefs) return null;
     const aDir = join(scratch, 'rec-a');
     const bDir = join(scratch, 'rec-b');
-    record(tracefs, aDir, { markers: 600, processes: 6 });
-    record(tracefs, bDir, { markers: 4000, overwriteKb: 16 });
+    await record(tracefs, aDir, { markers: 600, processes: 6 });
+    await record(tracefs, bDir, { markers: 4000, overwriteKb: 16 });
     const out = join(scratch, 'out');
     await convert(aDir, out, { host: 'alpha', bootId: 'boot-a' });
     await convert(aDir, out, { host: 'beta', bootId: 'boot-b' });

@@ -35,7 +35,7 @@ it('SIGKILL mid-write: committed segments stay readable, the next run quarantine
   const tracefs = kernelOrSkip(t);
   if (!tracefs) return;
   const rec = join(scratch, 'rec');
-  record(tracefs, rec, { markers: 2000 });
+  await record(tracefs, rec, { markers: 2000 });
   const out = join(scratch, 'out');
   const child = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'writer-child.ts'), rec, out], {
     stdio: ['ignore', 'ignore', 'pipe'],

@@ -18,12 +18,12 @@ const scratch = fs.mkdtempSync(join(os.tmpdir(), 'tracering-parquet-rot-'));
 after(() => fs.rmSync(scratch, { recursive: true, force: true }));
 
 let recording: { dir: string; e: Expected } | null = null;
-function theRecording(t: Parameters<typeof kernelOrSkip>[0]): { dir: string; e: Expected } | null {
+async function theRecording(t: Parameters<typeof kernelOrSkip>[0]): Promise<{ dir: string; e: Expected } | null> {
   if (recording !== null) return recording;
   const tracefs = kernelOrSkip(t);
   if (!tracefs) return null;
   const dir = join(scratch, 'rec');
-  record(tracefs, dir, { markers: 3000, processes: 4 });
+  await record(tracefs, dir, { markers: 3000, processes: 4 });
   recording = { dir, e: expected(dir) };
   return recording;
 }
@@ -72,7 +72,7 @@ async function checkSegments(out: string, e: Expected, minSegments: number): Pro
 
 describe('segment rotation mid-stream', () => {
   it('by size: many consume() calls, tiny segments', async (t) => {
-    const r = theRecording(t);
+    const r = await theRecording(t);
     if (!r) return;
     const out = join(scratch, 'by-size');
     const paged = new PagedInput(r.dir, { step: 2 });
@@ -91,7 +91,7 @@ describe('segment rotation mid-stream', () => {
   });
 
   it('by event time', async (t) => {
-    const r = theRecording(t);
+    const r = await theRecording(t);
     if (!r) return;
     const ts = decodedEvents(r.dir, 'ftrace', 'print').map((e) => e.ts);
     const span = Number(ts.reduce((a, b) => (b > a ? b : a)) - ts.reduce((a, b) => (b < a ? b : a)));
@@ -106,7 +106,7 @@ describe('segment rotation mid-stream', () => {
   });
 
   it('a live input publishes its open segment after segmentS of wall time, without more data', async (t) => {
-    const r = theRecording(t);
+    const r = await theRecording(t);
     if (!r) return;
     const out = join(scratch, 'idle');
     const paged = new PagedInput(r.dir, { step: 4 });

@@ -13,7 +13,7 @@ import type { Tracefs } from '../../src/kernel/tracefs.js';
 import { RecordingInput } from '../../src/pipeline/recording-input.js';
 import { runFileSinks } from '../../src/pipeline/run-file.js';
 import { Recording } from '../../src/recording/recording.js';
-import { writeSnapshot } from '../../src/recording/snapshot.js';
+import { writeSnapshot } from '../../src/pipeline/snapshot.js';
 import { type ParquetSinkOptions, createParquetSink } from '../../src/sinks/parquet/index.js';
 import type { SinkReport } from '../../src/sinks/sink.js';
 import { testInstance, writeMarkers } from '../helpers/kernel.js';
@@ -37,7 +37,7 @@ export interface RecordOptions {
 }
 
 /** Records sched events and trace_marker writes in a private instance into `dir` (tracering snapshot). */
-export function record(tracefs: Tracefs, dir: string, options: RecordOptions): void {
+export async function record(tracefs: Tracefs, dir: string, options: RecordOptions): Promise<void> {
   using inst = testInstance(tracefs);
   inst.tracingOn = false;
   if (options.overwriteKb !== undefined) {
@@ -56,7 +56,7 @@ export function record(tracefs: Tracefs, dir: string, options: RecordOptions): v
   } finally {
     inst.tracingOn = false;
   }
-  writeSnapshot(inst, dir, { tracefsRoot: tracefs.root });
+  await writeSnapshot(inst, dir, { tracefsRoot: tracefs.root });
 }
 
 export interface Expected {

@@ -37,7 +37,7 @@ describe('perfetto: application rings on the kernel timeline', () => {
     using ring = AppRing.create({ subbufs: 16, name: 'pf-app' });
     const request = ring.defineEvent({ name: 'request', fields: [['id', 'u32'], ['delta', 's32'], ['path', 'string']] });
     const tid = native.gettid();
-    let rec: ReturnType<typeof snapshot>;
+    let rec: Awaited<ReturnType<typeof snapshot>>;
     {
       using inst = testInstance(tracefs);
       inst.traceClock = 'mono';
@@ -64,7 +64,7 @@ describe('perfetto: application rings on the kernel timeline', () => {
         fs.closeSync(marker);
       }
       writer.close();
-      rec = snapshot(tracefs, inst, 'pf-app');
+      rec = await snapshot(tracefs, inst, 'pf-app');
     }
     const out = join(tempDir('pf-app-out'), 'app.perfetto-trace');
     const source = new RecordingInput(rec.dir, { kallsyms: null });

@@ -30,14 +30,14 @@ function writtenTimestamps(packets: Obj[], cpu: number): bigint[] {
   return bundlesOf(packets, cpu).flatMap((b) => list(b, 'event').map((e) => big(e.timestamp)));
 }
 
-function markerRecording(t: Parameters<typeof kernelOrSkip>[0], clock: string, prefix: string) {
+async function markerRecording(t: Parameters<typeof kernelOrSkip>[0], clock: string, prefix: string) {
   const tracefs = kernelOrSkip(t);
   if (!tracefs) return null;
   using inst = testInstance(tracefs);
   inst.traceClock = clock;
   inst.tracingOn = true;
   for (const cpu of inst.cpus()) writeMarkers(inst, cpu, 50, (i) => `clock ${clock} ${i}`);
-  return snapshot(tracefs, inst, prefix);
+  return await snapshot(tracefs, inst, prefix);
 }
 
 describe('perfetto clocks', () => {
@@ -48,7 +48,7 @@ describe('perfetto clocks', () => {
   });
 
   it('local: every bundle carries ftrace_clock LOCAL and the recorded pair; timestamps unchanged', async (t) => {
-    const rec = markerRecording(t, 'local', 'pf-local');
+    const rec = await markerRecording(t, 'local', 'pf-local');
     if (rec === null) return;
     const out = join(tempDir('pf-local-out'), 'local.pftrace');
     try {
@@ -82,7 +82,7 @@ describe('perfetto clocks', () => {
   });
 
   it('mono: converted to boot by the recorded pair exactly; ClockSnapshot of the same pair', async (t) => {
-    const rec = markerRecording(t, 'mono', 'pf-mono');
+    const rec = await markerRecording(t, 'mono', 'pf-mono');
     if (rec === null) return;
     const out = join(tempDir('pf-mono-out'), 'mono.perfetto-trace');
     try {
@@ -110,7 +110,7 @@ describe('perfetto clocks', () => {
   });
 
   it('a recording without a pair is written unconverted, with a note', async (t) => {
-    const rec = markerRecording(t, 'local', 'pf-nopair');
+    const rec = await markerRecording(t, 'local', 'pf-nopair');
     if (rec === null) return;
     const out = join(tempDir('pf-nopair-out'), 'x.pftrace');
     try {

@@ -100,7 +100,7 @@ describe('perfetto: a real recording converted', () => {
     inst.clear();
     inst.tracingOn = true;
     mixedLoad(inst);
-    dir = snapshot(tracefs, inst, 'pf-convert').dir;
+    dir = (await snapshot(tracefs, inst, 'pf-convert')).dir;
     out = join(tempDir('pf-out'), 'trace.perfetto-trace');
     // Small bundles: many bundles per CPU, as a long trace has.
     await convert(dir, out, { eventsPerBundle: 500 });

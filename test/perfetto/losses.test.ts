@@ -20,14 +20,14 @@ describe('perfetto losses', () => {
   it('an overwrite flood: lost_events after the MISSED page, stats with the kernel overrun', async (t) => {
     const tracefs = kernelOrSkip(t);
     if (!tracefs) return;
-    let rec: ReturnType<typeof snapshot>;
+    let rec: Awaited<ReturnType<typeof snapshot>>;
     {
       using inst = testInstance(tracefs);
       inst.traceClock = 'boot';
       inst.setBufferSizeKb(16);
       inst.tracingOn = true;
       writeMarkers(inst, 0, 6000, (i) => `flood ${i} ${'x'.repeat(80)}`);
-      rec = snapshot(tracefs, inst, 'pf-loss');
+      rec = await snapshot(tracefs, inst, 'pf-loss');
     }
     const out = join(tempDir('pf-loss-out'), 'loss.perfetto-trace');
     try {

@@ -12,7 +12,7 @@ import type { InputSource, OpenedInput } from '../../src/pipeline/input.js';
 import { RecordingInput } from '../../src/pipeline/recording-input.js';
 import { runFileSinks } from '../../src/pipeline/run-file.js';
 import { Recording } from '../../src/recording/recording.js';
-import { writeSnapshot } from '../../src/recording/snapshot.js';
+import { writeSnapshot } from '../../src/pipeline/snapshot.js';
 import type { ClockPair, SinkReport } from '../../src/sinks/sink.js';
 import { createPerfettoSink, type PerfettoSinkOptions, readClockPair } from '../../src/sinks/perfetto/index.js';
 import { writeMarkers } from '../helpers/kernel.js';
@@ -38,11 +38,11 @@ export interface Recorded {
 }
 
 /** Stops tracing, reads a clock pair and consumes the instance into a new recording directory. */
-export function snapshot(tracefs: Tracefs, inst: Instance, prefix: string): Recorded {
+export async function snapshot(tracefs: Tracefs, inst: Instance, prefix: string): Promise<Recorded> {
   inst.tracingOn = false;
   const pair = readClockPair(inst);
   const dir = join(tempDir(prefix), 'rec');
-  writeSnapshot(inst, dir, { tracefsRoot: tracefs.root, kallsyms: false });
+  await writeSnapshot(inst, dir, { tracefsRoot: tracefs.root, kallsyms: false });
   return { dir, pairs: [pair] };
 }
 
