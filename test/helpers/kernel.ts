@@ -88,6 +88,8 @@ export interface BackgroundWrite {
   prefix?: string;
   pauseEvery?: number;
   pauseMs?: number;
+  /** Writing stops early once element 0 of this shared array is non-zero. */
+  stop?: Int32Array;
 }
 
 /** Writes markers from a worker pinned to `cpu`; resolves when done. */
@@ -102,6 +104,7 @@ export function writeInBackground(inst: Instance, job: BackgroundWrite): Promise
       raw: job.raw ?? false,
       pauseEvery: job.pauseEvery ?? 0,
       pauseMs: job.pauseMs ?? 0,
+      stop: job.stop ?? null,
     },
   });
   return new Promise((resolve, reject) => {

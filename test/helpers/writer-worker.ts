@@ -16,6 +16,8 @@ export interface WriterJob {
   /** Pause this long every `pauseEvery` writes (0: never). */
   pauseEvery: number;
   pauseMs: number;
+  /** Stop once element 0 is non-zero (set by the test when what it waits for happened). */
+  stop: Int32Array | null;
 }
 
 const job = workerData as WriterJob;
@@ -27,7 +29,7 @@ let refused = 0;
 const raw = Buffer.alloc(24);
 const sleeper = new Int32Array(new SharedArrayBuffer(4));
 try {
-  for (let i = 0; i < job.count && Date.now() < deadline; i++) {
+  for (let i = 0; i < job.count && Date.now() < deadline && (job.stop === null || Atomics.load(job.stop, 0) === 0); i++) {
     try {
       if (job.raw) {
         raw.writeUInt32LE(0x7472, 0);
