@@ -145,10 +145,21 @@ function stopLoad() {
   stopChurn();
 }
 
+/** The command running under the load, if any. */
+let command = null;
+
 process.on('exit', stopLoad);
 for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
   process.on(signal, () => {
     stopLoad();
+    // The command is ended too: it must not outlive the load that was meant to test it.
+    if (command !== null) {
+      try {
+        process.kill(-command.pid, signal);
+      } catch {
+        // the group is gone
+      }
+    }
     process.exit(128 + os.constants.signals[signal]);
   });
 }
@@ -171,7 +182,9 @@ console.error(`load: ${describeLoad()}, for at most ${opts.seconds} s`);
 
 function runOnce() {
   return new Promise((resolve) => {
-    const child = spawn(opts.command[0], opts.command.slice(1), { stdio: 'inherit' });
+    // Its own process group, so that a signal reaches the whole command (npm, the runner, each test file).
+    const child = spawn(opts.command[0], opts.command.slice(1), { stdio: 'inherit', detached: true });
+    command = child;
     child.once('error', (error) => {
       console.error(`load: ${opts.command[0]}: ${error.message}`);
       resolve(127);

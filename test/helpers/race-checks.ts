@@ -70,9 +70,9 @@ export function checkRaceJudge(
       failures.push(`${what}: judged ${JSON.stringify(got)}, expected ${JSON.stringify(want)}\n  ours  : ${JSON.stringify(ours)}\n  kernel: ${JSON.stringify(kernel)}`);
     }
   };
-  const judgeOf = (w: RenderWindow) => explainRaces(w, kernelEvents, clock, jiffiesEvents);
-  const judge = judgeOf(window);
   const twoNames = pidsUnderTwoNames(kernelEvents);
+  const judgeOf = (w: RenderWindow) => explainRaces(w, twoNames, clock, jiffiesEvents);
+  const judge = judgeOf(window);
   const step = Math.max(1, Math.floor(events.length / limit));
   const picked = events.filter((e, i) => i % step === 0 || AGE.test(e.text)).slice(0, limit + 20);
   for (const { name, text } of picked) {

@@ -225,12 +225,11 @@ export type RaceJudge = (name: string, ours: string, kernel: string) => RaceCaus
 /**
  * Explains `kernel` against `ours` by the races above, or says it cannot:
  * returns the causes that, put right, make the kernel's line equal ours,
- * or null. `kernelEvents` is the kernel's whole text cut into events;
+ * or null. `twoNames` is pidsUnderTwoNames() of the kernel's whole text;
  * `jiffiesEvents` names the events whose print fmt reads jiffies.
  */
-export function explainRaces(window: RenderWindow, kernelEvents: readonly string[], clock: OurClock, jiffiesEvents: ReadonlySet<string>): RaceJudge {
+export function explainRaces(window: RenderWindow, twoNames: ReadonlySet<number>, clock: OurClock, jiffiesEvents: ReadonlySet<string>): RaceJudge {
   const { commChanged, tgidChanged } = window;
-  const twoNames = pidsUnderTwoNames(kernelEvents);
   return (name, ours, kernel) => {
     const causes: RaceCause[] = [];
     let fixed = kernel;

@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { describe, it, type TestContext } from 'node:test';
 import { HZ_KEY, type KernelConstants } from '../../src/decode/kernel-constants.js';
 import { TraceSource } from '../../src/kernel/trace-source.js';
-import type { Tracefs } from '../../src/kernel/tracefs.js';
+import type { Instance, Tracefs } from '../../src/kernel/tracefs.js';
 import type { BatchSource } from '../../src/layout/batch-source.js';
 import { type DecodeContext, kernelConstantsOf, loadDecodeContext } from '../../src/output/decode-context.js';
 import { TimelineRenderer } from '../../src/output/report.js';
@@ -34,7 +34,7 @@ import {
 } from '../helpers/differential.js';
 import { kernelOrSkip, testInstance } from '../helpers/kernel.js';
 import { type InjectionReport, checkRaceJudge } from '../helpers/race-checks.js';
-import { type RaceJudge, type RenderWindow, RenderWindowProbe, explainRaces } from '../helpers/render-races.js';
+import { type RaceJudge, type RenderWindow, RenderWindowProbe, explainRaces, pidsUnderTwoNames } from '../helpers/render-races.js';
 import { runWorkload } from '../helpers/workload.js';
 
 /**
@@ -72,7 +72,7 @@ function raceJudge(window: RenderWindow, ctx: DecodeContext, kernelText: string)
   const kernelEvents = splitKernelText(kernelText).events;
   return {
     window,
-    judge: explainRaces(window, kernelEvents, clock, jiffiesEvents),
+    judge: explainRaces(window, pidsUnderTwoNames(kernelEvents), clock, jiffiesEvents),
     check(ours: RenderedTrace): InjectionReport {
       const kernel = new Set(kernelEvents);
       return checkRaceJudge(ours.events.filter((e) => kernel.has(e.text)), kernelEvents, window, clock, jiffiesEvents);
@@ -119,6 +119,33 @@ const CONFIGS: Config[] = [
   },
   { name: 'overwritten events (small ring, overwrite on), snapshot', clock: 'local', subbufKb: 4, reader: 'snapshot', overrun: true },
 ];
+
+/**
+ * Traces this process (its threads and, through event-fork, the
+ * workload's children), the kernel's threads (kthreadd's children, and
+ * the ones it forks later) and the idle tasks: not other user processes.
+ * Otherwise, on a busy machine, their events fill the ring before the
+ * workload has run (a fork storm writes about a million events a second),
+ * the workload's own events are dropped, and the amount of text to
+ * compare grows with the load.
+ */
+function traceOnlyOurs(inst: Instance): void {
+  const pids = new Set<number>([0, 2]);
+  for (const tid of fs.readdirSync('/proc/self/task')) pids.add(Number(tid));
+  for (const entry of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      // "pid (comm) state ppid ...": comm may hold spaces and parentheses.
+      const stat = fs.readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      if (ppid === 2) pids.add(Number(entry));
+    } catch {
+      // the task ended meanwhile
+    }
+  }
+  inst.setOption('event-fork', true);
+  inst.writeText('set_event_pid', [...pids].join(' '));
+}
 
 /** Set to a directory to keep each configuration's kernel text and ours there. */
 const DUMP_DIR = process.env.TRACERING_DIFF_DUMP;
@@ -185,6 +212,7 @@ async function runConfig(t: TestContext, tracefs: Tracefs, config: Config): Prom
       }
     }
     if (refused.length > 0) t.diagnostic(`systems the kernel would not enable: ${refused.join(', ')}`);
+    traceOnlyOurs(inst);
     inst.clear();
     phase('setup');
 

@@ -12,7 +12,7 @@ import { after, describe, it } from 'node:test';
 import { FIXTURES } from '../decode/support.js';
 import { splitKernelText } from '../helpers/differential.js';
 import { checkRaceJudge } from '../helpers/race-checks.js';
-import { type RenderWindow, RenderWindowProbe, commColumn, explainRaces, readTaskTables } from '../helpers/render-races.js';
+import { type RenderWindow, RenderWindowProbe, commColumn, explainRaces, pidsUnderTwoNames, readTaskTables } from '../helpers/render-races.js';
 
 const root = path.join(FIXTURES, 'sched', 'tracefs');
 const tracePath = path.join(FIXTURES, 'sched', 'expected', 'trace');
@@ -95,7 +95,7 @@ describe('race judge of the differential test', () => {
     for (const [what, dir, oursComm] of cases) {
       const window = windowWith(dir);
       assert.ok(window.commChanged.has(p!), what);
-      const judge = explainRaces(window, kernelEvents, noClock, new Set());
+      const judge = explainRaces(window, pidsUnderTwoNames(kernelEvents), noClock, new Set());
       const ours = withComm(line, oursComm);
       if (ours !== line) assert.deepEqual(judge('sched:x', ours, line), ['saved_cmdlines entry changed between readings'], what);
       // The kernel printing yet another name is as explained (the entry changed), ours not matching our table is not.
@@ -114,7 +114,7 @@ describe('race judge of the differential test', () => {
     const window = windowWith(oursDir((ls) => ls.map((l) => (pidOfLine(l) === q ? `${q} true` : l))));
     assert.deepEqual([...window.commChanged], [q]);
     const line = lineOf(p!);
-    assert.equal(explainRaces(window, kernelEvents, noClock, new Set())('sched:x', line, withComm(line, '<...>')), null);
+    assert.equal(explainRaces(window, pidsUnderTwoNames(kernelEvents), noClock, new Set())('sched:x', line, withComm(line, '<...>')), null);
   });
 
   it('COMM: accepted when the kernel itself printed the pid under two names', () => {
@@ -123,10 +123,10 @@ describe('race judge of the differential test', () => {
     const evicted = withComm(kernelEvents[i]!, '<...>');
     const text = kernelEvents.map((e, j) => (j === i ? evicted : e));
     assert.ok(text.filter((e) => new RegExp(`^.{16}-${p} `).test(e)).length > 1, 'p has several lines');
-    assert.deepEqual(explainRaces(window, text, noClock, new Set())('sched:x', kernelEvents[i]!, evicted), ['the kernel printed the pid under two names']);
+    assert.deepEqual(explainRaces(window, pidsUnderTwoNames(text), noClock, new Set())('sched:x', kernelEvents[i]!, evicted), ['the kernel printed the pid under two names']);
     // With every line of p printed <...>, nothing proves a change.
     const allEvicted = kernelEvents.map((e) => (new RegExp(`^.{16}-${p} `).test(e) ? withComm(e, '<...>') : e));
-    assert.equal(explainRaces(window, allEvicted, noClock, new Set())('sched:x', kernelEvents[i]!, evicted), null);
+    assert.equal(explainRaces(window, pidsUnderTwoNames(allEvicted), noClock, new Set())('sched:x', kernelEvents[i]!, evicted), null);
   });
 
   it('TGID: accepted only for a pid whose saved_tgids entry changed', () => {
@@ -136,7 +136,7 @@ describe('race judge of the differential test', () => {
     const base = lineOf(tgidPid);
     const m = /^.{16}-\d+ * /.exec(base)!;
     const withTgid = (t: string) => m[0] + t + base.slice(m[0].length);
-    const judge = explainRaces(window, kernelEvents, noClock, new Set());
+    const judge = explainRaces(window, pidsUnderTwoNames(kernelEvents), noClock, new Set());
     assert.deepEqual(judge('sched:x', withTgid('(      1) '), withTgid(`(${String(tgidPid).padStart(7)}) `)), ['saved_tgids entry changed between readings']);
     assert.equal(judge('sched:x', withTgid('(      2) '), withTgid(`(${String(tgidPid).padStart(7)}) `)), null, 'ours is not our table');
     const other = lineOf(p === tgidPid ? q! : p!);
@@ -154,12 +154,12 @@ describe('race judge of the differential test', () => {
       jiffies: { before: dirtied + 3n * 250n + 10n, afterKernel: dirtied + 5n * 250n },
     };
     const name = 'writeback:writeback_single_inode';
-    const judge = explainRaces(window, kernelEvents, { jiffies: dirtied + 7n * 250n + 249n, hz }, new Set([name]));
+    const judge = explainRaces(window, pidsUnderTwoNames(kernelEvents), { jiffies: dirtied + 7n * 250n + 249n, hz }, new Set([name]));
     for (const age of [3, 4, 5]) assert.deepEqual(judge(name, line(7), line(age)), ['jiffies advanced'], `kernel age ${age}`);
     for (const age of [0, 2, 6, 8]) assert.equal(judge(name, line(7), line(age)), null, `kernel age ${age}`);
     // Ours must be what our jiffies give, and the event must be one whose print fmt reads jiffies.
     assert.equal(judge(name, line(8), line(4)), null);
-    assert.equal(explainRaces(window, kernelEvents, { jiffies: dirtied + 7n * 250n, hz }, new Set())(name, line(7), line(4)), null);
+    assert.equal(explainRaces(window, pidsUnderTwoNames(kernelEvents), { jiffies: dirtied + 7n * 250n, hz }, new Set())(name, line(7), line(4)), null);
     // A real difference besides the age is caught.
     assert.equal(judge(name, line(7), line(4).replace('wrote=0', 'wrote=1')), null);
   });
