@@ -1,7 +1,8 @@
 // Live differential test: the kernel's own `trace` text is the judge.
 //
 // For each configuration, in a private instance: enable every event system
-// the kernel offers, run a bounded workload (test/helpers/workload.ts),
+// the kernel offers (for this process, its children, kernel threads and
+// idle: see traceOnlyOurs), run a bounded workload (test/helpers/workload.ts),
 // stop tracing, save the kernel's `trace` text, then consume the raw pages
 // (a snapshot by read(), or live mmap / read() readers), render them with
 // our pipeline and compare event by event (continuation lines included).
@@ -46,16 +47,6 @@ import { runWorkload } from '../helpers/workload.js';
 const EXCLUDED_SYSTEMS = new Map([['ftrace', 'internal events, no enable switch']]);
 
 /**
- * Differences with a known cause that no decoder can remove: the kernel
- * renders the COMM and TGID columns from saved_cmdlines / saved_tgids, and
- * writeback's age= from jiffies, when `trace` is read, and we read the same
- * state a moment later (test/helpers/render-races.ts). Each is accepted only
- * where that state demonstrably changed in between (read before the
- * kernel's rendering and after ours), and the rest of the line must be
- * identical; checkRaceJudge() proves on this run's own lines that real
- * differences are still caught.
- */
-/**
  * kmem's page=%p is `(struct page *)vmemmap_base + pfn`; vmemmap_base is a
  * KASLR-randomised kernel variable that user space cannot read here, so the
  * test measures it first (probeVmemmapBase). Only if that fails do these
@@ -63,7 +54,20 @@ const EXCLUDED_SYSTEMS = new Map([['ftrace', 'internal events, no enable switch'
  */
 const VMEMMAP_EVENTS = /^(kmem:mm_page_(alloc|alloc_extfrag|alloc_zone_locked|free|free_batched|pcpu_drain)|vmscan:mm_vmscan_write_folio)$/;
 
-/** The race judge for one comparison, and its self-check on the same run's lines. */
+/**
+ * Differences with a known cause that no decoder can remove: the kernel
+ * renders the COMM and TGID columns from saved_cmdlines / saved_tgids, and
+ * writeback's age= from jiffies, when `trace` is read, and we read the same
+ * state a moment later (test/helpers/render-races.ts). Each is accepted only
+ * where that state demonstrably changed in between (readings before,
+ * during and after the kernel's rendering, and of the tables our side
+ * used), and the rest of the line must be
+ * identical; checkRaceJudge() proves on this run's own lines that real
+ * differences are still caught.
+ *
+ * Returns the race judge for one comparison, and its self-check on the
+ * same run's lines.
+ */
 function raceJudge(window: RenderWindow, ctx: DecodeContext, kernelText: string) {
   const hz = ctx.constants.values.get(HZ_KEY);
   const clock = { jiffies: ctx.constants.values.get('jiffies') ?? null, hz: hz === undefined ? null : Number(hz) };
@@ -71,7 +75,6 @@ function raceJudge(window: RenderWindow, ctx: DecodeContext, kernelText: string)
   const jiffiesEvents = new Set([...ctx.registry.formats()].filter((f) => /\bjiffies\b/.test(f.printFmt)).map((f) => `${f.system}:${f.name}`));
   const kernelEvents = splitKernelText(kernelText).events;
   return {
-    window,
     judge: explainRaces(window, pidsUnderTwoNames(kernelEvents), clock, jiffiesEvents),
     check(ours: RenderedTrace): InjectionReport {
       const kernel = new Set(kernelEvents);
