@@ -518,6 +518,25 @@ static napi_value js_clock_monotonic(napi_env env, napi_callback_info info) {
   return out;
 }
 
+// clockNs(id) -> bigint nanoseconds of clock `id` (CLOCK_REALTIME 0,
+// MONOTONIC 1, MONOTONIC_RAW 4, BOOTTIME 7, TAI 11: the clocks a trace
+// clock is mapped to). Node has no BOOTTIME of its own.
+static napi_value js_clock_ns(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  int32_t id = -1;
+  if (argc < 1 || napi_get_value_int32(env, argv[0], &id) != napi_ok) return throw_type_error(env, "clockNs(id): id must be an integer");
+  if (id != CLOCK_REALTIME && id != CLOCK_MONOTONIC && id != CLOCK_MONOTONIC_RAW && id != CLOCK_BOOTTIME && id != CLOCK_TAI) {
+    return throw_type_error(env, "clockNs(id): id must be CLOCK_REALTIME, MONOTONIC, MONOTONIC_RAW, BOOTTIME or TAI");
+  }
+  struct timespec ts;
+  if (clock_gettime((clockid_t)id, &ts) != 0) return throw_errno(env, errno, "clock_gettime");
+  napi_value out;
+  napi_create_bigint_uint64(env, (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec, &out);
+  return out;
+}
+
 // ---------------------------------------------------------------------------
 // Poller: fd readiness on the event loop of the calling environment (main
 // thread or worker). The handle is closed by close(), by the garbage
@@ -712,6 +731,38 @@ static napi_value poller_close(napi_env env, napi_callback_info info) {
 }
 
 // ---------------------------------------------------------------------------
+// copyFileRange(fdIn, offIn, fdOut, offOut, length) -> bytes copied.
+// Loops on short copies until `length` bytes are copied or fdIn ends; an
+// error after some bytes were copied is deferred to the next call (the
+// caller sees a short count and calls again), so a fallback to read/write
+// on EXDEV/ENOSYS/EINVAL knows exactly where to resume.
+static napi_value js_copy_file_range(napi_env env, napi_callback_info info) {
+  size_t argc = 5;
+  napi_value argv[5];
+  CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  int64_t fd_in, off_in, fd_out, off_out, length;
+  if (argc < 5 || !get_int64(env, argv[0], &fd_in) || !get_int64(env, argv[1], &off_in) ||
+      !get_int64(env, argv[2], &fd_out) || !get_int64(env, argv[3], &off_out) || !get_int64(env, argv[4], &length))
+    return throw_type_error(env, "copyFileRange(fdIn, offIn, fdOut, offOut, length) expects numbers");
+  if (off_in < 0 || off_out < 0 || length < 0) return throw_errno(env, EINVAL, "copy_file_range");
+  loff_t in = (loff_t)off_in, out = (loff_t)off_out;
+  int64_t done = 0;
+  while (done < length) {
+    int64_t want = length - done;
+    if (want > ((int64_t)1 << 30)) want = (int64_t)1 << 30;
+    ssize_t n = copy_file_range((int)fd_in, &in, (int)fd_out, &out, (size_t)want, 0);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      if (done == 0) return throw_errno(env, errno, "copy_file_range");
+      break;
+    }
+    if (n == 0) break;
+    done += n;
+  }
+  return make_int64(env, done);
+}
+
+// ---------------------------------------------------------------------------
 
 static napi_value init(napi_env env, napi_value exports) {
   napi_property_descriptor functions[] = {
@@ -729,6 +780,8 @@ static napi_value init(napi_env env, napi_value exports) {
       {"futexWait", NULL, js_futex_wait, NULL, NULL, NULL, napi_enumerable, NULL},
       {"futexWaitAsync", NULL, js_futex_wait_async, NULL, NULL, NULL, napi_enumerable, NULL},
       {"monotonicNs", NULL, js_clock_monotonic, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"clockNs", NULL, js_clock_ns, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"copyFileRange", NULL, js_copy_file_range, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   CHECK(env, napi_define_properties(env, exports, sizeof functions / sizeof functions[0], functions));
 

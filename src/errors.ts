@@ -1,6 +1,7 @@
 // Error classes with stable `code` strings (the model is Node core's
 // ERR_* codes). Programs branch on `code`, never on message text.
 
+/** A Node system error (the fields fs and child_process errors carry). */
 export interface SystemErrorLike extends Error {
   code?: string;
   errno?: number;
@@ -8,6 +9,7 @@ export interface SystemErrorLike extends Error {
   path?: string;
 }
 
+/** The base class of every error tracering raises: `code` is stable, the message is for people. */
 export class TraceringError extends Error {
   readonly code: string;
   constructor(code: string, message: string, options?: { cause?: unknown }) {
@@ -127,6 +129,30 @@ export class ClosedError extends TraceringError {
   }
 }
 
+/**
+ * Writing an output file failed (ENOSPC, EACCES, EISDIR, ENOTDIR, EROFS...).
+ * Nothing is left under the final name.
+ */
+export class OutputError extends TraceringError {
+  /** The output path the caller asked for. */
+  readonly path: string;
+  /** The system error code behind it ('ENOSPC'...), or null. */
+  readonly errno: string | null;
+  constructor(path: string, message: string, errno: string | null, options?: { cause?: unknown }) {
+    super('ERR_OUTPUT', message, options);
+    this.path = path;
+    this.errno = errno;
+  }
+}
+
+/** The reader of our output went away (EPIPE: `tracering report x | head`). Not a failure. */
+export class OutputClosedError extends TraceringError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('ERR_OUTPUT_CLOSED', message, options);
+  }
+}
+
+/** Whether `error` is a Node system error (with `code` if given). */
 export function isSystemError(error: unknown, code?: string): error is SystemErrorLike {
   if (!(error instanceof Error)) return false;
   const c = (error as SystemErrorLike).code;
@@ -140,17 +166,22 @@ export const WarningCode = {
   blockOption: 'TRACERING_BLOCK_OPTION',
   bufferReset: 'TRACERING_BUFFER_RESET',
   mmapFallback: 'TRACERING_MMAP_FALLBACK',
+  symbols: 'TRACERING_SYMBOLS',
+  adaptive: 'TRACERING_ADAPTIVE',
 } as const;
 export type WarningCode = (typeof WarningCode)[keyof typeof WarningCode];
 
+/** A warning: a stable code and a message. */
 export interface TraceringWarning {
   code: WarningCode;
   message: string;
   cpu?: number;
 }
 
+/** Receives warnings. */
 export type WarningHandler = (warning: TraceringWarning) => void;
 
+/** The default warning handler: process.emitWarning with the code. */
 export const emitProcessWarning: WarningHandler = (w) => {
   process.emitWarning(w.message, { type: 'TraceringWarning', code: w.code });
 };

@@ -30,11 +30,18 @@ export interface NativeBinding {
   futexWait(words: Int32Array, index: number, expected: number, timeoutMs?: number): FutexResult;
   futexWaitAsync(words: Int32Array, index: number, expected: number, timeoutMs: number): Promise<FutexResult>;
   monotonicNs(): bigint;
+  /** clock_gettime of one of the CLOCK_IDS, in ns. */
+  clockNs(id: number): bigint;
+  /** copy_file_range(2) looped over short copies: bytes copied (short only at fdIn's end, or before an error deferred to the next call). */
+  copyFileRange(fdIn: number, offIn: number, fdOut: number, offOut: number, length: number): number;
   readonly pageSize: number;
   readonly Poller: new (fd: number, onEvent: (status: number, events: number) => void) => NativePoller;
 }
 
 export type FutexResult = 'ok' | 'not-equal' | 'timed-out';
+
+/** Clock ids clockNs() takes (Linux's clockid_t values). */
+export const CLOCK_IDS = { realtime: 0, monotonic: 1, monotonicRaw: 4, boottime: 7, tai: 11 } as const;
 
 export const POLL_READABLE = 1;
 export const POLL_WRITABLE = 2;

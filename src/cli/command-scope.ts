@@ -1,7 +1,10 @@
 // Lifetime of one CLI command: cleanups that must run however it ends
-// (normal return, error, Ctrl-C, SIGTERM), most recent first. The first
-// signal aborts `signal` so a streaming command can stop and report; a
-// second one runs the cleanups and exits at once.
+// (normal return, error, Ctrl-C, SIGTERM, a closed terminal: SIGHUP), most
+// recent first. The first signal aborts `signal` so a streaming command
+// can stop and report; a second one runs the cleanups and exits at once.
+
+/** What ends a command: Ctrl-C, kill, and a terminal that went away (its events must not stay on). */
+const STOP_SIGNALS: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
 
 export class CommandScope {
   readonly #controller = new AbortController();
@@ -10,8 +13,7 @@ export class CommandScope {
   #closed = false;
 
   constructor() {
-    process.on('SIGINT', this.#onSignal);
-    process.on('SIGTERM', this.#onSignal);
+    for (const s of STOP_SIGNALS) process.on(s, this.#onSignal);
     process.on('exit', this.#onExit);
   }
 
@@ -29,8 +31,7 @@ export class CommandScope {
   close(): unknown {
     if (this.#closed) return undefined;
     this.#closed = true;
-    process.off('SIGINT', this.#onSignal);
-    process.off('SIGTERM', this.#onSignal);
+    for (const s of STOP_SIGNALS) process.off(s, this.#onSignal);
     process.off('exit', this.#onExit);
     let first: unknown;
     while (this.#cleanups.length > 0) {
@@ -53,7 +54,7 @@ export class CommandScope {
     }
     const error = this.close();
     if (error) process.stderr.write(`tracering: ${(error as Error).message}\n`);
-    process.exit(signal === 'SIGINT' ? 130 : 143);
+    process.exit(128 + (signal === 'SIGINT' ? 2 : signal === 'SIGHUP' ? 1 : 15));
   };
 
   #onExit = (): void => {

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // tracering command-line entry: dispatches to src/cli/commands/*.
 
-import { TraceringError } from '../errors.js';
+import { OutputClosedError, TraceringError } from '../errors.js';
 import { CommandScope } from './command-scope.js';
 import { UsageError } from './usage.js';
 
@@ -16,6 +16,12 @@ const commands: Record<string, { summary: string; load: () => Promise<Command> }
   stream: { summary: 'stream events, merged by time, as kernel text or JSON Lines', load: () => import('./commands/stream.js') },
   snapshot: { summary: 'consume the buffers into a directory laid out like tracefs', load: () => import('./commands/snapshot.js') },
   report: { summary: 'print a recording (or a live trace array) as kernel text or JSON', load: () => import('./commands/report.js') },
+  convert: { summary: 'convert a recording or trace.dat into trace.dat, Perfetto, Parquet, text or JSON', load: () => import('./commands/convert.js') },
+  list: { summary: 'list events (with formats), options, clocks, tracers, instances', load: () => import('./commands/list.js') },
+  reset: { summary: 'reset instances; remove those left behind by killed runs', load: () => import('./commands/reset.js') },
+  top: { summary: 'a live view of the buffers: rates, fill, losses, top events and tasks', load: () => import('./commands/top.js') },
+  record: { summary: 'record events into trace.dat, Perfetto, Parquet or a recording directory', load: () => import('./commands/record.js') },
+  types: { summary: "write TypeScript declarations of the kernel's events (typed fields for events())", load: () => import('./commands/types.js') },
 };
 
 const mainUsage = `usage: tracering <command> [options]
@@ -56,7 +62,10 @@ main(process.argv.slice(2)).then(
     process.exitCode = status;
   },
   (error: unknown) => {
-    if (error instanceof UsageError) {
+    if (error instanceof OutputClosedError) {
+      // `tracering report x | head`: the reader has what it wanted.
+      process.exitCode = 0;
+    } else if (error instanceof UsageError) {
       process.stderr.write(`tracering: ${error.message}\n`);
       process.exitCode = 2;
     } else if (error instanceof TraceringError) {

@@ -1,5 +1,6 @@
 // What a consumer of one buffer has seen, kernel or application ring.
 
+/** What a consumer of one buffer has seen: events, bytes, sub-buffers, and every kind of loss. */
 export interface CpuReaderCounters {
   /** Data records delivered. */
   events: number;
@@ -19,6 +20,7 @@ export interface CpuReaderCounters {
   consumedElsewhere: number;
 }
 
+/** Counters at zero. */
 export function newCounters(): CpuReaderCounters {
   return { events: 0, bytes: 0, subbufs: 0, lost: 0, dropped: 0, corrupt: 0, resets: 0, consumedElsewhere: 0 };
 }

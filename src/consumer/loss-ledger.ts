@@ -8,6 +8,7 @@
 // settles against the counter so the total is exact: every event the kernel
 // overwrote before we read it.
 
+/** Exact lost-event accounting for one per-CPU buffer: counts from the pages where the kernel stored them, the `overrun` counter for the rest. */
 export class LossLedger {
   /** Lost events attributed during this session. */
   total = 0;
@@ -25,6 +26,18 @@ export class LossLedger {
    */
   constructor(overrun: number, read: number) {
     this.#baseline = read === 0 ? 0 : overrun;
+  }
+
+  /** A ledger whose losses start after overrun counter value `baseline` (a reader taking over from another). */
+  static from(baseline: number): LossLedger {
+    const ledger = new LossLedger(0, 0);
+    ledger.#baseline = baseline;
+    return ledger;
+  }
+
+  /** The overrun counter value this ledger has accounted up to (its baseline plus what it attributed). */
+  get accountedTo(): number {
+    return this.#baseline + this.#sinceBaseline;
   }
 
   /**

@@ -16,13 +16,49 @@ import type { BatchSource } from '../layout/batch-source.js';
 import { MIN_PADDING_LENGTH } from '../layout/encode.js';
 import { MetaPage, checkMetaGeometry } from '../layout/meta-page.js';
 import { RecordBatch, WalkState, maxRecords, walkRecords } from '../layout/record.js';
-import { type SubbufLayout, dataSize, hostSubbufLayout, newSubbufHeader, readSubbufHeader } from '../layout/subbuf.js';
+import {
+  RB_MISSED_EVENTS,
+  RB_MISSED_STORED,
+  type SubbufLayout,
+  dataSize,
+  hostSubbufLayout,
+  newSubbufHeader,
+  readSubbufHeader,
+} from '../layout/subbuf.js';
 import { type CpuReaderCounters, newCounters } from './counters.js';
 import { LossLedger } from './loss-ledger.js';
+
+/**
+ * Header of a rebuilt sub-buffer (little-endian host layout): time_stamp,
+ * commit = data bytes | RB_MISSED_EVENTS when events were lost before it,
+ * and RB_MISSED_STORED with the count when the count fits after the data.
+ */
+export function writeSyntheticHeader(view: DataView, layout: SubbufLayout, tsHi: number, tsLo: number, length: number, lost: number): void {
+  const le = layout.littleEndian;
+  view.setUint32(le ? 0 : 4, tsLo, le);
+  view.setUint32(le ? 4 : 0, tsHi, le);
+  let commit = length;
+  if (lost !== 0) {
+    commit |= RB_MISSED_EVENTS;
+    if (lost > 0 && length + layout.longSize <= dataSize(layout)) {
+      commit |= RB_MISSED_STORED;
+      const at = layout.dataOffset + length;
+      if (layout.longSize === 4) view.setUint32(at, lost >>> 0, le);
+      else {
+        view.setUint32(at + (le ? 0 : 4), lost >>> 0, le);
+        view.setUint32(at + (le ? 4 : 0), Math.floor(lost / 4294967296), le);
+      }
+    }
+  }
+  const commitAt = 8 + (le || layout.longSize === 4 ? 0 : 4);
+  view.setUint32(commitAt, commit >>> 0, le);
+  if (layout.longSize === 8) view.setUint32(le ? 12 : 8, 0, le);
+}
 
 /** RecordBatch keeps byte offsets in an Int32Array. */
 const MAX_MAPPING = 0x7fffffff;
 
+/** What MappedConsumer drives: a kernel mapping (ioctl GET_READER) or an application ring in shared memory. */
 export interface MappedChannel {
   /** Meta region followed by the sub-buffers. */
   readonly memory: ArrayBuffer | SharedArrayBuffer;
@@ -40,12 +76,20 @@ export interface MappedChannel {
   delivered?(events: number): void;
 }
 
+/** Options of MappedConsumer. */
 export interface MappedConsumerOptions {
   onWarning?: WarningHandler;
   /** Smallest sub-buffer the geometry check accepts (the system page size). */
   pageSize?: number;
+  /**
+   * The overrun counter value up to which losses were already accounted
+   * (a reader of the same buffer that came before, on another path): losses
+   * after it are this reader's to report.
+   */
+  lossBaseline?: number;
 }
 
+/** The consumer side of the mapping protocol (meta page, reader sub-buffer swaps, loss accounting), shared by kernel buffers and application rings. */
 export class MappedConsumer implements BatchSource {
   readonly cpu: number;
   readonly layout: SubbufLayout;
@@ -79,6 +123,9 @@ export class MappedConsumer implements BatchSource {
   #lastEntries: number;
   #lastRead: number;
   #warnedConcurrent = false;
+  /** What the last batch covered, to rebuild it as a self-contained sub-buffer (lastPages). */
+  readonly #last = { id: -1, from: 0, to: 0, tsHi: 0, tsLo: 0, lost: 0, built: false };
+  #page: Uint8Array | null = null;
 
   constructor(channel: MappedChannel, cpu: number, options: MappedConsumerOptions = {}) {
     this.#channel = channel;
@@ -104,7 +151,7 @@ export class MappedConsumer implements BatchSource {
     this.#readBase = this.meta.read;
     this.#lastEntries = this.meta.entries;
     this.#lastRead = this.meta.read;
-    this.#ledger = new LossLedger(this.meta.overrun, this.meta.read);
+    this.#ledger = options.lossBaseline !== undefined ? LossLedger.from(options.lossBaseline) : new LossLedger(this.meta.overrun, this.meta.read);
   }
 
   #subbufStart(id: number): number {
@@ -170,9 +217,23 @@ export class MappedConsumer implements BatchSource {
       this.counters.lost = this.#ledger.total;
     }
     this.#onWriterPage = !this.#pageMissed && end + MIN_PADDING_LENGTH <= dataSize(this.layout);
-    if (end <= this.#pos) return lost !== 0 ? batch : null;
+    const last = this.#last;
+    last.built = false;
+    last.lost = batch.lostBefore;
+    last.id = id;
+    if (end <= this.#pos) {
+      last.from = last.to = this.#walk.pos;
+      return lost !== 0 ? batch : null;
+    }
 
-    walkRecords(this.layout, this.#subbufStart(id) + this.layout.dataOffset, end, this.#skipTo, this.#walk, batch);
+    const dataStart = this.#subbufStart(id) + this.layout.dataOffset;
+    // Records before our start (taken by a reader before we mapped) only move the clock.
+    if (this.#skipTo > this.#walk.pos) walkRecords(this.layout, dataStart, Math.min(this.#skipTo, end), this.#skipTo, this.#walk, batch);
+    last.from = this.#walk.pos;
+    last.tsHi = this.#walk.tsHi;
+    last.tsLo = this.#walk.tsLo;
+    walkRecords(this.layout, dataStart, end, this.#skipTo, this.#walk, batch);
+    last.to = this.#walk.pos;
     this.#pos = end;
     this.#channel.delivered?.(batch.count);
     this.counters.events += batch.count;
@@ -180,6 +241,28 @@ export class MappedConsumer implements BatchSource {
     if (batch.corrupt !== null) this.#onCorrupt(batch);
     this.#checkConsumedElsewhere();
     return batch;
+  }
+
+  /**
+   * The records of the last batch as one self-contained sub-buffer, the
+   * form read() of trace_pipe_raw gives for a partly read page: its
+   * time_stamp is the clock just before the first record (so the deltas
+   * stay valid), commit is the bytes copied, and a loss before the batch
+   * sets RB_MISSED_EVENTS, with the count after the data when it fits.
+   * A copy, valid until the next call of next().
+   */
+  get lastPages(): Uint8Array {
+    const last = this.#last;
+    const page = (this.#page ??= new Uint8Array(this.layout.subbufSize));
+    if (last.built || last.id < 0) return last.id < 0 ? page.subarray(0, 0) : page;
+    const { dataOffset } = this.layout;
+    const length = Math.max(0, last.to - last.from);
+    const source = this.#subbufStart(last.id) + dataOffset + last.from;
+    page.set(this.#bytes.subarray(source, source + length), dataOffset);
+    page.fill(0, dataOffset + length);
+    writeSyntheticHeader(new DataView(page.buffer, page.byteOffset, page.byteLength), this.layout, last.tsHi, last.tsLo, length, last.lost);
+    last.built = true;
+    return page;
   }
 
   /**
@@ -235,6 +318,11 @@ export class MappedConsumer implements BatchSource {
         message: `${this.#channel.label}: another consumer took ${extra} events from this buffer`,
       });
     }
+  }
+
+  /** The overrun counter value up to which this reader has accounted losses (for a reader taking over). */
+  get lossAccountedTo(): number {
+    return this.#ledger.accountedTo;
   }
 
   /** Settles lost events against the overrun counter and fills `dropped`. */

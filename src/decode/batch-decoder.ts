@@ -26,6 +26,7 @@ export interface RecordsLike {
   readonly records: Int32Array;
 }
 
+/** Options of BatchDecoder. */
 export interface BatchDecoderOptions {
   littleEndian?: boolean;
   strings?: StringTable;
@@ -47,6 +48,7 @@ const NO_ID = 65536;
 /** Entries of the per-id parts of the scratch memory (NO_ID included). */
 const IDS = NO_ID + 1;
 
+/** Decodes mixed batches into per-event tables, one generated decoder per event format. */
 export class BatchDecoder {
   readonly registry: EventRegistry;
   readonly strings: StringTable;

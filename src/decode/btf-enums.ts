@@ -169,6 +169,7 @@ export function loadBtfEnums(dir = '/sys/kernel/btf'): Map<string, bigint> {
   return loadBtfFacts(dir).enums;
 }
 
+/** What the kernel's BTF tells about enums and type sizes, for print fmts that name them. */
 export interface BtfFacts {
   enums: Map<string, bigint>;
   /** "struct page" -> 64 */

@@ -6,6 +6,7 @@
 // names the kernel uses to a width and signedness. `long` and pointers take
 // the recording kernel's word size (8 on 64-bit, 4 on 32-bit kernels).
 
+/** A C integer type: its size in bytes and signedness. */
 export interface IntType {
   /** Width in bytes: 1, 2, 4 or 8. */
   readonly size: 1 | 2 | 4 | 8;

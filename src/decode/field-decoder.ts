@@ -30,6 +30,7 @@ export type { ListDecoder, RowsDecoder } from './row-codegen.js';
 
 const TWO32 = 4294967296;
 
+/** Options of the decoders of one event format. */
 export interface DecoderOptions {
   /** Byte order of the recording kernel (default: little endian). */
   littleEndian?: boolean;
@@ -78,6 +79,7 @@ function spanOf(f: FieldFormat, view: DataView, base: number, len: number, le: b
 /** Integer field of 1, 2 or 4 bytes. */
 export class IntAccessor {
   readonly field: FieldFormat;
+  /** Reads the field from the payload starting at `base`. */
   readonly get: (view: DataView, base: number) => number;
   constructor(field: FieldFormat, le: boolean) {
     this.field = field;
@@ -125,6 +127,7 @@ export class WideAccessor {
     return hi * TWO32 + this.lo(view, base);
   }
 
+  /** The value as a BigInt (always exact). */
   bigint(view: DataView, base: number): bigint {
     const v = (BigInt(this.hi(view, base)) << 32n) | BigInt(this.lo(view, base));
     return this.signed ? BigInt.asIntN(64, v) : v;
@@ -157,6 +160,7 @@ export class StringAccessor {
     return this.#strings.intern(bytes, s.offset, s.length);
   }
 
+  /** The string of the field in the record at `base` (payload length `len`). */
   get(view: DataView, bytes: Uint8Array, base: number, len: number): string {
     const f = this.field;
     if (this.#fixedStrings !== null && f.offset + f.size <= len) return this.#fixedStrings.get(view, bytes, base + f.offset, f.size);
@@ -211,6 +215,7 @@ export interface Slot {
 
 /** Slot of each row's payload offset in `bytes`, and of its payload length (-1: too short, fields not set). */
 export const SLOT_PAYLOAD_OFFSET = 0;
+/** Slot of the payload length in each row (-1: the record was too short for its format). */
 export const SLOT_PAYLOAD_LENGTH = 1;
 
 /** Decoded fields of many records of one event, valid while `bytes` holds the records. */
@@ -267,12 +272,14 @@ export class EventTable {
     if (this.idSlot !== null) for (let at = this.idSlot.index; at < this.data.length; at += next) this.data[at] = format.id;
   }
 
+  /** The slot of field `name` (throws when the event has no such field). */
   slot(name: string): Slot {
     const c = this.#byName.get(name);
     if (c === undefined) throw new InvalidArgumentError(`${this.format.system}/${this.format.name} has no field "${name}"`);
     return c;
   }
 
+  /** Offset in `bytes` of the payload of `row`. */
   payloadOffset(row: number): number {
     return this.data[row * this.stride]!;
   }
@@ -293,6 +300,7 @@ export class EventTable {
     return this.data[row * this.stride + s.index]! >>> 0;
   }
 
+  /** High 32 bits of a 'wide' slot (signed for signed fields). */
   hi(row: number, s: Slot): number {
     const v = this.data[row * this.stride + s.index + 1]!;
     return s.signed ? v : v >>> 0;
@@ -337,6 +345,7 @@ export class EventTable {
     return this.#strings.intern(this.bytes, sp.offset, sp.length);
   }
 
+  /** Empties the table (its rows are overwritten by the next decode). */
   clear(): void {
     this.length = 0;
   }
@@ -404,6 +413,7 @@ export class EventDecoder {
     return this.#cached(`d:${name}`, () => new DataAccessor(f, this.littleEndian));
   }
 
+  /** A table of `capacity` rows for this event. */
   createTable(capacity: number): EventTable {
     return new EventTable(this.format, capacity, this.strings);
   }

@@ -27,6 +27,7 @@ export type FieldKind =
   /** A scalar of another size (an embedded struct): raw bytes. */
   | 'blob';
 
+/** One field of an event format: where its bytes are and how to read them. */
 export interface FieldFormat {
   readonly name: string;
   /** Position in `EventFormat.fields`. */
@@ -53,6 +54,7 @@ export interface FieldFormat {
   readonly common: boolean;
 }
 
+/** An event format, parsed from `events/<system>/<event>/format`. */
 export interface EventFormat {
   readonly system: string;
   readonly name: string;
@@ -70,6 +72,7 @@ export interface EventFormat {
   readonly byName: ReadonlyMap<string, FieldFormat>;
 }
 
+/** Options of parseFormatFile(). */
 export interface FormatParseOptions {
   /** Event system (the directory name); format files do not contain it. */
   system?: string;
@@ -391,6 +394,7 @@ export interface HeaderPage {
   readonly subbufSize: number;
 }
 
+/** Parses `events/header_page`: the sub-buffer header layout. */
 export function parseHeaderPage(text: string, source?: string): HeaderPage {
   checkText(text, source);
   const found = new Map<string, RawField>();
@@ -446,6 +450,7 @@ const HEADER_EVENT_EXPECTED: HeaderEvent = {
   dataMaxTypeLen: 28,
 };
 
+/** Parses `events/header_event` and checks it is the record header encoding this decoder implements. */
 export function parseHeaderEvent(text: string, source?: string): HeaderEvent {
   checkText(text, source);
   const values = new Map<string, number>();

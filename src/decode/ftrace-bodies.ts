@@ -24,6 +24,7 @@ import { symbolString } from './printfmt/pointer.js';
 import type { PrintkFormats } from './printk-formats.js';
 import { decodeCString } from './strings.js';
 
+/** Options of the ftrace event bodies (the kernel prints these events without a print fmt). */
 export interface FtraceOptions {
   readonly littleEndian: boolean;
   readonly longSize: 4 | 8;

@@ -8,6 +8,7 @@
 
 import type { IntType } from './ctypes.js';
 
+/** An exact integer: a Number when it is safe, else a BigInt. */
 export type Int = number | bigint;
 
 const TWO32 = 4294967296;

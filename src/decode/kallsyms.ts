@@ -21,6 +21,7 @@ import { gunzipSync } from 'node:zlib';
 import { MalformedInputError } from '../errors.js';
 import type { Int } from './int64.js';
 
+/** A kernel symbol: its address, name, type letter and module. */
 export interface SymbolInfo {
   readonly name: string;
   /** Module name, or "" for the core kernel. */
@@ -92,6 +93,7 @@ interface RawSymbols {
 
 const MARKERS = ['_stext', '_etext', '_sinittext', '_einittext'] as const;
 
+/** Kernel symbols from kallsyms, for resolving addresses (`%pS` and friends). */
 export class SymbolTable {
   readonly #hi: Uint32Array;
   readonly #lo: Uint32Array;
@@ -110,7 +112,7 @@ export class SymbolTable {
   readonly #cacheLo = new Uint32Array(CACHE_SIZE);
   readonly #cacheIdx = new Int32Array(CACHE_SIZE).fill(-2);
 
-  private constructor(
+  protected constructor(
     hi: Uint32Array,
     lo: Uint32Array,
     endHi: Uint32Array,
@@ -134,6 +136,16 @@ export class SymbolTable {
 
   get size(): number {
     return this.#hi.length;
+  }
+
+  /**
+   * A table loaded on first use: reading and parsing /proc/kallsyms costs
+   * a few hundred milliseconds, and most event streams never print a
+   * symbol. A load that fails leaves an empty table (addresses print as
+   * hex) and reports the error to `onError`.
+   */
+  static lazy(load: () => SymbolTable, onError?: (error: unknown) => void): SymbolTable {
+    return new LazySymbolTable(load, onError);
   }
 
   /** An empty table: every lookup fails (addresses print as hex). */
@@ -516,4 +528,52 @@ export function split(address: Int): [number, number] {
   }
   const v = BigInt.asUintN(64, address);
   return [Number(v >> 32n), Number(v & 0xffffffffn)];
+}
+
+/** See SymbolTable.lazy. */
+class LazySymbolTable extends SymbolTable {
+  #load: (() => SymbolTable) | null;
+  #onError: ((error: unknown) => void) | undefined;
+  #table: SymbolTable | null = null;
+
+  constructor(load: () => SymbolTable, onError?: (error: unknown) => void) {
+    const none = new Uint32Array(0);
+    super(none, none, none, none, new StringNames([]), null, new Int32Array(0), [''], null);
+    this.#load = load;
+    this.#onError = onError;
+  }
+
+  get #loaded(): SymbolTable {
+    if (this.#table === null) {
+      const load = this.#load!;
+      this.#load = null;
+      try {
+        this.#table = load();
+      } catch (error) {
+        this.#table = SymbolTable.empty();
+        this.#onError?.(error);
+      }
+    }
+    return this.#table;
+  }
+
+  override get size(): number {
+    return this.#loaded.size;
+  }
+
+  override indexOf(hi: number, lo: number): number {
+    return this.#loaded.indexOf(hi, lo);
+  }
+
+  override lookupHiLo(hi: number, lo: number): SymbolInfo | null {
+    return this.#loaded.lookupHiLo(hi, lo);
+  }
+
+  override lookup(address: Int): SymbolInfo | null {
+    return this.#loaded.lookup(address);
+  }
+
+  override nameOf(hi: number, lo: number): string | null {
+    return this.#loaded.nameOf(hi, lo);
+  }
 }

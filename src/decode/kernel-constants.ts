@@ -25,6 +25,7 @@ import { gunzipSync } from 'node:zlib';
 import { MalformedInputError } from '../errors.js';
 import { loadBtfFacts } from './btf-enums.js';
 
+/** Name of the file in a recording that holds the kernel constants. */
 export const CONSTANTS_FILE = 'kernel_constants';
 /** Key of the kernel's HZ in a constants map. */
 export const HZ_KEY = 'HZ';
@@ -33,6 +34,7 @@ const IDENT = /^[A-Za-z_][A-Za-z0-9_]{0,127}$/;
 const MAX_LINES = 1 << 20;
 const SIZEOF = /^sizeof\((struct|union) ([A-Za-z_][A-Za-z0-9_]{0,127})\) (\d{1,9})$/;
 
+/** Values print fmts leave unresolved: enum constants (from BTF), type sizes, jiffies, HZ. */
 export interface KernelConstants {
   /** Identifier -> value (enumerators, jiffies, HZ under HZ_KEY). */
   values: Map<string, bigint>;
@@ -40,10 +42,12 @@ export interface KernelConstants {
   typeSizes: Map<string, number>;
 }
 
+/** No constants. */
 export function emptyKernelConstants(): KernelConstants {
   return { values: new Map(), typeSizes: new Map() };
 }
 
+/** Parses a kernel_constants file. */
 export function parseKernelConstants(text: string): KernelConstants {
   const out = new Map<string, bigint>();
   const typeSizes = new Map<string, number>();
@@ -67,6 +71,7 @@ export function parseKernelConstants(text: string): KernelConstants {
 
 const byKey = <T>([a]: [string, T], [b]: [string, T]) => (a < b ? -1 : a > b ? 1 : 0);
 
+/** The kernel_constants file text of `k`. */
 export function formatKernelConstants(k: KernelConstants): string {
   let s = '# kernel values the print fmts of this recording use: NAME VALUE, sizeof(struct NAME) BYTES\n';
   for (const [name, v] of [...k.values].sort(byKey)) s += `${name} ${v}\n`;

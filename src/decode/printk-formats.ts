@@ -13,6 +13,7 @@ export const PRINTK_FORMATS_LIMITS = {
   maxEntries: 1 << 20,
 } as const;
 
+/** The kernel's printk_formats: the strings that trace_printk and bprint events refer to by address. */
 export class PrintkFormats {
   readonly #byAddress: Map<bigint, string>;
 
@@ -20,10 +21,12 @@ export class PrintkFormats {
     this.#byAddress = map;
   }
 
+  /** A table without formats. */
   static empty(): PrintkFormats {
     return new PrintkFormats(new Map());
   }
 
+  /** Parses a printk_formats file. */
   static parse(text: string): PrintkFormats {
     if (text.length > PRINTK_FORMATS_LIMITS.maxBytes) throw new MalformedInputError('printk_formats: input too large');
     const map = new Map<bigint, string>();

@@ -29,12 +29,14 @@ export interface FormatSource {
   readFormat(system: string, event: string): string;
   /** Text of a file relative to the root (events/header_page, printk_formats...), or null if absent. */
   readOptional(relative: string): string | null;
+  /** Names in a directory relative to the root (options/), or [] (optional: virtual sources may not list). */
+  listDir?(relative: string): string[];
 }
 
 /** Names of system and event directories we accept (no path tricks). */
 const DIR_NAME = /^[A-Za-z0-9_.:+-]{1,256}$/;
 /** Largest format file read (a hostile capture could hold anything). */
-const MAX_FILE = 1 << 20;
+const MAX_FILE = 8 << 20;
 
 function readBounded(file: string): string {
   const fd = fs.openSync(file, 'r');
@@ -89,6 +91,16 @@ export class DirectorySource implements FormatSource {
     return readBounded(path.join(this.root, 'events', system, event, 'format'));
   }
 
+  listDir(relative: string): string[] {
+    const dir = path.join(this.root, relative);
+    if (!dir.startsWith(path.join(this.root, path.sep))) return [];
+    try {
+      return fs.readdirSync(dir).filter((n) => DIR_NAME.test(n)).sort();
+    } catch {
+      return [];
+    }
+  }
+
   readOptional(relative: string): string | null {
     const file = path.join(this.root, relative);
     if (!file.startsWith(path.join(this.root, path.sep)) && file !== this.root) return null;
@@ -102,6 +114,7 @@ export class DirectorySource implements FormatSource {
   }
 }
 
+/** A format file that failed to parse, and why. */
 export interface FormatFailure {
   readonly system: string;
   readonly event: string;
@@ -110,11 +123,13 @@ export interface FormatFailure {
   readonly error: Error;
 }
 
+/** What EventRegistry.lookup() answers for an id: its format, malformed, or unknown. */
 export type EventLookup =
   | { readonly status: 'ok'; readonly format: EventFormat }
   | { readonly status: 'unknown'; readonly id: number; readonly message: string }
   | { readonly status: 'malformed'; readonly id: number; readonly message: string; readonly error: Error };
 
+/** Options of EventRegistry. */
 export interface RegistryOptions {
   /** Minimum time between reloads triggered by unknown ids (default 1000 ms). */
   reloadIntervalMs?: number;
@@ -124,6 +139,7 @@ export interface RegistryOptions {
   longSize?: 4 | 8;
 }
 
+/** Event formats by id, loaded from format files (on demand, and reloaded when an unknown id appears). */
 export class EventRegistry {
   readonly source: FormatSource;
   #byId = new Map<number, EventFormat>();
@@ -236,6 +252,7 @@ export class EventRegistry {
     return this.#byName.get(`${system}/${name}`);
   }
 
+  /** Every format loaded so far. */
   formats(): IterableIterator<EventFormat> {
     return this.#byId.values();
   }

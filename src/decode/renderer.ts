@@ -33,6 +33,7 @@ import { Lit, TextOut } from './text-out.js';
 
 export type { Emit } from './printfmt/context.js';
 
+/** Options of EventRenderer. */
 export interface RendererOptions {
   /** Kernel symbols for %ps/%pS and ftrace ips (default: none, addresses print as hex). */
   symbols?: SymbolTable;
@@ -55,6 +56,7 @@ export interface RendererOptions {
   verbose?: boolean;
 }
 
+/** How an event renders: by its print fmt, by a built-in body, or not at all (and why). */
 export type RenderStatus =
   /** Rendered as the kernel does. */
   | 'ok'
@@ -96,6 +98,7 @@ interface Plan extends EventPlan {
   readonly body: Emit;
 }
 
+/** Renders records as the kernel's `trace` text: the print fmt interpreted, or the kernel's own bodies for ftrace and syscall events. */
 export class EventRenderer {
   readonly registry: EventRegistry;
   readonly #symbols: SymbolTable;

@@ -43,6 +43,7 @@ export function decodeCString(bytes: Uint8Array, start: number, max: number): st
   return decodeBytes(bytes, start, cStringLength(bytes, start, max));
 }
 
+/** Bounds of a StringTable. */
 export interface StringTableOptions {
   /** Distinct strings kept before the table is cleared (default 65536). */
   maxEntries?: number;
@@ -90,6 +91,7 @@ export class StringTable {
     return this.#count;
   }
 
+  /** Forgets every string (ids from before are invalid). */
   clear(): void {
     this.#slots.fill(0);
     this.#strings = [];

@@ -19,12 +19,14 @@ import type { EventFormat } from './format-file.js';
 import type { Emit, RenderContext } from './printfmt/context.js';
 import { Lit, TextOut } from './text-out.js';
 
+/** Options of the syscall event bodies. */
 export interface SyscallOptions {
   readonly littleEndian: boolean;
   /** The `verbose` trace option: "<type> <name>: <value>". Default off. */
   readonly verbose: boolean;
 }
 
+/** Renders a syscall event's body as the kernel does. */
 export type SyscallBody = (c: RenderContext) => string;
 
 const ENTER = 'sys_enter';

@@ -5,6 +5,7 @@
 
 import fs from 'node:fs';
 
+/** A process that holds a per-CPU buffer (open or mapped). */
 export interface BufferUser {
   pid: number;
   /** The tracefs file the process maps or has open. */

@@ -7,8 +7,10 @@ import type { SubbufLayout } from '../layout/subbuf.js';
 
 export { type CpuReaderCounters, newCounters } from '../consumer/counters.js';
 
+/** How a reader takes pages: 'mmap' (the ring-buffer mapping, Linux 6.10+) or 'read' (read() of trace_pipe_raw). */
 export type ReaderMode = 'mmap' | 'read';
 
+/** A reader of one CPU's kernel buffer, mapped or with read(). */
 export interface CpuReader extends BatchSource {
   readonly mode: ReaderMode;
   /** The trace_pipe_raw descriptor, for readiness polling. */
@@ -28,6 +30,15 @@ export interface CpuReader extends BatchSource {
    * them as read: a consumer that stops before they are returned loses them.
    */
   readonly buffered: number;
+  /**
+   * The last batch's records as whole sub-buffers in the kernel's format,
+   * self-contained (what read() of trace_pipe_raw returns: the pages as the
+   * kernel gave them, or for a mapping the batch rebuilt as one page).
+   * Valid until the next call of next().
+   */
+  readonly lastPages: Uint8Array;
+  /** The overrun counter value up to which losses are accounted (after finish(): all of them). */
+  readonly lossAccountedTo: number;
   /**
    * Ends accounting: settles lost events against the kernel's counters and
    * fills `dropped`. Call after the last next(); reading may continue after.

@@ -11,6 +11,7 @@
 
 import { MalformedInputError } from '../errors.js';
 
+/** A CPU's `per_cpu/cpuN/stats` file, parsed. */
 export interface CpuStats {
   entries: number;
   overrun: number;
@@ -34,6 +35,7 @@ const KEYS: Record<string, keyof CpuStats> = {
   'read events': 'readEvents',
 };
 
+/** Parses a CPU's `stats` file. */
 export function parseCpuStats(text: string): CpuStats {
   const stats: CpuStats = {
     entries: 0,

@@ -78,6 +78,7 @@ export function peekMetaPage(array: TraceArray, cpu: number): MetaSnapshot {
   }
 }
 
+/** A CPU's kernel buffer read through the ring-buffer mapping (meta page, GET_READER). */
 export class MappedCpuReader extends MappedConsumer implements CpuReader {
   readonly mode = 'mmap' as const;
   readonly fd: number;

@@ -23,6 +23,8 @@ export interface ReadReaderOptions {
   readBytes?: number;
   /** Sub-buffers per batch (see PageStreamOptions.pagesPerBatch); default 1. */
   pagesPerBatch?: number;
+  /** Losses up to this overrun value were accounted by a reader before this one (see MappedConsumerOptions.lossBaseline). */
+  lossBaseline?: number;
 }
 
 /** Sub-buffer size of the trace array's buffers: the file since 6.8, else one page. */
@@ -30,6 +32,7 @@ export function arraySubbufSize(array: TraceArray): number {
   return array.exists('buffer_subbuf_size_kb') ? array.subbufSizeKb * 1024 : native.pageSize;
 }
 
+/** A CPU's kernel buffer read with read() of trace_pipe_raw (kernels without the mapping). */
 export class ReadCpuReader implements CpuReader {
   readonly cpu: number;
   readonly mode = 'read' as const;
@@ -51,7 +54,7 @@ export class ReadCpuReader implements CpuReader {
     this.layout = hostSubbufLayout(arraySubbufSize(array));
     this.#onWarning = options.onWarning ?? emitProcessWarning;
     const stats = array.cpuStats(cpu);
-    this.#ledger = new LossLedger(stats.overrun, stats.readEvents);
+    this.#ledger = options.lossBaseline !== undefined ? LossLedger.from(options.lossBaseline) : new LossLedger(stats.overrun, stats.readEvents);
     this.#readBase = stats.readEvents;
     this.#pages = new PageStream(this.layout, cpu, (into, pageSize, max) => this.#fill(into, pageSize, max), {
       ...(options.readBytes === undefined ? {} : { readBytes: options.readBytes }),
@@ -64,6 +67,7 @@ export class ReadCpuReader implements CpuReader {
     });
   }
 
+  /** Opens the reader of `cpu`. */
   static open(array: TraceArray, cpu: number, options: ReadReaderOptions = {}): ReadCpuReader {
     const fd = openTracePipeRaw(array, cpu);
     try {
@@ -117,6 +121,11 @@ export class ReadCpuReader implements CpuReader {
 
   get buffered(): number {
     return this.#pages.buffered;
+  }
+
+  /** The overrun counter value up to which this reader has accounted losses (for a reader taking over). */
+  get lossAccountedTo(): number {
+    return this.#ledger.accountedTo;
   }
 
   finish(): void {

@@ -22,6 +22,7 @@ export interface EventSpec {
   event: string | null;
 }
 
+/** Parses `system:event` (or `system` / `event`). */
 export function parseEventSpec(spec: string): EventSpec {
   const [system = '', event, extra] = spec.split(':');
   if (extra !== undefined || !NAME.test(system) || system === '.' || system === '..') {
@@ -34,6 +35,7 @@ export function parseEventSpec(spec: string): EventSpec {
   return { system, event };
 }
 
+/** A trace array: the top-level buffer or an instance, with its files (events, options, buffers). */
 export class TraceArray {
   /** Absolute path of the directory. */
   readonly path: string;
@@ -49,10 +51,12 @@ export class TraceArray {
     return this.name === null ? 'top-level buffer' : `instance ${this.name}`;
   }
 
+  /** Absolute path of a file of the trace array. */
   file(relative: string): string {
     return join(this.path, relative);
   }
 
+  /** Reads a file of the trace array as text. */
   readText(relative: string): string {
     const path = this.file(relative);
     try {
@@ -62,6 +66,7 @@ export class TraceArray {
     }
   }
 
+  /** Writes `value` into a file of the trace array. */
   writeText(relative: string, value: string): void {
     const path = this.file(relative);
     try {
@@ -77,6 +82,7 @@ export class TraceArray {
     }
   }
 
+  /** Whether a file or directory exists in the trace array. */
   exists(relative: string): boolean {
     return fs.existsSync(this.file(relative));
   }
@@ -97,10 +103,12 @@ export class TraceArray {
       .sort((a, b) => a - b);
   }
 
+  /** Path of file `name` of CPU `cpu` (`per_cpu/cpuN/name`). */
   cpuFile(cpu: number, name: string): string {
     return this.file(`per_cpu/cpu${cpu}/${name}`);
   }
 
+  /** CPU `cpu`'s stats file, parsed. */
   cpuStats(cpu: number): CpuStats {
     return parseCpuStats(this.readText(`per_cpu/cpu${cpu}/stats`));
   }
@@ -133,9 +141,11 @@ export class TraceArray {
   get bufferSizeKb(): number {
     return Number.parseInt(this.readText('buffer_size_kb'), 10);
   }
+  /** Sets every CPU's buffer size (KiB). */
   setBufferSizeKb(kb: number): void {
     this.#resize('buffer_size_kb', kb, 'buffer_size_kb');
   }
+  /** Sets one CPU's buffer size (KiB). */
   setCpuBufferSizeKb(cpu: number, kb: number): void {
     this.#resize(`per_cpu/cpu${cpu}/buffer_size_kb`, kb, `cpu${cpu} buffer_size_kb`, cpu);
   }
@@ -144,6 +154,7 @@ export class TraceArray {
   get subbufSizeKb(): number {
     return Number.parseInt(this.readText('buffer_subbuf_size_kb'), 10);
   }
+  /** Sets the sub-buffer size (KiB). */
   setSubbufSizeKb(kb: number): void {
     if (!this.exists('buffer_subbuf_size_kb')) {
       throw new UnsupportedError('this kernel cannot change the sub-buffer size (buffer_subbuf_size_kb needs 6.8+)');
@@ -188,10 +199,12 @@ export class TraceArray {
     this.writeText('trace_clock', name);
   }
 
+  /** Whether trace option `name` is on. */
   option(name: string): boolean {
     if (!NAME.test(name)) throw new InvalidArgumentError(`bad option name ${JSON.stringify(name)}`);
     return this.readText(`options/${name}`).trim() === '1';
   }
+  /** Turns trace option `name` on or off. */
   setOption(name: string, on: boolean): void {
     if (!NAME.test(name)) throw new InvalidArgumentError(`bad option name ${JSON.stringify(name)}`);
     this.writeText(`options/${name}`, on ? '1' : '0');
@@ -233,6 +246,7 @@ export class TraceArray {
     for (const spec of specs) this.writeText(`${this.#eventDir(parseEventSpec(spec))}/enable`, '1');
   }
 
+  /** Disables the events `specs` select. */
   disableEvents(specs: Iterable<string>): void {
     for (const spec of specs) this.writeText(`${this.#eventDir(parseEventSpec(spec))}/enable`, '0');
   }
@@ -247,6 +261,7 @@ export class TraceArray {
     this.writeText(`${this.#eventDir(parseEventSpec(spec))}/filter`, filter === '' ? '0' : filter);
   }
 
+  /** Disables every event. */
   disableAllEvents(): void {
     this.writeText('events/enable', '0');
   }

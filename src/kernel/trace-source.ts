@@ -18,8 +18,10 @@ import { ReadCpuReader } from './read-cpu-reader.js';
 import type { TraceArray } from './trace-array.js';
 import { warnOtherConsumers } from './trace-pipe-raw.js';
 
+/** Which reader to open: 'mmap', 'read', or 'auto' (mmap where the kernel has it). */
 export type ModeChoice = 'auto' | ReaderMode;
 
+/** Options of the per-CPU readers. */
 export interface CpuReaderOptions {
   mode?: ModeChoice;
   onWarning?: WarningHandler;
@@ -27,6 +29,8 @@ export interface CpuReaderOptions {
   readBytes?: number;
   /** read mode: sub-buffers per batch (default 1). */
   pagesPerBatch?: number;
+  /** Losses up to this overrun value were accounted by an earlier reader of the buffer (a path switch). */
+  lossBaseline?: number;
 }
 
 /**
@@ -36,13 +40,14 @@ export interface CpuReaderOptions {
 export function openCpuReader(array: TraceArray, cpu: number, options: CpuReaderOptions = {}): CpuReader {
   const mode = options.mode ?? 'auto';
   const onWarning = options.onWarning ?? emitProcessWarning;
-  if (mode === 'read') return ReadCpuReader.open(array, cpu, { onWarning, ...readOptions(options) });
+  const baseline = options.lossBaseline === undefined ? {} : { lossBaseline: options.lossBaseline };
+  if (mode === 'read') return ReadCpuReader.open(array, cpu, { onWarning, ...baseline, ...readOptions(options) });
   try {
-    return MappedCpuReader.open(array, cpu, { onWarning });
+    return MappedCpuReader.open(array, cpu, { onWarning, ...baseline });
   } catch (error) {
     if (mode === 'mmap' || !(error instanceof MmapUnsupportedError)) throw error;
     onWarning({ code: WarningCode.mmapFallback, cpu, message: `${error.message}; reading with read() instead` });
-    return ReadCpuReader.open(array, cpu, { onWarning, ...readOptions(options) });
+    return ReadCpuReader.open(array, cpu, { onWarning, ...baseline, ...readOptions(options) });
   }
 }
 
@@ -53,6 +58,7 @@ function readOptions(options: CpuReaderOptions): { readBytes?: number; pagesPerB
   };
 }
 
+/** Options of TraceSource.open(). */
 export interface TraceSourceOptions extends CpuReaderOptions {
   /** CPUs to read; default every CPU with a buffer. */
   cpus?: readonly number[];
@@ -60,8 +66,10 @@ export interface TraceSourceOptions extends CpuReaderOptions {
   checkConsumers?: boolean;
 }
 
+/** Receives each batch of records a reader delivers (views valid only during the call). */
 export type BatchHandler = (batch: RecordBatch, reader: CpuReader) => void;
 
+/** Options of TraceSource.stream(). */
 export interface StreamOptions extends WatchTiming {
   onBatch: BatchHandler;
 }
@@ -86,6 +94,7 @@ export interface WatchTiming {
   quietWakeDelayMs?: number;
 }
 
+/** What a TraceSource delivered: counters per CPU and in total. */
 export interface SourceSummary {
   cpus: Array<{ cpu: number } & CpuReaderCounters>;
   total: CpuReaderCounters;
@@ -93,6 +102,44 @@ export interface SourceSummary {
   wakeups: number;
 }
 
+/**
+ * Reads one CPU until it is empty or caught up; returns the data bytes
+ * consumed. A writer that outruns the consumer (its own traced activity)
+ * is cut off after a few buffers' worth of sub-buffers (`capacity`: the
+ * buffer's size in batches). A `complete` pump (a drain: nothing may
+ * follow) also hands over everything the reader already took from the
+ * kernel, which counts it as read: left behind, it would be lost.
+ * Sub-buffers fetched before it do not count against it.
+ */
+export function pumpReader(reader: CpuReader, onBatch: BatchHandler | undefined, capacity: number, complete = false): number {
+  let bytes = 0;
+  const limit = 4 * capacity + 8;
+  let earlier = complete ? reader.buffered : 0;
+  for (let n = 0; n < limit || (complete && reader.buffered > 0); ) {
+    // "Caught up" after an earlier fetch is old news: read on.
+    const fetchedEarlier = earlier > 0;
+    if (fetchedEarlier) earlier--;
+    else n++;
+    const batch = reader.next();
+    if (batch === null) break;
+    bytes += batch.byteLength;
+    onBatch?.(batch, reader);
+    if (reader.caughtUp && !fetchedEarlier) break;
+  }
+  return bytes;
+}
+
+/** The buffer's size in batches of `reader` (mapped: its sub-buffers; read(): estimated from the stats). */
+export function capacityInBatches(array: TraceArray, reader: CpuReader): number {
+  if (reader instanceof MappedCpuReader) return reader.nrSubbufs;
+  try {
+    return Math.ceil(array.cpuStats(reader.cpu).bytes / dataSize(reader.layout)) + 1;
+  } catch {
+    return 1024;
+  }
+}
+
+/** Every CPU's buffer of a trace array, read together (streamed on readiness, or drained). */
 export class TraceSource {
   readonly array: TraceArray;
   readonly readers: readonly CpuReader[];
@@ -111,6 +158,7 @@ export class TraceSource {
     this.#onWarning = onWarning;
   }
 
+  /** Opens a reader for every CPU of `array`. */
   static open(array: TraceArray, options: TraceSourceOptions = {}): TraceSource {
     const onWarning = options.onWarning ?? emitProcessWarning;
     const cpus = options.cpus ?? array.cpus();
@@ -151,39 +199,8 @@ export class TraceSource {
     for (const reader of this.readers) this.#pump(reader, onBatch, true);
   }
 
-  /**
-   * Reads one CPU until it is empty or caught up; returns the data bytes
-   * consumed. A writer that outruns the consumer (its own traced activity)
-   * is cut off after a few buffers' worth of sub-buffers. A `complete` pump
-   * (a drain: nothing may follow) also hands over everything the reader
-   * already took from the kernel, which counts it as read: left behind, it
-   * would be lost. Sub-buffers fetched before it do not count against it.
-   */
   #pump(reader: CpuReader, onBatch?: BatchHandler, complete = false): number {
-    let bytes = 0;
-    const limit = 4 * this.#capacityInBatches(reader) + 8;
-    let earlier = complete ? reader.buffered : 0;
-    for (let n = 0; n < limit || (complete && reader.buffered > 0); ) {
-      // "Caught up" after an earlier fetch is old news: read on.
-      const fetchedEarlier = earlier > 0;
-      if (fetchedEarlier) earlier--;
-      else n++;
-      const batch = reader.next();
-      if (batch === null) break;
-      bytes += batch.byteLength;
-      onBatch?.(batch, reader);
-      if (reader.caughtUp && !fetchedEarlier) break;
-    }
-    return bytes;
-  }
-
-  #capacityInBatches(reader: CpuReader): number {
-    if (reader instanceof MappedCpuReader) return reader.nrSubbufs;
-    try {
-      return Math.ceil(this.array.cpuStats(reader.cpu).bytes / dataSize(reader.layout)) + 1;
-    } catch {
-      return 1024;
-    }
+    return pumpReader(reader, onBatch, capacityInBatches(this.array, reader), complete);
   }
 
   /** Streams every CPU until `durationMs` passes or `signal` aborts, then drains what is left. */
@@ -320,6 +337,7 @@ export class TraceSource {
     return this.#wakeups;
   }
 
+  /** Closes every reader (unmaps, closes the files). */
   close(): void {
     if (this.#closed) return;
     this.#endStream?.();
@@ -335,6 +353,7 @@ export class TraceSource {
     if (first !== undefined) throw first;
   }
 
+  /** close(), for `using`. */
   [Symbol.dispose](): void {
     this.close();
   }

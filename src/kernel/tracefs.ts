@@ -5,6 +5,7 @@ import fs from 'node:fs';
 import { join } from 'node:path';
 import { InvalidArgumentError, TracefsNotFoundError, TracefsPermissionError, isSystemError } from '../errors.js';
 import { rethrowFs } from './fs-errors.js';
+import { type OwnerRecord, deadOwners, forgetOwnership, ownerIsDead, ownerOf, recordOwnership } from './ownership.js';
 import { TraceArray } from './trace-array.js';
 
 export const DEFAULT_TRACEFS = '/sys/kernel/tracing';
@@ -27,6 +28,7 @@ function mountedTracefs(): string[] {
   }
 }
 
+/** Where to look for tracefs. */
 export interface LocateOptions {
   /** Use this directory instead of searching. */
   root?: string;
@@ -34,6 +36,7 @@ export interface LocateOptions {
   mount?: boolean;
 }
 
+/** The tracefs mount: its top-level trace array and its instances. */
 export class Tracefs {
   readonly root: string;
   readonly topLevel: TraceArray;
@@ -73,11 +76,13 @@ export class Tracefs {
     return new Tracefs(DEFAULT_TRACEFS);
   }
 
+  /** Path of instance `name`. */
   instancePath(name: string): string {
     checkInstanceName(name);
     return join(this.root, 'instances', name);
   }
 
+  /** Whether instance `name` exists. */
   instanceExists(name: string): boolean {
     return fs.existsSync(this.instancePath(name));
   }
@@ -97,15 +102,53 @@ export class Tracefs {
    */
   openInstance(name: string, options: { create?: boolean } = {}): Instance {
     const path = this.instancePath(name);
-    if (fs.existsSync(path)) return new Instance(path, name, false);
+    if (fs.existsSync(path)) return this.#existing(path, name);
     if (options.create === false) throw new TracefsNotFoundError(`no tracefs instance ${name}`);
     try {
       fs.mkdirSync(path);
     } catch (error) {
-      if (isSystemError(error, 'EEXIST')) return new Instance(path, name, false);
+      if (isSystemError(error, 'EEXIST')) return this.#existing(path, name);
       rethrowFs(error, path, 'create instance');
     }
-    return new Instance(path, name, true);
+    recordOwnership(this.root, name);
+    return new Instance(path, name, true, this.root);
+  }
+
+  /**
+   * An instance that exists already: the user's own, or one a tracering
+   * run created and could not remove (it was killed). The latter is
+   * adopted: this run removes it.
+   */
+  #existing(path: string, name: string): Instance {
+    const owner = ownerOf(this.root, name);
+    if (owner !== null && owner.pid !== process.pid && ownerIsDead(owner)) {
+      recordOwnership(this.root, name);
+      return new Instance(path, name, true, this.root, owner);
+    }
+    return new Instance(path, name, false, this.root);
+  }
+
+  /**
+   * Removes instances that tracering runs created and could not remove
+   * (their processes died); returns what was removed and what could not be.
+   */
+  removeAbandonedInstances(): Array<{ name: string; pid: number; removed: boolean; error?: string }> {
+    const out: Array<{ name: string; pid: number; removed: boolean; error?: string }> = [];
+    for (const owner of deadOwners(this.root)) {
+      const path = join(this.root, 'instances', owner.name);
+      if (!fs.existsSync(path)) {
+        forgetOwnership(this.root, owner.name);
+        continue;
+      }
+      try {
+        fs.rmdirSync(path);
+        forgetOwnership(this.root, owner.name);
+        out.push({ name: owner.name, pid: owner.pid, removed: true });
+      } catch (error) {
+        out.push({ name: owner.name, pid: owner.pid, removed: false, error: (error as Error).message });
+      }
+    }
+    return out;
   }
 
   /** Creates a new instance with a unique name derived from `prefix`. */
@@ -115,7 +158,8 @@ export class Tracefs {
       const path = this.instancePath(name);
       try {
         fs.mkdirSync(path);
-        return new Instance(path, name, true);
+        recordOwnership(this.root, name);
+        return new Instance(path, name, true, this.root);
       } catch (error) {
         if (!isSystemError(error, 'EEXIST')) rethrowFs(error, path, 'create instance');
       }
@@ -132,13 +176,18 @@ export function checkInstanceName(name: string): void {
 
 /** A tracefs instance: its own ring buffers, settings and events. */
 export class Instance extends TraceArray {
-  /** True if this object's opener created the directory (and so owns its removal). */
+  /** True if this object's opener created the directory (or adopted it from a dead run), and so owns its removal. */
   readonly created: boolean;
+  /** The dead run this instance was adopted from, if it was. */
+  readonly adoptedFrom: OwnerRecord | null;
+  readonly #tracefs: string | null;
   #removed = false;
 
-  constructor(path: string, name: string, created: boolean) {
+  constructor(path: string, name: string, created: boolean, tracefs: string | null = null, adoptedFrom: OwnerRecord | null = null) {
     super(path, name);
     this.created = created;
+    this.#tracefs = tracefs;
+    this.adoptedFrom = adoptedFrom;
   }
 
   get removed(): boolean {
@@ -156,11 +205,17 @@ export class Instance extends TraceArray {
     } catch (error) {
       if (isSystemError(error, 'ENOENT')) {
         this.#removed = true;
+        this.#forget();
         return;
       }
       rethrowFs(error, this.path, 'remove instance');
     }
     this.#removed = true;
+    this.#forget();
+  }
+
+  #forget(): void {
+    if (this.#tracefs !== null && this.name !== null) forgetOwnership(this.#tracefs, this.name);
   }
 
   /** Removes the instance if this object created it. */
@@ -168,6 +223,7 @@ export class Instance extends TraceArray {
     if (this.created) this.remove();
   }
 
+  /** Removes the instance if it was created here, for `using`. */
   [Symbol.dispose](): void {
     this.release();
   }

@@ -3,6 +3,7 @@
 
 import type { RecordBatch } from './record.js';
 
+/** Anything that yields one CPU's records batch by batch: a kernel reader, a recorded file, an application ring. */
 export interface BatchSource {
   readonly cpu: number;
   /**

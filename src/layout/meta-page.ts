@@ -5,6 +5,7 @@
 import { MalformedInputError } from '../errors.js';
 import { TWO_POW_32 } from './timestamp.js';
 
+/** Offsets of the meta page fields (struct trace_buffer_meta). */
 export const META = {
   metaPageSize: 0, // u32: bytes of meta region at the start of the mapping (= subbuf_size)
   metaStructLen: 4, // u32: sizeof(struct trace_buffer_meta) in the kernel
@@ -110,6 +111,7 @@ export class MetaPage {
     return this.#u64(META.read);
   }
 
+  /** A copy of every field. */
   snapshot(): MetaSnapshot {
     return {
       metaPageSize: this.metaPageSize,

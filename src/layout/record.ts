@@ -116,6 +116,7 @@ export class RecordBatch {
     return this.bytes.subarray(off, off + this.length(i));
   }
 
+  /** Starts a new batch over `bytes`. */
   reset(bytes: Uint8Array, view: DataView, cpu: number, subbufId: number): void {
     this.bytes = bytes;
     this.view = view;
@@ -149,6 +150,7 @@ export class WalkState {
   /** True after null padding or corruption: nothing more on this sub-buffer. */
   ended = false;
 
+  /** Starts walking a sub-buffer whose header timestamp is (pageHi, pageLo). */
   begin(pageHi: number, pageLo: number): void {
     this.tsHi = this.pageHi = pageHi;
     this.tsLo = this.pageLo = pageLo;

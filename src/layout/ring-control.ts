@@ -72,7 +72,9 @@ export const FLAG_WRITER_CLOSED = 1;
 export const HEAD_SWAPPING = 1;
 export const HEAD_UPDATING = 2;
 export const HEAD_SHIFT = 2;
+/** The ring modes. */
 export const RING_MODES = ['overwrite', 'discard', 'block'] as const;
+/** What an application ring's writer does when the ring is full: 'overwrite' the oldest, 'discard' the new, or 'block'. */
 export type RingMode = (typeof RING_MODES)[number];
 
 export interface RingGeometry {

@@ -18,6 +18,7 @@ export const COMMIT_SIZE_MASK = 0x3fffffff;
 /** Lost-event count of a sub-buffer whose MISSED flag has no stored count. */
 export const LOST_UNKNOWN = -1;
 
+/** The layout of a sub-buffer: its size, the data offset, the commit field and the byte order. */
 export interface SubbufLayout {
   /** Bytes per sub-buffer, header included (power of two, PAGE_SIZE << order). */
   readonly subbufSize: number;
@@ -35,6 +36,7 @@ export function hostSubbufLayout(subbufSize: number): SubbufLayout {
   return { subbufSize, dataOffset: 16, longSize: 8, littleEndian: HOST_LITTLE_ENDIAN };
 }
 
+/** Bytes of the data area of a sub-buffer. */
 export function dataSize(layout: SubbufLayout): number {
   return layout.subbufSize - layout.dataOffset;
 }
@@ -97,6 +99,7 @@ export function readSubbufHeader(view: DataView, start: number, layout: SubbufLa
   return out;
 }
 
+/** A header to be filled by readSubbufHeader(). */
 export function newSubbufHeader(): SubbufHeader {
   return { tsHi: 0, tsLo: 0, commitSize: 0, missedEvents: false, lost: 0 };
 }

@@ -18,28 +18,43 @@ import {
   type KernelConstants,
   emptyKernelConstants,
   parseKernelConstants,
+  readKernelHz,
   readLiveKernelConstants,
 } from '../decode/kernel-constants.js';
 import { PrintkFormats } from '../decode/printk-formats.js';
 import { DirectorySource, EventRegistry, type FormatSource } from '../decode/registry.js';
 import { UnionFormatSource } from '../decode/union-source.js';
 import { EventRenderer } from '../decode/renderer.js';
-import { MalformedInputError, TracefsNotFoundError } from '../errors.js';
+import { MalformedInputError, TracefsNotFoundError, WarningCode, emitProcessWarning } from '../errors.js';
 import { KernelText } from './kernel-text.js';
 import { TaskNames } from './task-names.js';
 
+/** Where loadDecodeContext() finds formats, names, symbols and constants. */
 export interface DecodeContextOptions {
   /**
    * Directory with events/, saved_cmdlines, printk_formats: a recording or
-   * the tracefs root. Omitted: no kernel events (application rings only).
+   * the tracefs root. Omitted (and no `files`): no kernel events
+   * (application rings only).
    */
   root?: string;
+  /**
+   * The same as `root`, as a virtual tracefs (a trace.dat's metadata, say):
+   * events/, saved_cmdlines, saved_tgids, printk_formats, kernel_constants.
+   * Takes precedence over `root`.
+   */
+  files?: FormatSource;
   /** More event formats: the schema areas of application rings. */
   formats?: readonly FormatSource[];
-  /** Directory with trace_clock and options/ (an instance); default `root`. */
+  /** Directory with events/, trace_clock and options/ (an instance); default `root`. */
   array?: string;
-  /** kallsyms file (plain or .gz), or null for none; default: the recording's, else /proc/kallsyms. */
-  kallsyms?: string | null;
+  /** The same as `array`, as a virtual tracefs; default `files`. */
+  arrayFiles?: FormatSource;
+  /**
+   * kallsyms: a file (plain or .gz), its bytes, or null for none; default:
+   * the recording's kallsyms.gz or kallsyms, else /proc/kallsyms for a live
+   * tracefs.
+   */
+  kallsyms?: string | Uint8Array | null;
   /**
    * Values for identifiers print fmts leave unresolved. 'auto' (default):
    * the recording's kernel_constants file, or the running kernel's when
@@ -47,8 +62,13 @@ export interface DecodeContextOptions {
    * as hex, or "[FAILED TO PARSE]" when the value is needed).
    */
   constants?: 'auto' | KernelConstants | null;
+  /** The trace clock, when the sources have no trace_clock file (a trace.dat names it in an option). */
+  clock?: string;
+  /** Load only these event systems up front; others load when their ids appear. */
+  systems?: readonly string[];
 }
 
+/** Everything needed to turn records into text or fields: formats, renderer, task names, symbols, clock, kernel constants. */
 export interface DecodeContext {
   registry: EventRegistry;
   renderer: EventRenderer;
@@ -78,6 +98,83 @@ function isLiveTracefs(root: string): boolean {
 }
 
 /**
+ * A Map filled on first use. Reading the running kernel's BTF costs a few
+ * hundred milliseconds, and only print fmts with unresolved enum names
+ * need it.
+ */
+class LazyMap<K, V> extends Map<K, V> {
+  #fill: (() => Iterable<[K, V]>) | null;
+
+  constructor(fill: () => Iterable<[K, V]>) {
+    super();
+    this.#fill = fill;
+  }
+
+  #ensure(): void {
+    const fill = this.#fill;
+    if (fill === null) return;
+    this.#fill = null;
+    for (const [k, v] of fill()) super.set(k, v);
+  }
+
+  override get(key: K): V | undefined {
+    this.#ensure();
+    return super.get(key);
+  }
+
+  override has(key: K): boolean {
+    this.#ensure();
+    return super.has(key);
+  }
+
+  override get size(): number {
+    this.#ensure();
+    return super.size;
+  }
+
+  override set(key: K, value: V): this {
+    this.#ensure();
+    return super.set(key, value);
+  }
+
+  override delete(key: K): boolean {
+    this.#ensure();
+    return super.delete(key);
+  }
+
+  override forEach(fn: (value: V, key: K, map: Map<K, V>) => void, thisArg?: unknown): void {
+    this.#ensure();
+    super.forEach(fn, thisArg);
+  }
+
+  override entries(): MapIterator<[K, V]> {
+    this.#ensure();
+    return super.entries();
+  }
+
+  override keys(): MapIterator<K> {
+    this.#ensure();
+    return super.keys();
+  }
+
+  override values(): MapIterator<V> {
+    this.#ensure();
+    return super.values();
+  }
+
+  override [Symbol.iterator](): MapIterator<[K, V]> {
+    return this.entries();
+  }
+}
+
+/** The running kernel's constants, read when first looked up (HZ at once: it is cheap and always used). */
+function lazyLiveConstants(): KernelConstants {
+  let live: KernelConstants | null = null;
+  const load = () => (live ??= readLiveKernelConstants());
+  return { values: new LazyMap(() => load().values), typeSizes: new LazyMap(() => load().typeSizes) };
+}
+
+/**
  * The kernel constants for decoding `root` (see DecodeContextOptions.constants):
  * its kernel_constants file, else the running kernel's if `root` is a live
  * tracefs, else none.
@@ -88,11 +185,30 @@ export function kernelConstantsOf(root: string): KernelConstants {
   return isLiveTracefs(root) ? readLiveKernelConstants() : emptyKernelConstants();
 }
 
+/** kernelConstantsOf, with the running kernel's read lazily. */
+function autoConstants(root: string): KernelConstants {
+  const text = readOptional(join(root, CONSTANTS_FILE));
+  if (text !== null) return parseKernelConstants(text);
+  return isLiveTracefs(root) ? lazyLiveConstants() : emptyKernelConstants();
+}
+
+function liveHz(): bigint | undefined {
+  const hz = readKernelHz();
+  return hz === null ? undefined : BigInt(hz);
+}
+
+/** kernelConstantsOf for a virtual tracefs: its kernel_constants file, else none. */
+function kernelConstantsOfSource(files: FormatSource): KernelConstants {
+  const text = files.readOptional(CONSTANTS_FILE);
+  return text !== null ? parseKernelConstants(text) : emptyKernelConstants();
+}
+
 function defaultKallsyms(root: string): string | null {
   for (const name of ['kallsyms.gz', 'kallsyms']) if (fs.existsSync(join(root, name))) return join(root, name);
   return fs.existsSync('/proc/kallsyms') ? '/proc/kallsyms' : null;
 }
 
+/** Loads a kallsyms file (plain or gzip). */
 export function loadSymbols(path: string): SymbolTable {
   let bytes: Buffer;
   try {
@@ -100,31 +216,66 @@ export function loadSymbols(path: string): SymbolTable {
   } catch (error) {
     throw new TracefsNotFoundError(`cannot read kallsyms ${path}: ${(error as Error).message}`, { cause: error });
   }
-  // SymbolTable.parse takes gzip bytes, text, or bytes read as latin1 (the same as UTF-8 when ASCII).
-  const gzip = bytes[0] === 0x1f && bytes[1] === 0x8b;
-  return SymbolTable.parse(gzip || isAscii(bytes) ? new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength) : bytes.toString('utf8'));
+  return symbolsFromBytes(bytes);
 }
 
+/** A symbol table from kallsyms bytes: gzip, or text. */
+export function symbolsFromBytes(bytes: Uint8Array): SymbolTable {
+  const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  // SymbolTable.parse takes gzip bytes, text, or bytes read as latin1 (the same as UTF-8 when ASCII).
+  const gzip = buf[0] === 0x1f && buf[1] === 0x8b;
+  return SymbolTable.parse(gzip || isAscii(buf) ? new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength) : buf.toString('utf8'));
+}
+
+/** The symbol table, loaded when first needed (reading and parsing kallsyms costs a few hundred ms). */
+function resolveSymbols(kallsyms: string | Uint8Array | null | undefined, root: string | undefined): SymbolTable | null {
+  if (kallsyms === null) return null;
+  if (kallsyms instanceof Uint8Array) {
+    const bytes = kallsyms;
+    return SymbolTable.lazy(() => symbolsFromBytes(bytes), warnSymbols);
+  }
+  const path = kallsyms ?? (root !== undefined ? defaultKallsyms(root) : null);
+  if (path === null) return null;
+  // An explicit file must exist (a typo is an error now, not at the first symbol).
+  if (kallsyms !== undefined && !fs.existsSync(path)) throw new TracefsNotFoundError(`cannot read kallsyms ${path}: no such file`);
+  return SymbolTable.lazy(() => loadSymbols(path), warnSymbols);
+}
+
+function warnSymbols(error: unknown): void {
+  emitProcessWarning({ code: WarningCode.symbols, message: `kernel symbols unavailable, addresses print as hex: ${(error as Error).message}` });
+}
+
+function clockName(text: string | null, fallback: string): string {
+  return text === null ? fallback : (/\[([^\]]+)\]/.exec(text)?.[1] ?? text.trim());
+}
+
+/** Loads a decode context from a recording or the live tracefs. */
 export function loadDecodeContext(options: DecodeContextOptions, littleEndian = true): DecodeContext {
-  if (options.root === undefined) return appOnlyContext(options.formats ?? [], littleEndian);
-  const { root } = options;
+  const root = options.files === undefined ? options.root : undefined;
+  if (options.files === undefined && root === undefined) return appOnlyContext(options.formats ?? [], littleEndian);
   const array = options.array ?? root;
-  if (!fs.existsSync(join(array, 'events'))) throw new TracefsNotFoundError(`${array} has no events/ directory`);
-  const kernelFormats = new DirectorySource(array);
+  if (options.arrayFiles === undefined && array !== undefined && !fs.existsSync(join(array, 'events'))) {
+    throw new TracefsNotFoundError(`${array} has no events/ directory`);
+  }
+  const rootFiles = options.files ?? new DirectorySource(root as string);
+  const arrayFiles = options.arrayFiles ?? (array !== undefined && options.files === undefined ? new DirectorySource(array) : rootFiles);
   const extra = options.formats ?? [];
-  const registry = new EventRegistry(extra.length === 0 ? kernelFormats : new UnionFormatSource([kernelFormats, ...extra]));
-  const kallsyms = options.kallsyms === undefined ? defaultKallsyms(root) : options.kallsyms;
-  const symbols = kallsyms === null ? null : loadSymbols(kallsyms);
+  const registry = new EventRegistry(
+    extra.length === 0 ? arrayFiles : new UnionFormatSource([arrayFiles, ...extra]),
+    options.systems === undefined ? {} : { systems: options.systems },
+  );
+  const symbols = resolveSymbols(options.kallsyms, root);
   const option = (name: string, fallback: boolean) => {
-    const v = readOptional(join(array, 'options', name));
+    const v = arrayFiles.readOptional(`options/${name}`);
     if (v === null) return fallback;
     if (v.trim() !== '0' && v.trim() !== '1') throw new MalformedInputError(`options/${name}: expected 0 or 1`);
     return v.trim() === '1';
   };
-  const printkText = readOptional(join(root, 'printk_formats'));
+  const printkText = rootFiles.readOptional('printk_formats');
   const choice = options.constants === undefined ? 'auto' : options.constants;
-  const constants = choice === 'auto' ? kernelConstantsOf(root) : (choice ?? emptyKernelConstants());
-  const hz = constants.values.get(HZ_KEY);
+  const constants =
+    choice === 'auto' ? (root !== undefined ? autoConstants(root) : kernelConstantsOfSource(rootFiles)) : (choice ?? emptyKernelConstants());
+  const hz = constants.values instanceof LazyMap ? liveHz() : constants.values.get(HZ_KEY);
   const renderer = new EventRenderer(registry, {
     ...(symbols ? { symbols } : {}),
     ...(printkText !== null ? { printkFormats: PrintkFormats.parse(printkText) } : {}),
@@ -137,9 +288,8 @@ export function loadDecodeContext(options: DecodeContextOptions, littleEndian = 
     printParent: option('print-parent', true),
     verbose: option('verbose', false),
   });
-  const tasks = TaskNames.parse(readOptional(join(root, 'saved_cmdlines')) ?? '', readOptional(join(root, 'saved_tgids')) ?? '');
-  const clockText = readOptional(join(array, 'trace_clock'));
-  const clock = clockText === null ? 'local' : (/\[([^\]]+)\]/.exec(clockText)?.[1] ?? clockText.trim());
+  const tasks = TaskNames.parse(rootFiles.readOptional('saved_cmdlines') ?? '', rootFiles.readOptional('saved_tgids') ?? '');
+  const clock = clockName(arrayFiles.readOptional('trace_clock'), options.clock ?? 'local');
   const irqInfo = option('irq-info', true);
   const recordTgid = option('record-tgid', false);
   const text = new KernelText(renderer, {

@@ -43,6 +43,7 @@ function copyLit(out: TextOut, l: Lit): void {
   if (!l.ascii) out.markNonAscii();
 }
 
+/** Events as JSON Lines with typed fields (64-bit values keep every digit). */
 export class JsonLines {
   readonly #registry: EventRegistry;
   readonly #le: boolean;
@@ -145,6 +146,7 @@ export class JsonLines {
     return out.toString();
   }
 
+  /** A loss line for `count` events on `cpu`. */
   lost(cpu: number, count: number): string {
     return `{"lost":${count < 0 ? 'null' : count},"cpu":${cpu}}\n`;
   }

@@ -9,6 +9,7 @@ import type { RecordBatch } from '../layout/record.js';
 import { PrefixWriter, clockInNs } from './line-prefix.js';
 import type { TaskNames } from './task-names.js';
 
+/** Options of KernelText. */
 export interface KernelTextOptions {
   /** Trace clock of the events: nanosecond clocks print seconds.micros, others raw counts. */
   clock: string;
@@ -25,6 +26,7 @@ export interface KernelTextOptions {
   littleEndian?: boolean;
 }
 
+/** The figures of the `trace` file's header. */
 export interface HeaderFigures {
   /** Unread events in the buffers. */
   entriesInBuffer: number;
@@ -34,6 +36,7 @@ export interface HeaderFigures {
   cpus: number;
 }
 
+/** The kernel's text around event bodies: line prefixes, the header, loss markers. */
 export class KernelText {
   readonly #renderer: EventRenderer;
   readonly #tasks: TaskNames;

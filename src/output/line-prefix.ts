@@ -73,6 +73,7 @@ export function latencyFlags(flags: number, preemptCount: number): string {
 /** Clocks whose values are nanoseconds (printed as seconds.micros); others print raw. */
 const NS_CLOCKS = new Set(['local', 'global', 'perf', 'mono', 'mono_raw', 'boot', 'tai']);
 
+/** Whether trace clock `clock` counts nanoseconds (its timestamps print as seconds). */
 export function clockInNs(clock: string): boolean {
   return NS_CLOCKS.has(clock);
 }

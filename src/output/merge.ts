@@ -5,6 +5,7 @@
 import type { BatchSource } from '../layout/batch-source.js';
 import type { RecordBatch } from '../layout/record.js';
 
+/** Receives the merged timeline. */
 export interface MergeVisitor {
   /** Event `index` of `batch` is next on the timeline. */
   event(batch: RecordBatch, index: number): void;
@@ -12,6 +13,7 @@ export interface MergeVisitor {
   lost?(cpu: number, count: number): void;
 }
 
+/** Per-CPU sources merged into one timeline as the kernel's `trace` merges them. */
 export class CpuMerger {
   readonly #sources: BatchSource[];
   readonly #batch: Array<RecordBatch | null>;

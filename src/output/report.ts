@@ -10,8 +10,10 @@ import type { HeaderFigures } from './kernel-text.js';
 import { JsonLines } from './json-lines.js';
 import { CpuMerger } from './merge.js';
 
+/** 'text' (the kernel's) or 'json' (JSON Lines). */
 export type OutputFormat = 'text' | 'json';
 
+/** Options of TimelineRenderer. */
 export interface RenderOptions {
   format: OutputFormat;
   /** Receives the output as strings (unless writeBytes is given). */
@@ -34,6 +36,7 @@ export interface RenderOptions {
   chunk?: number;
 }
 
+/** What a TimelineRenderer.run() rendered. */
 export interface RenderSummary {
   events: number;
   /** Lost-event reports seen (count -1 when unknown). */
@@ -63,6 +66,7 @@ export class TimelineRenderer {
     this.#out = new TextOut(this.#chunk + 16384);
   }
 
+  /** Renders the `trace` file's header (text only). */
   header(figures: HeaderFigures): void {
     if (this.#json === null) this.#emit(this.#ctx.text.header(figures));
   }
@@ -72,6 +76,7 @@ export class TimelineRenderer {
     if (this.#out.pos >= this.#chunk) this.flush();
   }
 
+  /** Writes out what is gathered. */
   flush(): void {
     const out = this.#out;
     if (out.pos === 0) return;

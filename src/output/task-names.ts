@@ -20,6 +20,7 @@ function parsePidTable(text: string, what: string): Map<number, string> {
   return table;
 }
 
+/** comm and tgid by pid, from saved_cmdlines and saved_tgids. */
 export class TaskNames {
   readonly #comms: Map<number, string>;
   readonly #tgids: Map<number, number>;
@@ -41,6 +42,7 @@ export class TaskNames {
     return new TaskNames(parsePidTable(savedCmdlines, 'saved_cmdlines'), tgids);
   }
 
+  /** The comm of `pid` as the kernel's text prints it (`<...>` when unknown). */
   comm(pid: number): string {
     if (pid === 0) return '<idle>';
     return this.#comms.get(pid) ?? '<...>';

@@ -65,6 +65,12 @@ export class FileCpuReader implements BatchSource {
     return this.#pages.caughtUp;
   }
 
+  /** The sub-buffers of the last batch, as stored (valid until the next call). */
+  get lastPages(): Uint8Array {
+    return this.#pages.lastPages;
+  }
+
+  /** Closes the file. */
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
@@ -72,6 +78,7 @@ export class FileCpuReader implements BatchSource {
   }
 }
 
+/** A recording directory (laid out like tracefs), opened for reading. */
 export class Recording {
   readonly root: string;
   readonly layout: SubbufLayout;
@@ -88,6 +95,7 @@ export class Recording {
     this.meta = meta;
   }
 
+  /** Opens a recording directory. */
   static open(root: string): Recording {
     if (!fs.existsSync(join(root, 'events/header_page'))) {
       throw new TracefsNotFoundError(`${root} is not a recording or tracefs (no events/header_page)`);
@@ -117,6 +125,7 @@ export class Recording {
     return new Recording(root, layout, clock, cpus, meta);
   }
 
+  /** A file of the recording as text, or null if absent. */
   readText(relative: string): string | null {
     return readOptional(this.root, relative);
   }

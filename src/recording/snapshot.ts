@@ -21,6 +21,7 @@ import { ReadCpuReader } from '../kernel/read-cpu-reader.js';
 import type { TraceArray } from '../kernel/trace-array.js';
 import { META_FILE, type RecordingMeta } from './recording.js';
 
+/** Options of writeSnapshot(). */
 export interface SnapshotOptions {
   /** The tracefs root, for the global files (saved_cmdlines, printk_formats). */
   tracefsRoot: string;
@@ -29,6 +30,7 @@ export interface SnapshotOptions {
   onWarning?: WarningHandler;
 }
 
+/** What writeSnapshot() wrote. */
 export interface SnapshotSummary {
   dir: string;
   cpus: Array<{ cpu: number; events: number; subbufs: number; lost: number }>;
@@ -83,6 +85,7 @@ function indexEventIds(eventsDir: string): Map<number, string> {
   return byId;
 }
 
+/** Consumes a trace array into a tracefs-like directory. */
 export function writeSnapshot(array: TraceArray, dir: string, options: SnapshotOptions): SnapshotSummary {
   if (fs.existsSync(dir) && fs.readdirSync(dir).length > 0) {
     throw new InvalidArgumentError(`${dir} exists and is not empty; snapshots go to a new directory`);

@@ -2,15 +2,22 @@
 // size, fill the fields and dynamic data in place, commit.
 
 import { InvalidArgumentError } from '../errors.js';
-import type { EventLayout, FieldSlot } from './schema.js';
+import type { SchemaValues } from '../api/ring-types.js';
+import type { EventLayout, EventSchema, FieldSlot } from './schema.js';
 import type { RingWriter } from './writer.js';
 
+/** A value AppEvent.write() takes. */
 export type AppFieldValue = number | bigint | boolean | string | Uint8Array;
 
 const encoder = new TextEncoder();
 const TWO32 = 4294967296;
 
-export class AppEvent {
+/**
+ * One declared application event type. `S` is its schema when it was
+ * declared in this program (AppRing.defineEvent): write() then takes the
+ * fields' values typed, and events() yields its events typed.
+ */
+export class AppEvent<S extends EventSchema = EventSchema> {
   readonly layout: EventLayout;
   readonly id: number;
   readonly #slots: readonly FieldSlot[];
@@ -24,7 +31,9 @@ export class AppEvent {
   }
 
   /** Writes the event with `values` in field order; false if the ring dropped it. */
-  write(writer: RingWriter, ...values: AppFieldValue[]): boolean {
+  write(writer: RingWriter, ...values: SchemaValues<S>): boolean;
+  write(writer: RingWriter, ...args: AppFieldValue[]): boolean {
+    const values = args;
     const slots = this.#slots;
     if (values.length !== slots.length) {
       throw new InvalidArgumentError(`${this.layout.name} takes ${slots.length} values, got ${values.length}`);

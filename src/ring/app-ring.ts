@@ -41,6 +41,7 @@ import { type EventSchema, layoutEvent, layoutFromFormat } from './schema.js';
 import { SchemaStore } from './schema-store.js';
 import { RingWriter, type RingWriterOptions } from './writer.js';
 
+/** Options of AppRing.create(). */
 export interface AppRingOptions {
   /** Back the ring with this file (e.g. /dev/shm/NAME) to share it with other processes. */
   path?: string;
@@ -103,6 +104,7 @@ function holderAlive(pid: number, tid: number): boolean {
   }
 }
 
+/** An application ring buffer with the kernel's design and byte layout, in a SharedArrayBuffer or a file under /dev/shm. */
 export class AppRing {
   readonly geometry: RingGeometry;
   readonly mode: RingMode;
@@ -124,6 +126,7 @@ export class AppRing {
     this.formats = new SchemaStore(this.#ctl, this.#label);
   }
 
+  /** Creates a ring (in memory, or in a new file at `path`). */
   static create(options: AppRingOptions = {}): AppRing {
     const mode = options.mode ?? 'overwrite';
     if (!RING_MODES.includes(mode)) throw new InvalidArgumentError(`mode must be one of ${RING_MODES.join(', ')}`);
@@ -184,7 +187,7 @@ export class AppRing {
   }
 
   /** Declares an event type; its format is published in the ring for every reader. */
-  defineEvent(schema: EventSchema): AppEvent {
+  defineEvent<const S extends EventSchema>(schema: S): AppEvent<S> {
     return new AppEvent(this.formats.append((id) => layoutEvent(schema, id)));
   }
 
@@ -273,12 +276,14 @@ export class AppRing {
     return AppRing.create({ ...options, path });
   }
 
+  /** Unmaps the ring (the file stays: remove it when it is no longer needed). */
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
     this.memory.close();
   }
 
+  /** close(), for `using`. */
   [Symbol.dispose](): void {
     this.close();
   }

@@ -28,6 +28,7 @@ function setU64(v: DataView, offset: number, x: number): void {
   v.setUint32(offset + 4, Math.floor(x / 4294967296), true);
 }
 
+/** The channel a ring's reader drives: GET_READER semantics in shared memory. */
 export class RingChannel implements MappedChannel {
   readonly memory: ArrayBuffer | SharedArrayBuffer;
   readonly label: string;

@@ -20,6 +20,7 @@ import { InvalidArgumentError } from '../errors.js';
 export const APP_EVENT_ID_BASE = 0xc000;
 export const APP_EVENT_ID_MAX = 0xffff;
 
+/** The type of an application event field. */
 export type FieldType =
   | 'u8'
   | 's8'
@@ -37,6 +38,7 @@ export type FieldType =
   /** A fixed char array, e.g. 'char[16]': NUL-padded, truncated to fit. */
   | `char[${number}]`;
 
+/** An application event type: its name, fields and print fmt. */
 export interface EventSchema {
   /** Event system (directory name in tracefs terms); default "app". */
   system?: string;

@@ -25,8 +25,10 @@ import { SMALL_PAYLOAD_MAX } from '../layout/record.js';
 import { addRelative, monotonicParts, partsToHiLo, relativeTo } from './clock.js';
 import type { RingControl } from './control.js';
 
+/** How a writer timestamps records: 'event' (a clock read per record) or 'batch' (one per batch). */
 export type ClockMode = 'event' | 'batch';
 
+/** Options of AppRing.writer(). */
 export interface RingWriterOptions {
   /** 'event' (default): a clock read per record. 'batch': one per batch, shared by its records. */
   clock?: ClockMode;
@@ -44,6 +46,7 @@ const TWO32 = 4294967296;
 const DATA_OFFSET = 16;
 const MODE_CODE: Record<RingMode, number> = { overwrite: 0, discard: 1, block: 2 };
 
+/** The writer of an application ring (one per ring): reserves, fills and commits records in place. */
 export class RingWriter {
   /** Views over the whole ring memory: payloads are written at the offsets reserve() returns. */
   readonly bytes: Uint8Array;

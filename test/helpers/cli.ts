@@ -19,7 +19,7 @@ function ensureBuilt(): void {
 export function runCli(args: string[], timeoutMs = 60_000): CliResult {
   ensureBuilt();
   // SIGKILL on timeout: a wedged child must not outlive the test.
-  const r = spawnSync(process.execPath, [cliPath, ...args], { encoding: 'utf8', timeout: timeoutMs, killSignal: 'SIGKILL' });
+  const r = spawnSync(process.execPath, [cliPath, ...args], { encoding: 'utf8', timeout: timeoutMs, killSignal: 'SIGKILL', maxBuffer: 1 << 28 });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 

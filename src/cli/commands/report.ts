@@ -10,22 +10,30 @@ import { Tracefs } from '../../kernel/tracefs.js';
 import type { BatchSource } from '../../layout/batch-source.js';
 import { loadDecodeContext } from '../../output/decode-context.js';
 import { TimelineRenderer } from '../../output/report.js';
-import { Recording } from '../../recording/recording.js';
+import { FdWriter } from '../../output/fd-writer.js';
+import { openInput } from '../../pipeline/open-input.js';
+import '../../pipeline/inputs.js';
+import { runFileSinks } from '../../pipeline/run-file.js';
+import { TextSink } from '../../sinks/text-sink.js';
 import { parseCpuStats } from '../../kernel/cpu-stats.js';
 import type { CommandScope } from '../command-scope.js';
 import { stdoutBytesWriter } from '../format.js';
 import { openRings } from '../rings.js';
 import { UsageError, parseCommandArgs } from '../usage.js';
 
-export const usage = `usage: tracering report DIR [--kallsyms FILE] [--json]
+export const usage = `usage: tracering report DIR|FILE.dat [-B NAME] [--cpu N]... [--kallsyms FILE] [--json]
        tracering report --ring PATH... [--json]
 
-Prints the events of DIR as the kernel's trace file does. DIR is a recording
-(tracering snapshot) or a live tracefs trace array such as
+Prints the events of a recording as the kernel's trace file does: a
+recording directory (tracering record -o DIR, tracering snapshot), a
+trace.dat (tracering's or trace-cmd's: v6 or v7, zstd or not, one or more
+buffers), or a live tracefs trace array such as
 /sys/kernel/tracing/instances/NAME, which is consumed like trace_pipe.
 
-  --kallsyms FILE  kernel symbols (plain or .gz); default: the recording's
-                   kallsyms.gz, else /proc/kallsyms
+  -B NAME          the buffer (instance) of a multi-buffer trace.dat to print
+  --cpu N          only CPU N (repeatable)
+  --kallsyms FILE  kernel symbols (plain or .gz); default: the recording's,
+                   else /proc/kallsyms
   --ring PATH      print (and consume) what application rings hold; repeatable
   --json           JSON Lines with typed fields instead of text`;
 
@@ -50,11 +58,17 @@ function headerFromStats(dir: string, cpus: readonly number[]) {
 export async function run(argv: string[], scope: CommandScope): Promise<number> {
   const { values, positionals } = parseCommandArgs(
     argv,
-    { kallsyms: { type: 'string' }, json: { type: 'boolean' }, ring: { type: 'string', multiple: true } },
+    {
+      kallsyms: { type: 'string' },
+      json: { type: 'boolean' },
+      ring: { type: 'string', multiple: true },
+      instance: { type: 'string', short: 'B' },
+      cpu: { type: 'string', multiple: true },
+    },
     usage,
   );
   if (values.ring !== undefined && positionals.length === 0) return reportRings(values.ring, values.json === true, scope);
-  if (positionals.length !== 1) throw new UsageError(`report takes one directory\n\n${usage}`);
+  if (positionals.length !== 1) throw new UsageError(`report takes one recording (a directory or a trace.dat)\n\n${usage}`);
   const dir = resolve(positionals[0] as string);
   const live = fs.existsSync(join(dir, 'trace_marker'));
   const kallsyms = values.kallsyms ?? undefined;
@@ -62,7 +76,6 @@ export async function run(argv: string[], scope: CommandScope): Promise<number> 
   let sources: BatchSource[];
   let root: string;
   let cpus: readonly number[];
-  let littleEndian = true;
   let onlineCpus: number;
   if (live) {
     // A trace array: the root itself, or instances/NAME under it.
@@ -75,35 +88,54 @@ export async function run(argv: string[], scope: CommandScope): Promise<number> 
     scope.defer(() => source.close());
     sources = [...source.readers];
   } else {
-    const recording = Recording.open(dir);
-    root = dir;
-    cpus = recording.cpus;
-    littleEndian = recording.layout.littleEndian;
-    onlineCpus = recording.meta?.onlineCpus ?? cpus.length;
-    const readers = recording.openReaders();
-    scope.defer(() => {
-      for (const r of readers) r.close();
+    const cpus = (values.cpu ?? []).map((c) => {
+      const n = Number(c);
+      if (!Number.isInteger(n) || n < 0 || n > 8191) throw new UsageError(`--cpu takes a CPU number (got ${JSON.stringify(c)})`);
+      return n;
     });
-    sources = readers;
+    return reportRecording(dir, {
+      json: values.json === true,
+      ...(kallsyms !== undefined ? { kallsyms } : {}),
+      ...(values.instance !== undefined ? { buffer: values.instance } : {}),
+      ...(cpus.length > 0 ? { cpus } : {}),
+    }, scope);
   }
   const figures = headerFromStats(dir, cpus);
-  const ctx = loadDecodeContext(
-    { root, array: dir, ...(kallsyms !== undefined ? { kallsyms } : {}) },
-    littleEndian,
-  );
-  // A recording prints as its `trace` file would: no trace_pipe loss markers,
-  // but the "CPU N buffer started" lines once events were overwritten.
-  const overran = figures !== null && figures.entriesWritten > figures.entriesInBuffer;
-  const renderer = new TimelineRenderer(sources, ctx, {
-    format: values.json ? 'json' : 'text',
-    writeBytes: stdoutBytesWriter(),
-    ...(live ? {} : { lostMarkers: false, annotateCpuStart: overran && ctx.annotate }),
-  });
+  const ctx = loadDecodeContext({ root, array: dir, ...(kallsyms !== undefined ? { kallsyms } : {}) });
+  const renderer = new TimelineRenderer(sources, ctx, { format: values.json ? 'json' : 'text', writeBytes: stdoutBytesWriter() });
   if (figures !== null) renderer.header({ ...figures, cpus: onlineCpus });
   const summary = renderer.run();
   if (figures === null && !values.json) {
     process.stderr.write(`tracering: ${summary.events} events (no per-CPU stats for the header)\n`);
   }
+  return 0;
+}
+
+/**
+ * A recording prints as its `trace` file would: the header, no trace_pipe
+ * loss markers, but the "CPU N buffer started" lines once events were
+ * overwritten.
+ */
+async function reportRecording(
+  path: string,
+  options: { json: boolean; kallsyms?: string; buffer?: string; cpus?: number[] },
+  scope: CommandScope,
+): Promise<number> {
+  const input = openInput(path, options.kallsyms !== undefined ? { kallsyms: options.kallsyms } : {});
+  scope.defer(() => input.close());
+  const out = new FdWriter(1);
+  scope.defer(() => out.close());
+  const sink = new TextSink({
+    format: options.json ? 'json' : 'text',
+    output: out,
+    header: !options.json,
+    // A directory prints as its `trace` file did; a trace.dat, like trace-cmd report, marks its losses.
+    lostMarkers: input.kind === 'trace.dat',
+    ...(options.buffer !== undefined ? { buffer: options.buffer } : {}),
+    ...(options.cpus !== undefined ? { cpus: options.cpus } : {}),
+  });
+  const [report] = await runFileSinks(input, [sink]);
+  if (!sink.hadHeader && !options.json) process.stderr.write(`tracering: ${report?.events ?? 0} events (no per-CPU stats for the header)\n`);
   return 0;
 }
 

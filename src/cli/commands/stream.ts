@@ -1,103 +1,114 @@
-// tracering stream [-B NAME] [-e EVENT...] [--ring PATH...] [--json]:
+// tracering stream [-B NAME] [-e EVENT [-f FILTER]]... [--ring PATH...] [--json]:
 // streams kernel events and application rings merged by time, as the
 // kernel's text (with trace_pipe's loss markers) or JSON Lines, until
-// Ctrl-C or --duration.
+// Ctrl-C or --duration. Reading runs on its own thread: a slow output (a
+// pipe read slowly) fills the staging memory, then loses pages there,
+// counted and shown like the kernel's losses, instead of stalling reading.
 
-import { TraceSource } from '../../kernel/trace-source.js';
-import { Instance, Tracefs } from '../../kernel/tracefs.js';
-import { loadDecodeContext } from '../../output/decode-context.js';
+import type { StagingPolicy } from '../../capture/staging-ring.js';
+import { FdWriter } from '../../output/fd-writer.js';
 import { TimelineRenderer } from '../../output/report.js';
-import type { BatchSource } from '../../layout/batch-source.js';
+import { loadDecodeContext } from '../../output/decode-context.js';
+import { record } from '../../pipeline/record.js';
+import { TextSink } from '../../sinks/text-sink.js';
 import type { CommandScope } from '../command-scope.js';
 import { stdoutBytesWriter } from '../format.js';
+import { eventRequests } from '../live-options.js';
+import { summaryText } from '../progress.js';
 import { openRings, ringUsage, waitForRings } from '../rings.js';
-import { openTarget, targetOptions, targetUsage } from '../target.js';
+import { targetUsage } from '../target.js';
 import { UsageError, parseChoice, parseCommandArgs, parseSeconds } from '../usage.js';
 
-export const usage = `usage: tracering stream [-B NAME] [-e EVENT...] [--ring PATH...] [--json] [--mode M] [--duration S]
+export const usage = `usage: tracering stream [-B NAME] [-e EVENT [-f FILTER]]... [--ring PATH...] [--json] [--mode M]
+                        [--duration S] [--staging-mb N] [--staging-policy drop-oldest|block] [--summary]
 
 Streams kernel events (-e) and application rings (--ring), merged by
 timestamp, as the kernel's text or JSON Lines, until Ctrl-C (or S seconds).
-Events this command enables are disabled again when it exits. With both,
-the instance's clock must be mono (set on an instance this command creates)
-so app and kernel events share a timeline; ring events show CPU numbers
-after the kernel's.
+Without -B it uses a private instance. On an instance that existed, the
+settings it changes are put back at exit. With both -e and --ring, the
+instance's clock must be mono (set on an instance this command creates).
 
 ${targetUsage}
-  -e EVENT        system:event or system (repeatable)
+  -e EVENT        system, system:event, an event name, a glob, or all (repeatable)
+  -f FILTER       a kernel filter for the -e before it
 ${ringUsage}
   --json          JSON Lines with typed fields
   --mode M        mmap, read or auto (default), for kernel buffers
   --duration S    stop after S seconds
+  --staging-mb N  memory for pages between reading and output (default: 4x the kernel buffers)
+  --staging-policy P  when the output falls behind for longer than staging holds:
+                  drop-oldest (default; counted, with LOST lines) or block (the kernel then overwrites)
+  --summary       print per-CPU counts (events, lost, dropped) on stderr at the end
   --kallsyms FILE kernel symbols (default /proc/kallsyms)`;
 
+const options = {
+  instance: { type: 'string', short: 'B' },
+  tracefs: { type: 'string' },
+  event: { type: 'string', short: 'e', multiple: true },
+  filter: { type: 'string', short: 'f', multiple: true },
+  ring: { type: 'string', multiple: true },
+  json: { type: 'boolean' },
+  mode: { type: 'string' },
+  duration: { type: 'string' },
+  kallsyms: { type: 'string' },
+  'staging-mb': { type: 'string' },
+  'staging-policy': { type: 'string' },
+  summary: { type: 'boolean' },
+} as const;
+
 export async function run(argv: string[], scope: CommandScope): Promise<number> {
-  const { values } = parseCommandArgs(
-    argv,
-    {
-      ...targetOptions,
-      event: { type: 'string', short: 'e', multiple: true },
-      ring: { type: 'string', multiple: true },
-      json: { type: 'boolean' },
-      mode: { type: 'string' },
-      duration: { type: 'string' },
-      kallsyms: { type: 'string' },
-    },
-    usage,
-  );
-  const events = values.event ?? [];
+  const { values } = parseCommandArgs(argv, options, usage);
+  const events = eventRequests(argv, options);
   const ringPaths = values.ring ?? [];
   if (events.length === 0 && ringPaths.length === 0) throw new UsageError(`stream needs -e EVENT or --ring PATH\n\n${usage}`);
   const mode = parseChoice(values.mode, '--mode', ['auto', 'mmap', 'read'] as const, 'auto');
   const durationMs = parseSeconds(values.duration, '--duration');
-
-  const sources: BatchSource[] = [];
-  let kernel: { source: TraceSource; root: string; array: string } | null = null;
-  if (events.length > 0) {
-    const array = openTarget(values, scope);
-    const root = Tracefs.locate(values.tracefs === undefined ? {} : { root: values.tracefs }).root;
-    if (ringPaths.length > 0 && array.traceClock !== 'mono') {
-      if (array instanceof Instance && array.created) array.traceClock = 'mono';
-      else process.stderr.write(`tracering: the ${array.label} uses the ${array.traceClock} clock, app rings the mono clock: their timestamps do not line up\n`);
-    }
-    array.enableEvents(events);
-    scope.defer(() => array.disableEvents(events));
-    const source = TraceSource.open(array, { mode });
-    scope.defer(() => source.close());
-    sources.push(...source.readers);
-    kernel = { source, root, array: array.path };
+  if (events.length === 0) return streamRings(ringPaths, values.json === true, durationMs, scope);
+  const policy: StagingPolicy = parseChoice(values['staging-policy'], '--staging-policy', ['drop-oldest', 'block'] as const, 'drop-oldest');
+  const stagingMb = values['staging-mb'] === undefined ? undefined : Number(values['staging-mb']);
+  if (stagingMb !== undefined && !(Number.isInteger(stagingMb) && stagingMb > 0 && stagingMb <= 65536)) {
+    throw new UsageError('--staging-mb must be a positive integer');
   }
-  const firstRingCpu = kernel === null ? 0 : Math.max(-1, ...kernel.source.readers.map((r) => r.cpu)) + 1;
-  const rings = openRings(ringPaths, firstRingCpu, scope);
-  sources.push(...rings.readers);
 
-  const ctx = loadDecodeContext({
-    ...(kernel !== null ? { root: kernel.root, array: kernel.array } : {}),
-    formats: rings.formats,
+  const out = new FdWriter(1);
+  scope.defer(() => out.close());
+  const sink = new TextSink({ format: values.json ? 'json' : 'text', output: out, lostMarkers: true });
+  const summary = await record({
+    ...(values.tracefs !== undefined ? { tracefs: values.tracefs } : {}),
+    ...(values.instance !== undefined ? { instance: values.instance } : {}),
+    events,
+    // App and kernel events share a timeline on the mono clock.
+    ...(ringPaths.length > 0 ? { clock: 'mono' } : {}),
+    rings: ringPaths,
+    mode,
+    clear: false,
+    ...(durationMs !== undefined ? { durationMs } : {}),
+    signal: scope.signal,
+    sinks: [sink],
+    staging: { policy, ...(stagingMb !== undefined ? { bytes: stagingMb * 1048576 } : {}) },
     ...(values.kallsyms !== undefined ? { kallsyms: values.kallsyms } : {}),
+    onNote: (n) => process.stderr.write(`tracering: ${n}\n`),
   });
-  const renderer = new TimelineRenderer(sources, ctx, { format: values.json ? 'json' : 'text', writeBytes: stdoutBytesWriter() });
+  if (values.summary) process.stderr.write(summaryText(summary, process.stderr.isTTY === true));
+  return 0;
+}
+
+/** Application rings alone: read here, no kernel buffer involved. */
+async function streamRings(paths: readonly string[], json: boolean, durationMs: number | undefined, scope: CommandScope): Promise<number> {
+  const rings = openRings(paths, 0, scope);
+  const ctx = loadDecodeContext({ formats: rings.formats });
+  const renderer = new TimelineRenderer(rings.readers, ctx, { format: json ? 'json' : 'text', writeBytes: stdoutBytesWriter() });
   const render = () => {
     rings.nameWriters(ctx.tasks);
     renderer.run();
   };
-
   const stop = new AbortController();
   scope.signal.addEventListener('abort', () => stop.abort(), { once: true });
   if (durationMs !== undefined) setTimeout(() => stop.abort(), durationMs).unref();
-  const loops: Array<Promise<unknown>> = [];
-  if (kernel !== null) loops.push(kernel.source.watch({ onReady: render, signal: stop.signal }));
-  if (rings.readers.length > 0) {
-    loops.push(
-      (async () => {
-        while (!stop.signal.aborted) {
-          render();
-          await waitForRings(rings.readers, 100, stop.signal);
-        }
-      })(),
-    );
+  while (!stop.signal.aborted) {
+    render();
+    await waitForRings(rings.readers, 100, stop.signal);
   }
-  await Promise.all(loops);
   render();
   return 0;
 }

@@ -20,6 +20,7 @@ export type BinaryOp =
 
 export type UnaryOp = '-' | '+' | '!' | '~' | '*' | '&';
 
+/** An expression of a print fmt argument list. */
 export type Expr =
   /** Integer or character literal, with its C type. */
   | { readonly k: 'int'; readonly value: bigint; readonly type: IntType }
@@ -53,6 +54,7 @@ export type Stmt =
     }
   | { readonly k: 'expr'; readonly expr: Expr };
 
+/** A parsed print fmt: its format string and arguments. */
 export interface PrintFmtAst {
   /** The format string (adjacent literals concatenated, escapes decoded). */
   readonly format: string;

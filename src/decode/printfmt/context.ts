@@ -26,6 +26,7 @@ export class UnknownIdentifierError extends UnsupportedPrintFmtError {
   }
 }
 
+/** A print fmt compiled for one event format: renders a record into text. */
 export interface CompiledPrintFmt {
   readonly format: string;
   /** Approximations made while compiling (e.g. table entries skipped for unknown enum values). */

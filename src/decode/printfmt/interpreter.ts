@@ -52,6 +52,7 @@ import {
 
 export { type CompiledPrintFmt, type RenderContext, UnknownIdentifierError, UnsupportedPrintFmtError } from './context.js';
 
+/** Options of compilePrintFmt(). */
 export interface InterpreterOptions {
   readonly littleEndian: boolean;
   readonly longSize: 4 | 8;
@@ -68,6 +69,7 @@ export interface InterpreterOptions {
   readonly typeSizes?: ReadonlyMap<string, number>;
 }
 
+/** Compiles a parsed print fmt for an event format into a renderer of records. */
 export function compilePrintFmt(ast: PrintFmtAst, format: EventFormat, options: InterpreterOptions): CompiledPrintFmt {
   return new Compiler(format, options).compile(ast);
 }

@@ -33,6 +33,7 @@ const BINARY_PRECEDENCE: ReadonlyMap<string, number> = new Map([
   ['<<', 8], ['>>', 8], ['+', 9], ['-', 9], ['*', 10], ['/', 10], ['%', 10],
 ]);
 
+/** Options of parsePrintFmt(). */
 export interface ParseOptions {
   /** The recording kernel's `long` size (literal types), default 8. */
   longSize?: 4 | 8;

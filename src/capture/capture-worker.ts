@@ -1,0 +1,217 @@
+// The capture thread: takes sub-buffers out of the kernel's per-CPU buffers
+// at the kernel's pace (readiness wake-ups and a flush timer, as
+// TraceSource.stream does) and stages each one, whole, for the output
+// thread. Nothing here decodes or writes output, so a slow output never
+// delays reading (the staging ring's policy decides what happens when it
+// is full).
+
+import { parentPort, workerData } from 'node:worker_threads';
+import { TraceringError, type TraceringWarning } from '../errors.js';
+import type { CpuReader } from '../kernel/cpu-reader.js';
+import { TraceArray } from '../kernel/trace-array.js';
+import { TraceSource } from '../kernel/trace-source.js';
+import { AdaptiveCapture } from './adaptive-capture.js';
+import type { BufferAdvice, PolicyDecision } from './adaptive-policy.js';
+import type { RecordBatch } from '../layout/record.js';
+import type { CaptureConfig, CpuCounters, FromCapture, ToCapture } from './protocol.js';
+import { type CoalescedPage, PageCoalescer } from './coalescer.js';
+import { NO_SLOT, StagingRing } from './staging-ring.js';
+
+const config = workerData as CaptureConfig;
+const port = parentPort!;
+const post = (message: FromCapture) => port.postMessage(message);
+
+/** Thrown out of the pump when a forced exit ends the capture at once. */
+class HardStop extends Error {}
+
+function describe(error: unknown): FromCapture {
+  const e = error instanceof Error ? error : new Error(String(error));
+  return {
+    type: 'failed',
+    error: { name: e.name, code: e instanceof TraceringError ? e.code : ((e as { code?: string }).code ?? null), message: e.message, stack: e.stack ?? null },
+  };
+}
+
+/** How the capture thread reads: fixed readers (TraceSource), or per-CPU paths chosen as the rate goes. */
+interface Engine {
+  readonly readers: readonly CpuReader[];
+  readonly missingCpus: readonly number[];
+  readonly wakeups: number;
+  counters(): CpuCounters[];
+  /** Reads until `signal`, then drains everything; `stage` gets each batch with its CPU's queue. */
+  run(signal: AbortSignal, stage: (batch: RecordBatch, reader: CpuReader, queue: number) => void, beforeSwitch: (queue: number) => void): Promise<void>;
+  finish(): CpuCounters[];
+  decisions(): PolicyDecision[];
+  advice(): BufferAdvice | null;
+  close(): void;
+}
+
+function fixedEngine(source: TraceSource): Engine {
+  const queueOf = new Map<CpuReader, number>(source.readers.map((r, i) => [r, i]));
+  return {
+    readers: source.readers,
+    missingCpus: source.missingCpus,
+    get wakeups() {
+      return source.wakeups;
+    },
+    counters: () => source.readers.map((r) => ({ cpu: r.cpu, counters: { ...r.counters } })),
+    run: (signal, stage) =>
+      source.stream({
+        onBatch: (batch, reader) => stage(batch, reader, queueOf.get(reader)!),
+        signal,
+        flushIntervalMs: config.flushIntervalMs,
+        quietWakeDelayMs: config.quietWakeDelayMs,
+      }),
+    finish: () => source.finish().cpus.map(({ cpu, ...c }) => ({ cpu, counters: c })),
+    decisions: () => [],
+    advice: () => null,
+    close: () => source.close(),
+  };
+}
+
+function adaptiveEngine(capture: AdaptiveCapture): Engine {
+  let reported = 0;
+  return {
+    get readers() {
+      return capture.readers;
+    },
+    missingCpus: capture.missingCpus,
+    get wakeups() {
+      return capture.wakeups;
+    },
+    counters: () => capture.counters(),
+    run: async (signal, stage, beforeSwitch) => {
+      capture.onBatch = stage;
+      capture.beforeSwitch = beforeSwitch;
+      await capture.run(signal);
+    },
+    finish: () => {
+      capture.finish();
+      return capture.counters();
+    },
+    decisions: () => {
+      const all = capture.decisions;
+      const fresh = all.slice(reported);
+      reported = all.length;
+      return [...fresh];
+    },
+    advice: () => capture.advice(),
+    close: () => capture.close(),
+  };
+}
+
+function openEngine(array: TraceArray, onWarning: (w: TraceringWarning) => void): Engine {
+  if (config.mode === 'auto') {
+    return adaptiveEngine(
+      AdaptiveCapture.open(array, {
+        onWarning,
+        checkConsumers: config.checkConsumers,
+        quietWakeDelayMs: config.quietWakeDelayMs,
+        ...(config.policy === undefined ? {} : { policy: config.policy }),
+        ...(config.cpus === undefined ? {} : { cpus: config.cpus }),
+      }),
+    );
+  }
+  return fixedEngine(
+    TraceSource.open(array, {
+      mode: config.mode,
+      onWarning,
+      checkConsumers: config.checkConsumers,
+      // One sub-buffer per batch: each becomes one staged slot.
+      pagesPerBatch: 1,
+      ...(config.cpus === undefined ? {} : { cpus: config.cpus }),
+    }),
+  );
+}
+
+async function main(): Promise<void> {
+  const staging = StagingRing.attach(config.staging!.memory, config.staging!.geometry, config.staging!.policy);
+  const array = new TraceArray(config.arrayPath, config.arrayName);
+  const onWarning = (warning: TraceringWarning) => post({ type: 'warning', warning });
+  let engine: Engine;
+  try {
+    engine = openEngine(array, onWarning);
+  } catch (error) {
+    post(describe(error));
+    staging.markClosed();
+    return;
+  }
+  const stop = new AbortController();
+  let hard = false;
+  port.on('message', (message: ToCapture) => {
+    if (message.type === 'stop') {
+      // The last drain must lose nothing: wait for the output, never drop.
+      staging.forceBlock();
+      stop.abort();
+    } else {
+      hard = true;
+      staging.abort();
+      stop.abort();
+    }
+  });
+  // Readers, pollers and timers keep the thread alive while it captures;
+  // the port alone must not once it is done.
+  port.unref();
+  const modes = () => engine.readers.map((r) => r.mode);
+  post({
+    type: 'opened',
+    readers: engine.readers.map((r) => ({
+      cpu: r.cpu,
+      mode: r.mode,
+      subbufSize: r.layout.subbufSize,
+      nrSubbufs: 'nrSubbufs' in r && typeof r.nrSubbufs === 'number' ? r.nrSubbufs : 0,
+    })),
+    missingCpus: [...engine.missingCpus],
+  });
+
+  const slotSize = staging.geometry.slotSize;
+  const put = (queue: number, page: Uint8Array, events: number, lost: number) => {
+    const slot = staging.reserve(queue, events, () => hard);
+    if (slot === NO_SLOT) return;
+    staging.data.set(page, staging.slotOffset(slot));
+    staging.publish(queue, slot, events, lost);
+  };
+  const coalescers = config.coalesceMs > 0 ? engine.readers.map((r) => new PageCoalescer(r.layout)) : null;
+  const emitters = engine.readers.map((_, q) => (p: CoalescedPage) => put(q, p.page, p.events, p.lost));
+  const stage = (batch: RecordBatch, reader: CpuReader, queue: number) => {
+    if (hard || staging.aborted) throw new HardStop();
+    const page = reader.lastPages;
+    if (page.byteLength !== slotSize) {
+      if (page.byteLength === 0) return;
+      throw new TraceringError('ERR_INTERNAL', `CPU ${reader.cpu}: a staged batch of ${page.byteLength} bytes is not one sub-buffer`);
+    }
+    if (coalescers === null) put(queue, page, batch.count, batch.lostBefore);
+    else coalescers[queue]!.add(page, batch, performance.now(), emitters[queue]!);
+  };
+  // A CPU changing path stages its pending page first: pages stay in order.
+  const beforeSwitch = (queue: number) => coalescers?.[queue]!.flush(emitters[queue]!);
+  const flushOld = (all: boolean) => {
+    if (coalescers === null) return;
+    const now = performance.now();
+    for (const [q, c] of coalescers.entries()) if (c.pending && (all || now - c.startedAt >= config.coalesceMs)) c.flush(emitters[q]!);
+  };
+
+  const progress = setInterval(() => {
+    flushOld(false);
+    post({ type: 'progress', cpus: engine.counters(), wakeups: engine.wakeups, modes: modes(), decisions: engine.decisions() });
+  }, Math.min(250, Math.max(20, config.coalesceMs || 250)));
+  try {
+    await engine.run(stop.signal, stage, beforeSwitch);
+    flushOld(true);
+    const cpus = engine.finish();
+    post({ type: 'done', cpus, wakeups: engine.wakeups, modes: modes(), decisions: engine.decisions(), advice: engine.advice() });
+  } catch (error) {
+    if (!(error instanceof HardStop)) post(describe(error));
+  } finally {
+    clearInterval(progress);
+    try {
+      engine.close();
+    } finally {
+      staging.markClosed();
+    }
+  }
+}
+
+main().catch((error) => {
+  post(describe(error));
+});

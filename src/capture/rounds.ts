@@ -1,0 +1,85 @@
+// The output thread takes staged pages in rounds: every CPU's queued slots
+// (up to a bound) at once, handed to each sink through its own cursors, then
+// released together. A round settles each slot's loss report: the kernel's
+// count plus the events the capture side dropped just before it, written
+// into the page header as well (RB_MISSED_EVENTS and, where it fits, the
+// count), so every sink sees staging losses the way it sees the kernel's.
+
+import { writeSyntheticHeader } from '../consumer/mapped-consumer.js';
+import { type SubbufLayout, newSubbufHeader, readSubbufHeader } from '../layout/subbuf.js';
+import type { StagingRing } from './staging-ring.js';
+
+export class CpuRound {
+  /** Slots of this round, oldest first. */
+  readonly slots: Int32Array;
+  /** Exact events lost before each slot's page (0, n; -1 when the kernel could not say). */
+  readonly lostBefore: Float64Array;
+  count = 0;
+
+  constructor(capacity: number) {
+    this.slots = new Int32Array(capacity);
+    this.lostBefore = new Float64Array(capacity);
+  }
+}
+
+export class RoundTaker {
+  readonly staging: StagingRing;
+  readonly layout: SubbufLayout;
+  readonly cpus: readonly CpuRound[];
+  /** Per queue: events accounted for so far (delivered, or reported lost). */
+  readonly #accounted: Float64Array;
+  /** Per queue: staging losses reported in rounds so far. */
+  readonly stagingLostSeen: Float64Array;
+  readonly #maxPerCpu: number;
+  readonly #header = newSubbufHeader();
+
+  constructor(staging: StagingRing, layout: SubbufLayout, maxPerCpu = 256) {
+    this.staging = staging;
+    this.layout = layout;
+    this.#maxPerCpu = Math.max(1, Math.min(maxPerCpu, staging.geometry.slots));
+    this.cpus = Array.from({ length: staging.geometry.cpus }, () => new CpuRound(this.#maxPerCpu));
+    this.#accounted = new Float64Array(staging.geometry.cpus);
+    this.stagingLostSeen = new Float64Array(staging.geometry.cpus);
+  }
+
+  /** Claims the next round; returns the number of pages in it. */
+  take(): number {
+    let total = 0;
+    const staging = this.staging;
+    for (let q = 0; q < this.cpus.length; q++) {
+      const round = this.cpus[q]!;
+      round.count = staging.claim(q, this.#maxPerCpu, round.slots);
+      total += round.count;
+      for (let i = 0; i < round.count; i++) {
+        const slot = round.slots[i]!;
+        const gap = staging.eventsBefore(slot) - this.#accounted[q]!;
+        const kernel = staging.kernelLostBefore(slot);
+        this.#accounted[q] = staging.eventsBefore(slot) + staging.eventsIn(slot);
+        let lost = kernel;
+        if (gap > 0) {
+          this.stagingLostSeen[q]! += gap;
+          lost = kernel < 0 ? -1 : kernel + gap;
+          this.#markLoss(slot, lost);
+        }
+        round.lostBefore[i] = lost;
+      }
+    }
+    return total;
+  }
+
+  /** Gives this round's slots back to the pool. */
+  release(): void {
+    for (let q = 0; q < this.cpus.length; q++) {
+      const round = this.cpus[q]!;
+      this.staging.release(round.slots, round.count);
+      round.count = 0;
+    }
+  }
+
+  #markLoss(slot: number, lost: number): void {
+    const at = this.staging.slotOffset(slot);
+    const view = new DataView(this.staging.memory, this.staging.view.byteOffset + at, this.layout.subbufSize);
+    const h = readSubbufHeader(view, 0, this.layout, this.#header);
+    writeSyntheticHeader(view, this.layout, h.tsHi, h.tsLo, h.commitSize, lost);
+  }
+}
