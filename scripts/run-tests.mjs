@@ -29,9 +29,12 @@ if (files.length === 0) {
   console.error('no test files matched');
   process.exit(1);
 }
+// --test-timeout bounds each file as well as each test: a hang bound, set
+// for the slowest file (the differential test's seven whole-kernel
+// comparisons take minutes on a loaded machine).
 const result = spawnSync(
   process.execPath,
-  ['--import', 'tsx', '--test', '--test-concurrency=1', '--test-timeout=180000', '--test-reporter=spec', ...flags, ...files],
+  ['--import', 'tsx', '--test', '--test-concurrency=1', '--test-timeout=900000', '--test-reporter=spec', ...flags, ...files],
   { cwd: root, stdio: 'inherit' },
 );
 process.exit(result.status ?? 1);

@@ -10,13 +10,15 @@ import os from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { runCli, startCli } from '../helpers/cli.js';
+import { runCli, runCliWithOwnerRecords, startCli } from '../helpers/cli.js';
 import { kernelOrSkip, testInstance } from '../helpers/kernel.js';
 
 const scratch = fs.mkdtempSync(join(os.tmpdir(), 'trtest-record-'));
 after(() => fs.rmSync(scratch, { recursive: true, force: true }));
 let seq = 0;
 const uniqueName = () => `trtest-rec-${process.pid}-${seq++}`;
+/** Where tracering keeps owner records when run as root (src/kernel/ownership.ts). */
+const OWNER_RECORDS = '/run/tracering/instances';
 const outDir = () => join(scratch, `out-${seq++}`);
 
 /** A shell command that writes N numbered markers into an instance. */
@@ -196,6 +198,13 @@ describe('tracering record', () => {
     child.stderr?.on('data', (d: Buffer) => (err += d));
     const deadline = Date.now() + 20_000;
     while (!/\d+\.\ds /.test(err) && Date.now() < deadline) await sleep(20);
+    // Its owner record, taken out of the machine's view while it still runs:
+    // once it is dead, any tracering run on the machine would adopt its
+    // instance (another suite's `tracering reset` does). The runs below see it.
+    const records = fs.mkdtempSync(join(scratch, 'owners-'));
+    const recordFile = `${tracefs.root.replace(/[^A-Za-z0-9]+/g, '_')}__${name}.json`;
+    fs.writeFileSync(join(records, recordFile), fs.readFileSync(join(OWNER_RECORDS, recordFile)));
+    fs.unlinkSync(join(OWNER_RECORDS, recordFile));
     child.kill('SIGKILL');
     await once(child, 'exit');
     assert.equal(fs.existsSync(dir), false, 'no recording under the final name');
@@ -205,17 +214,17 @@ describe('tracering record', () => {
     const partial = runCli(['report', `${dir}.tmp`]);
     assert.equal(partial.status, 0, partial.stderr);
     // A new run to the same output refuses before tracing anything, naming the leftover.
-    const again = runCli(['record', '-B', name, '-e', 'sched:sched_switch', '-o', dir, '--duration', '0.2']);
+    const again = runCliWithOwnerRecords(records, ['record', '-B', name, '-e', 'sched:sched_switch', '-o', dir, '--duration', '0.2']);
     assert.equal(again.status, 1);
     assert.match(again.stderr, /left over from a recording that was killed.*\[ERR_OUTPUT_EXISTS\]/);
     // The next run removes the dead run's instance (its owner record says whose it was).
-    // Any tracering run does: another one on this machine may get there first.
-    const stillThere = tracefs.instanceExists(name);
-    const next = runCli(['record', '-B', name, '-e', 'sched:sched_switch', '-o', outDir(), '--duration', '0.2']);
+    assert.ok(tracefs.instanceExists(name));
+    const next = runCliWithOwnerRecords(records, ['record', '-B', name, '-e', 'sched:sched_switch', '-o', outDir(), '--duration', '0.2']);
     assert.equal(next.status, 0, next.stderr);
     const said = new RegExp(`(removed instance ${name}, left behind by tracering pid ${child.pid}|instance ${name} was left behind by tracering pid ${child.pid})`).test(next.stderr);
-    assert.ok(said || !stillThere, `the next run says it removed ${name}:\n${next.stderr}`);
+    assert.ok(said, `the next run says it removed ${name}:\n${next.stderr}`);
     assert.equal(tracefs.instanceExists(name), false);
+    assert.deepEqual(fs.readdirSync(records), [], 'the next run forgot the owner records');
   });
 });
 

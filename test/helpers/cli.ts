@@ -23,6 +23,25 @@ export function runCli(args: string[], timeoutMs = 60_000): CliResult {
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
+/**
+ * runCli() in a mount namespace of its own where `recordsDir` stands in for
+ * /run/tracering/instances, the owner records of tracering instances: a
+ * killed run's record moved there is seen by this run only, so another
+ * tracering run on the machine (another suite's `tracering reset`) cannot
+ * adopt and remove that instance first.
+ */
+export function runCliWithOwnerRecords(recordsDir: string, args: string[], timeoutMs = 60_000): CliResult {
+  ensureBuilt();
+  const script = 'mount --bind "$0" /run/tracering/instances && exec "$@"';
+  const r = spawnSync('unshare', ['--mount', '--propagation', 'private', '/bin/sh', '-c', script, recordsDir, process.execPath, cliPath, ...args], {
+    encoding: 'utf8',
+    timeout: timeoutMs,
+    killSignal: 'SIGKILL',
+    maxBuffer: 1 << 28,
+  });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr ?? String(r.error ?? '') };
+}
+
 export function startCli(args: string[]): ChildProcess {
   ensureBuilt();
   return spawn(process.execPath, [cliPath, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });

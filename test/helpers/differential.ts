@@ -106,13 +106,15 @@ export interface EventStats {
   matched: number;
   /** Different, in a way `explain` accepted. */
   explained: number;
+  /** How many of the explained differences each cause accounted for. */
+  causes: Map<string, number>;
   /** Unexplained mismatches (the first few), then one explained one. */
   samples: Mismatch[];
   explainedSample: Mismatch | null;
 }
 
-/** Accepts a known, explained difference between our text and the kernel's. */
-export type Explain = (name: string, ours: string, kernel: string) => boolean;
+/** Names the known cause of a difference between our text and the kernel's, or returns null. */
+export type Explain = (name: string, ours: string, kernel: string) => string | null;
 
 export interface Comparison {
   headerMatches: boolean;
@@ -131,7 +133,7 @@ export interface Comparison {
 
 const SAMPLES = 3;
 
-export function compareTraces(kernelText: string, ours: RenderedTrace, explain: Explain = () => false): Comparison {
+export function compareTraces(kernelText: string, ours: RenderedTrace, explain: Explain = () => null): Comparison {
   const kernel = splitKernelText(kernelText);
   const queues = new Map<string, number[]>();
   kernel.events.forEach((e, i) => {
@@ -143,7 +145,7 @@ export function compareTraces(kernelText: string, ours: RenderedTrace, explain: 
   const perEvent = new Map<string, EventStats>();
   const stats = (name: string): EventStats => {
     let s = perEvent.get(name);
-    if (s === undefined) perEvent.set(name, (s = { name, total: 0, matched: 0, explained: 0, samples: [], explainedSample: null }));
+    if (s === undefined) perEvent.set(name, (s = { name, total: 0, matched: 0, explained: 0, causes: new Map(), samples: [], explainedSample: null }));
     return s;
   };
   const used = new Uint8Array(kernel.events.length);
@@ -167,8 +169,12 @@ export function compareTraces(kernelText: string, ours: RenderedTrace, explain: 
     if (kt === ev.text) {
       s.matched++;
       matched++;
-    } else if (explain(ev.name, ev.text, kt)) {
+      continue;
+    }
+    const cause = explain(ev.name, ev.text, kt);
+    if (cause !== null) {
       s.explained++;
+      s.causes.set(cause, (s.causes.get(cause) ?? 0) + 1);
       s.explainedSample ??= { ours: ev.text, kernel: kt };
     } else if (s.samples.length < SAMPLES) s.samples.push({ ours: ev.text, kernel: kt });
   }
@@ -221,7 +227,8 @@ export function formatSamples(c: Comparison): string[] {
   const show = (label: string, s: string | null) => out.push(`  ${label}: ${s === null ? '(none)' : JSON.stringify(s)}`);
   for (const s of c.perEvent.values()) {
     if (s.explainedSample !== null) {
-      out.push(`${s.name}: ${s.explained} of ${s.total} differ as explained, e.g.`);
+      const causes = [...s.causes].map(([cause, n]) => `${n} ${cause}`).join(', ');
+      out.push(`${s.name}: ${s.explained} of ${s.total} differ as explained (${causes}), e.g.`);
       show('ours  ', s.explainedSample.ours);
       show('kernel', s.explainedSample.kernel);
     }

@@ -69,14 +69,22 @@ after(() => {
 
 // Last resort if a test leaked an instance: the process is ending, so its
 // mappings and fds are going away; try once more.
-process.on('exit', () => {
+function removeLeftovers(): void {
   for (const inst of created) {
     try {
+      inst.disableAllEvents();
       inst.remove();
     } catch {
       // reported by the leak test and by CI's instance check
     }
   }
+}
+process.on('exit', removeLeftovers);
+// The test runner ends a file that outlives --test-timeout with SIGTERM,
+// which skips 'exit': remove the instances on that path too.
+process.once('SIGTERM', () => {
+  removeLeftovers();
+  process.exit(143);
 });
 
 export interface BackgroundWrite {

@@ -15,6 +15,8 @@ const tsxLoader = join(repoRoot, 'node_modules/tsx/dist/loader.mjs');
 const cliMain = join(repoRoot, 'dist/cli/main.js');
 
 export interface RunResult {
+  /** The process that ran (instances it creates carry this pid in their name). */
+  pid: number | undefined;
   status: number | null;
   signal: NodeJS.Signals | null;
   stdout: string;
@@ -76,7 +78,7 @@ export class UserProject implements Disposable {
 
   #spawn(command: string, args: readonly string[], timeoutMs: number): RunResult {
     const r = spawnSync(command, args, { cwd: this.dir, encoding: 'utf8', timeout: timeoutMs, killSignal: 'SIGINT' });
-    return { status: r.status, signal: r.signal, stdout: r.stdout ?? '', stderr: r.stderr ?? String(r.error ?? '') };
+    return { pid: r.pid, status: r.status, signal: r.signal, stdout: r.stdout ?? '', stderr: r.stderr ?? String(r.error ?? '') };
   }
 
   [Symbol.dispose](): void {

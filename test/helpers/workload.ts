@@ -31,8 +31,11 @@ export interface WorkloadSummary {
   ms: number;
 }
 
-const CHILD_TIMEOUT_MS = 2000;
-const STEP_TIMEOUT_MS = 2000;
+// Hang bounds, not expectations: on a loaded machine a dd with fsync or a
+// loopback round trip can take seconds, and a child killed early would
+// silently leave its events out of the workload.
+const CHILD_TIMEOUT_MS = 30_000;
+const STEP_TIMEOUT_MS = 30_000;
 
 /** Runs `/bin/sh -c script` to completion (killed after CHILD_TIMEOUT_MS). */
 function shell(script: string, cwd: string): void {

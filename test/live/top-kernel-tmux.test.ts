@@ -107,9 +107,9 @@ describe('tracering top on the kernel, in tmux', { skip }, () => {
     // The pane runs sh, whose child is node: signal that one.
     for (const c of childrenOf(Number(tmux.display('#{pane_pid}')))) process.kill(c, 'SIGTERM');
     await screenUntil(tmux, (r) => r.some((l) => l.startsWith('EXIT=')), 'top to exit');
-    const after = tmux.capture();
-    assert.ok(after.includes('EXIT=0'), after.join('\n'));
-    assert.ok(after.includes('icanon'));
+    const screen = tmux.capture();
+    assert.ok(screen.includes('EXIT=0'), screen.join('\n'));
+    assert.ok(screen.includes('icanon'));
   });
 });
 
