@@ -116,27 +116,30 @@ export async function runLiveView(options: LiveViewOptions): Promise<LiveViewEnd
       options.onFrame?.(frame);
       return { reason: 'once', frames: 1, frame };
     }
-    if (options.output === 'json') return await runJson(options, model, stdout, intervalMs, endAt, tick, sleeper, () => stopped, stop);
-    return await runScreen(options, model, stdout, intervalMs, endAt, tick, sleeper, () => stopped, stop);
+    const loop: ViewLoop = { options, model, stdout, intervalMs, endAt, tick, sleeper, stopped: () => stopped, stop };
+    return await (options.output === 'json' ? runJson(loop) : runScreen(loop));
   } finally {
     options.signal?.removeEventListener('abort', onAbort);
     sleeper.wake();
   }
 }
 
-type Tick = () => Promise<void>;
+/** What a refresh loop (JSON lines or the screen) runs with. */
+interface ViewLoop {
+  readonly options: LiveViewOptions;
+  readonly model: LiveModel;
+  readonly stdout: NodeJS.WriteStream;
+  readonly intervalMs: number;
+  readonly endAt: number;
+  /** Polls the feed into the model. */
+  readonly tick: () => Promise<void>;
+  readonly sleeper: Sleeper;
+  readonly stopped: () => LiveEndReason | null;
+  readonly stop: (r: LiveEndReason) => void;
+}
 
-async function runJson(
-  options: LiveViewOptions,
-  model: LiveModel,
-  stdout: NodeJS.WriteStream,
-  intervalMs: number,
-  endAt: number,
-  tick: Tick,
-  sleeper: Sleeper,
-  stopped: () => LiveEndReason | null,
-  stop: (r: LiveEndReason) => void,
-): Promise<LiveViewEnd> {
+async function runJson(loop: ViewLoop): Promise<LiveViewEnd> {
+  const { options, model, stdout, intervalMs, endAt, tick, sleeper, stopped, stop } = loop;
   const onError = (error: NodeJS.ErrnoException) => {
     if (error.code === 'EPIPE') stop('output-closed');
   };
@@ -164,17 +167,8 @@ async function runJson(
   }
 }
 
-async function runScreen(
-  options: LiveViewOptions,
-  model: LiveModel,
-  stdout: NodeJS.WriteStream,
-  intervalMs: number,
-  endAt: number,
-  tick: Tick,
-  sleeper: Sleeper,
-  stopped: () => LiveEndReason | null,
-  stop: (r: LiveEndReason) => void,
-): Promise<LiveViewEnd> {
+async function runScreen(loop: ViewLoop): Promise<LiveViewEnd> {
+  const { options, model, stdout, intervalMs, endAt, tick, sleeper, stopped, stop } = loop;
   const screen = new TerminalScreen(stdout, options.stdin ?? process.stdin);
   const draw = () => screen.draw(layoutFrame(model.frame(), screen.size));
   let frames = 0;

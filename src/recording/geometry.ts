@@ -18,6 +18,7 @@ import { MalformedInputError } from '../errors.js';
 import { rethrowUserPath } from '../kernel/fs-errors.js';
 import { PageStream } from '../layout/page-stream.js';
 import type { SubbufLayout } from '../layout/subbuf.js';
+import { openRegularFile } from './user-file.js';
 
 /** Bytes of each CPU's file read to check a size. */
 const PROBE_BYTES = 1 << 20;
@@ -57,12 +58,7 @@ export function parseSubbufSizeKb(text: string): number | null {
 /** The first `limit` bytes of each file (the files' lengths too). */
 function readHeads(files: readonly string[], limit: number): Array<{ bytes: Uint8Array; length: number }> {
   return files.map((path) => {
-    let fd: number;
-    try {
-      fd = fs.openSync(path, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
-    } catch (error) {
-      rethrowUserPath(error, path, 'open');
-    }
+    const fd = openRegularFile(path);
     try {
       const length = fs.fstatSync(fd).size;
       const bytes = new Uint8Array(Math.min(length, limit));

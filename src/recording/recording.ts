@@ -28,6 +28,7 @@ import { PageStream } from '../layout/page-stream.js';
 import type { RecordBatch } from '../layout/record.js';
 import { COMMIT_SIZE_MASK, HOST_LITTLE_ENDIAN, RB_MISSED_STORED, LOST_UNKNOWN, type SubbufLayout, checkSubbufLayout } from '../layout/subbuf.js';
 import { type StatedSize, parseSubbufSizeKb, resolveSubbufSize } from './geometry.js';
+import { openRegularFile, readRegularFile } from './user-file.js';
 
 /**
  * What `tracering snapshot` records about the machine, beside the tracefs
@@ -446,41 +447,6 @@ function isRegularFile(path: string): boolean {
     return fs.statSync(path).isFile();
   } catch {
     return false;
-  }
-}
-
-/**
- * Opens `path` for reading: a regular file, else a coded error (EISDIR for
- * a directory). O_NONBLOCK so that a FIFO in a hostile recording cannot
- * block the open (it has no effect on regular files).
- */
-function openRegularFile(path: string): number {
-  let fd: number;
-  try {
-    fd = fs.openSync(path, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
-  } catch (error) {
-    rethrowUserPath(error, path, 'open');
-  }
-  try {
-    const st = fs.fstatSync(fd);
-    if (st.isDirectory()) throw Object.assign(new Error(`EISDIR: ${path}`), { code: 'EISDIR', errno: -21, syscall: 'read', path });
-    if (!st.isFile()) throw new MalformedInputError(`${path} is not a regular file`);
-  } catch (error) {
-    fs.closeSync(fd);
-    rethrowUserPath(error, path, 'read');
-  }
-  return fd;
-}
-
-/** Whole contents of a regular file (see openRegularFile). */
-function readRegularFile(path: string): string {
-  const fd = openRegularFile(path);
-  try {
-    return fs.readFileSync(fd, 'utf8');
-  } catch (error) {
-    rethrowUserPath(error, path, 'read');
-  } finally {
-    fs.closeSync(fd);
   }
 }
 

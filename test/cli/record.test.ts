@@ -3,7 +3,7 @@
 // names its own instance (trtest-*), which record creates and removes.
 
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { type ChildProcess, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -22,6 +22,19 @@ const OWNER_RECORDS = '/run/tracering/instances';
 const outDir = () => join(scratch, `out-${seq++}`);
 
 /** A shell command that writes N numbered markers into an instance. */
+/** Starts `tracering record --progress ...` and resolves once its first progress line says tracing is on. */
+async function startTracing(args: string[]): Promise<{ child: ChildProcess; stderr: () => string }> {
+  const child = startCli(args);
+  let err = '';
+  child.stderr?.on('data', (d: Buffer) => (err += d));
+  const deadline = Date.now() + 60_000; // a hang bound, not an expectation
+  while (!/\d+\.\ds /.test(err)) {
+    if (child.exitCode !== null || Date.now() > deadline) assert.fail(`record did not start tracing: ${err}`);
+    await sleep(20);
+  }
+  return { child, stderr: () => err };
+}
+
 function markerScript(root: string, name: string, n: number): string[] {
   return ['/bin/sh', '-c', `i=0; while [ $i -lt ${n} ]; do echo "mark $i" > ${root}/instances/${name}/trace_marker; i=$((i+1)); done`];
 }
@@ -172,17 +185,11 @@ describe('tracering record', () => {
     if (!tracefs) return;
     const name = uniqueName();
     const dir = outDir();
-    const child = startCli(['record', '-B', name, '-e', 'sched:sched_switch', '-o', dir, '--progress']);
-    let err = '';
-    child.stderr?.on('data', (d: Buffer) => (err += d));
-    const deadline = Date.now() + 20_000;
-    while (!tracefs.instanceExists(name) && Date.now() < deadline) await sleep(20);
-    // Wait for the first progress line: tracing is on.
-    while (!/\d+\.\ds /.test(err) && Date.now() < deadline) await sleep(20);
+    const { child, stderr } = await startTracing(['record', '-B', name, '-e', 'sched:sched_switch', '-o', dir, '--progress']);
     fs.writeFileSync(join(tracefs.root, 'instances', name, 'trace_marker'), 'before the stop\n');
     child.kill('SIGINT');
     const [code] = (await once(child, 'exit')) as [number | null];
-    assert.equal(code, 0, err);
+    assert.equal(code, 0, stderr());
     assert.equal(tracefs.instanceExists(name), false);
     const events = reportJson(dir);
     assert.ok(events.some((e) => e.event === 'print' && (e.fields as Record<string, unknown>).buf === 'before the stop\n'));
@@ -193,11 +200,7 @@ describe('tracering record', () => {
     if (!tracefs) return;
     const name = uniqueName();
     const dir = outDir();
-    const child = startCli(['record', '-B', name, '-e', 'sched:sched_switch', '-o', dir, '--progress']);
-    let err = '';
-    child.stderr?.on('data', (d: Buffer) => (err += d));
-    const deadline = Date.now() + 20_000;
-    while (!/\d+\.\ds /.test(err) && Date.now() < deadline) await sleep(20);
+    const { child } = await startTracing(['record', '-B', name, '-e', 'sched:sched_switch', '-o', dir, '--progress']);
     // Its owner record, taken out of the machine's view while it still runs:
     // once it is dead, any tracering run on the machine would adopt its
     // instance (another suite's `tracering reset` does). The runs below see it.
@@ -257,11 +260,7 @@ describe('tracering list and reset', () => {
     assert.equal(inst.readText('events/sched/sched_switch/filter').trim(), 'none');
     // A killed run's instance:
     const name = uniqueName();
-    const child = startCli(['record', '-B', name, '-e', 'sched:sched_switch', '-o', outDir(), '--progress']);
-    let err = '';
-    child.stderr?.on('data', (d: Buffer) => (err += d));
-    const deadline = Date.now() + 20_000;
-    while (!/\d+\.\ds /.test(err) && Date.now() < deadline) await sleep(20);
+    const { child } = await startTracing(['record', '-B', name, '-e', 'sched:sched_switch', '-o', outDir(), '--progress']);
     child.kill('SIGKILL');
     await once(child, 'exit');
     assert.ok(tracefs.instanceExists(name));

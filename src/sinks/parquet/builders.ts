@@ -270,19 +270,35 @@ class StringField implements FieldBuilder {
   }
 }
 
-class BinaryField implements FieldBuilder {
+/** Variable-length rows (byte strings, lists): an offsets array whose null rows take no room. */
+abstract class OffsetsField {
   readonly column: FieldColumn;
   offsets: Int32Array;
-  data: Uint8Array = new Uint8Array(4096);
-  readonly #present = new Presence();
-  readonly #span: DataSpan = { offset: 0, length: 0 };
-  readonly #limit: number;
+  protected readonly present = new Presence();
+  protected readonly span: DataSpan = { offset: 0, length: 0 };
+  protected readonly limit: number;
 
   constructor(column: FieldColumn, limit: number, rows: number) {
     this.column = column;
-    this.#limit = limit + 1;
+    this.limit = limit + 1;
     this.offsets = new Int32Array(rows + 1);
   }
+
+  appendNulls(at: number, count: number): void {
+    this.offsets = growInt32(this.offsets, at + count + 1, this.limit);
+    for (let r = at; r < at + count; r++) {
+      this.offsets[r + 1] = this.offsets[r]!;
+      this.present.set(r, false);
+    }
+  }
+
+  reset(): void {
+    this.present.reset();
+  }
+}
+
+class BinaryField extends OffsetsField implements FieldBuilder {
+  data: Uint8Array = new Uint8Array(4096);
 
   get bytes(): number {
     return this.offsets.length * 4 + this.data.length;
@@ -290,12 +306,12 @@ class BinaryField implements FieldBuilder {
 
   append(table: EventTable, slot: Slot, at: number): void {
     const n = table.length;
-    this.offsets = growInt32(this.offsets, at + n + 1, this.#limit);
+    this.offsets = growInt32(this.offsets, at + n + 1, this.limit);
     const offsets = this.offsets;
-    const span = this.#span;
+    const span = this.span;
     for (let r = 0; r < n; r++) {
       let len = 0;
-      if (shortRow(table.data, r * table.stride)) this.#present.set(at + r, false);
+      if (shortRow(table.data, r * table.stride)) this.present.set(at + r, false);
       else {
         table.span(r, slot, span);
         len = span.length;
@@ -307,40 +323,21 @@ class BinaryField implements FieldBuilder {
     }
   }
 
-  appendNulls(at: number, count: number): void {
-    this.offsets = growInt32(this.offsets, at + count + 1, this.#limit);
-    for (let r = at; r < at + count; r++) {
-      this.offsets[r + 1] = this.offsets[r]!;
-      this.#present.set(r, false);
-    }
-  }
-
   columnRows(rows: number): ColumnRows {
-    return { rows, present: this.#present.view(rows), data: { kind: 'binary', offsets: this.offsets.subarray(0, rows + 1), data: this.data } };
-  }
-
-  reset(): void {
-    this.#present.reset();
+    return { rows, present: this.present.view(rows), data: { kind: 'binary', offsets: this.offsets.subarray(0, rows + 1), data: this.data } };
   }
 }
 
 /** Integer arrays (fixed, dynamic, flexible) as lists; bitmasks as the list of set bits. */
-class ListField implements FieldBuilder {
-  readonly column: FieldColumn;
-  offsets: Int32Array;
+class ListField extends OffsetsField implements FieldBuilder {
   values: Int32Array = new Int32Array(1024);
-  readonly #present = new Presence();
-  readonly #span: DataSpan = { offset: 0, length: 0 };
   readonly #le: boolean;
   readonly #longSize: number;
-  readonly #limit: number;
 
   constructor(column: FieldColumn, littleEndian: boolean, longSize: number, limit: number, rows: number) {
-    this.column = column;
+    super(column, limit, rows);
     this.#le = littleEndian;
     this.#longSize = longSize;
-    this.#limit = limit + 1;
-    this.offsets = new Int32Array(rows + 1);
   }
 
   get bytes(): number {
@@ -349,9 +346,9 @@ class ListField implements FieldBuilder {
 
   append(table: EventTable, slot: Slot, at: number): void {
     const n = table.length;
-    this.offsets = growInt32(this.offsets, at + n + 1, this.#limit);
+    this.offsets = growInt32(this.offsets, at + n + 1, this.limit);
     const offsets = this.offsets;
-    const span = this.#span;
+    const span = this.span;
     const f = this.column.field;
     const bits = this.column.kind === 'bits';
     const width = bits ? 0 : f.elementSize;
@@ -361,7 +358,7 @@ class ListField implements FieldBuilder {
     for (let r = 0; r < n; r++) {
       let count = offsets[at + r]!;
       if (shortRow(table.data, r * table.stride)) {
-        this.#present.set(at + r, false);
+        this.present.set(at + r, false);
         offsets[at + r + 1] = count;
         continue;
       }
@@ -411,20 +408,8 @@ class ListField implements FieldBuilder {
     return count;
   }
 
-  appendNulls(at: number, count: number): void {
-    this.offsets = growInt32(this.offsets, at + count + 1, this.#limit);
-    for (let r = at; r < at + count; r++) {
-      this.offsets[r + 1] = this.offsets[r]!;
-      this.#present.set(r, false);
-    }
-  }
-
   columnRows(rows: number): ColumnRows {
-    return { rows, present: this.#present.view(rows), data: { kind: 'list', offsets: this.offsets.subarray(0, rows + 1), values: this.values } };
-  }
-
-  reset(): void {
-    this.#present.reset();
+    return { rows, present: this.present.view(rows), data: { kind: 'list', offsets: this.offsets.subarray(0, rows + 1), values: this.values } };
   }
 }
 

@@ -8,6 +8,7 @@
 // (returns false: the caller writes it PLAIN).
 
 import type { ByteWriter } from './bytes.js';
+import { packBits } from './rle.js';
 
 const BLOCK = 128;
 const MINIBLOCKS = 4;
@@ -96,7 +97,7 @@ function packMiniblock(out: ByteWriter, from: number, to: number, min: number, w
   if (width === 0) return;
   out.reserve(width * 4 + 8);
   if (width <= 24) {
-    packNarrow(out, from, to, min, width);
+    packBits(out, deltas, from, MINI, to, width, min);
     return;
   }
   const buf = out.buf;
@@ -126,25 +127,5 @@ function packMiniblock(out: ByteWriter, from: number, to: number, min: number, w
     }
   }
   if (bits > 0) buf[p++] = acc & 0xff;
-  out.length = p;
-}
-
-/** packMiniblock for widths up to 24 bits: integer arithmetic. */
-function packNarrow(out: ByteWriter, from: number, to: number, min: number, width: number): void {
-  const buf = out.buf;
-  let p = out.length;
-  let acc = 0;
-  let bits = 0;
-  for (let k = 0; k < MINI; k++) {
-    const i = from + k;
-    const a = i < to ? deltas[i]! - min : 0;
-    acc |= a << bits;
-    bits += width;
-    while (bits >= 8) {
-      buf[p++] = acc & 0xff;
-      acc >>>= 8;
-      bits -= 8;
-    }
-  }
   out.length = p;
 }

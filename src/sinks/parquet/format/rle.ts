@@ -28,15 +28,23 @@ function writeRunValue(out: ByteWriter, v: number, byteWidth: number): void {
 
 /** Bit-packs `groups` * 8 values from `at` (zeros past `n`). */
 function pack(out: ByteWriter, values: ArrayLike<number>, at: number, groups: number, n: number, width: number): void {
-  const count = groups * 8;
-  out.reserve((count * width) >> 3);
+  out.reserve((groups * 8 * width) >> 3);
+  packBits(out, values, at, groups * 8, n, width, 0);
+}
+
+/**
+ * Appends `count` values from `at`, each minus `bias`, LSB first in `width`
+ * bits (at most 24, so integer arithmetic holds); zeros past `n`. The caller
+ * reserves the room.
+ */
+export function packBits(out: ByteWriter, values: ArrayLike<number>, at: number, count: number, n: number, width: number, bias: number): void {
   const buf = out.buf;
   let p = out.length;
   let acc = 0;
   let bits = 0;
   for (let k = 0; k < count; k++) {
     const i = at + k;
-    const v = i < n ? values[i]! : 0;
+    const v = i < n ? values[i]! - bias : 0;
     acc |= v << bits;
     bits += width;
     while (bits >= 8) {
