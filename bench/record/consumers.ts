@@ -72,7 +72,10 @@ function jsonTotal(stdout: string, who: string): ToolSummary {
 function streamSummary(stderr: string): ToolSummary {
   const row = stderr.split('\n').find((l) => l.startsWith('total '));
   if (row === undefined) throw new Error(`stream printed no summary (stderr: ${JSON.stringify(stderr.slice(-500))})`);
-  const [, mode, events, lost, dropped, staging] = row.trim().split(/\s+/);
+  // The mode column may hold spaces ("auto (mmap)"): the five counts are the last columns.
+  const m = /^total\s+(.*?)\s+(\d+)\s+(\d+)\s+(\d+)\s+(\d+)\s+(\d+)\s*$/.exec(row);
+  if (m === null) throw new Error(`stream's summary row is not what the benchmark reads: ${JSON.stringify(row)}`);
+  const [, mode, events, lost, dropped, staging] = m;
   return { events: Number(events), lost: Number(lost), dropped: Number(dropped), stagingLost: Number(staging), mode: mode ?? '?' };
 }
 
