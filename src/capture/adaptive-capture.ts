@@ -42,6 +42,12 @@ export interface AdaptiveCaptureOptions {
   onDecisions?: (decisions: readonly PolicyDecision[]) => void;
   /** Policy settings other than the defaults. */
   policy?: Partial<PolicyConfig>;
+  /**
+   * The path each CPU starts on where the kernel can map (default read():
+   * the rate is not known yet, and read() keeps up where mmap may not; a
+   * CPU moves to mmap once its rate has stayed low).
+   */
+  startPath?: CapturePath;
 }
 
 type StageBatch = (batch: Parameters<BatchHandler>[0], reader: CpuReader, queue: number) => void;
@@ -78,7 +84,7 @@ export class AdaptiveCapture {
         cpu: c.cpu,
         subbufSize: c.reader.layout.subbufSize,
         subbufs: c.reader instanceof MappedCpuReader ? c.reader.nrSubbufs : Math.max(2, Math.round((c.bufferKb * 1024) / c.reader.layout.subbufSize)),
-        path: c.reader.mode,
+        path: mmapAvailable ? (options.startPath ?? 'read') : c.reader.mode,
       })),
       mmapAvailable,
       bufferPercent: this.#bufferPercent,
@@ -88,7 +94,10 @@ export class AdaptiveCapture {
     for (const c of cpus) c.flushMs = this.#policy.settings().cpus.find((s) => s.cpu === c.cpu)?.flushMs ?? 100;
   }
 
-  /** Opens every CPU: mapped where the kernel allows it (the low-rate path), read() otherwise. */
+  /**
+   * Opens every CPU: mapped where the kernel allows it (which tells whether
+   * it does), read() otherwise. run() then moves each CPU to its start path.
+   */
   static open(array: TraceArray, options: AdaptiveCaptureOptions): AdaptiveCapture {
     const cpus: CpuState[] = [];
     const missing: number[] = [];
@@ -155,6 +164,8 @@ export class AdaptiveCapture {
   /** Reads as data arrives until `signal` aborts; then drains what is left. Rejects with what a reader throws. */
   async run(signal: AbortSignal): Promise<void> {
     this.#running = true;
+    // To the start path: a switch stages what the probe reader took, so it runs once onBatch is set.
+    this.#apply();
     await new Promise<void>((resolve, reject) => {
       const finish = () => {
         this.#stopTimers();

@@ -377,7 +377,11 @@ export class AdaptivePolicy {
     s.lowSinceMs = r < c.mmapBelowEventsPerSec ? (Number.isNaN(s.lowSinceMs) ? atMs : s.lowSinceMs) : Number.NaN;
     const dwelt = atMs - s.lastSwitchMs >= c.minDwellMs;
     if (s.path === 'mmap') {
-      if (sample.fillPercent >= c.fillDangerPercent) {
+      const lost = s.last === null ? 0 : growth(sample.lost, s.last.lost);
+      if (lost > 0) {
+        // Loss is here: mmap did not keep up. The cheaper path now, whatever the dwell.
+        this.#switch(s, atMs, 'read', `the kernel overwrote ${lost} events at ${fmtRate(s.rate)} events/s: read() drains full pages for less CPU`, out);
+      } else if (sample.fillPercent >= c.fillDangerPercent) {
         // Loss is near: the cheaper path now, whatever the dwell.
         this.#switch(s, atMs, 'read', `ring ${Math.round(sample.fillPercent)}% full at ${fmtRate(s.rate)} events/s: read() drains full pages for less CPU`, out);
       } else if (dwelt && !Number.isNaN(s.highSinceMs) && atMs - s.highSinceMs >= c.switchAfterMs) {

@@ -55,6 +55,7 @@ describe('live capture (auto: paths switched as the rate goes)', () => {
     // or a fast machine sees the same switches.
     const capture = await Capture.start(inst, {
       mode: 'auto',
+      startPath: 'mmap',
       onWarning: () => {},
       adaptive: { readAboveEventsPerSec: 2000, mmapBelowEventsPerSec: 100, switchAfterMs: 0, returnAfterMs: 300, minDwellMs: 300, smoothingMs: 1 },
     });

@@ -58,6 +58,26 @@ describe('tracering drain', () => {
     });
   }
 
+  it('--duration with the default auto: the adaptive loop starts on read(), and counts exactly what the kernel counted', (t) => {
+    const tracefs = kernelOrSkip(t);
+    if (!tracefs) return;
+    using inst = testInstance(tracefs);
+    inst.setBufferSizeKb(16);
+    // Already there when it starts: a flood the kernel overwrote in part (lost = overrun), and a full ring to drain.
+    writeMarkers(inst, 0, 4000, (i) => `auto ${i} ${'a'.repeat(30)}`);
+    for (const cpu of inst.cpus().slice(1)) writeMarkers(inst, cpu, 100, (i) => `auto ${i}`);
+    const before = inst.cpus().map((c) => inst.cpuStats(c));
+    const r = runCli(['drain', '-B', inst.name as string, '--duration', '0.3', '--json']);
+    assert.equal(r.status, 0, r.stderr);
+    const out = JSON.parse(r.stdout) as DrainJson;
+    assert.match(out.mode, /^auto \(read; \d+ switches\)$/);
+    assert.deepEqual(
+      out.cpus.map((c) => [c.events, c.lost]),
+      before.map((s) => [s.entries, s.overrun]),
+    );
+    for (const [i, c] of inst.cpus().entries()) assert.equal(inst.cpuStats(c).entries, 0, `CPU ${c} drained (${JSON.stringify(out.cpus[i])})`);
+  });
+
   it('-B NAME creates a missing instance and removes it at exit', (t) => {
     const tracefs = kernelOrSkip(t);
     if (!tracefs) return;

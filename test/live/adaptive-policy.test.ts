@@ -165,6 +165,21 @@ describe('adaptive policy: filling rings and losses', () => {
     assert.equal(policy.settings().cpus[0]!.path, 'mmap', 'the other CPU is not moved');
   });
 
+  it('a loss on mmap: read() at the next sample, whatever the rate and the dwell; no loss on read() moves nothing', () => {
+    const policy = new AdaptivePolicy(setup());
+    // A rate below the read threshold (mmap would stay), but the kernel overwrote events at 5 s.
+    const lost = (cpu: number, ms: number) => (cpu === 1 && ms >= 5_000 ? 300 : 0);
+    const { decisions } = simulate(policy, { seconds: 8, rate: () => 50_000, lost });
+    const paths = pathSwitches(decisions, 1);
+    assert.equal(paths.length, 1, JSON.stringify(decisions));
+    assert.equal(paths[0]!.atMs, 5_000);
+    assert.equal(paths[0]!.to, 'read');
+    assert.match(paths[0]!.reason, /overwrote 300 events/);
+    assert.equal(pathSwitches(decisions, 0).length, 0, 'the other CPU is not moved');
+    const onRead = new AdaptivePolicy(setup({}, 'read'));
+    assert.equal(pathSwitches(simulate(onRead, { seconds: 8, rate: () => 50_000, lost }).decisions, 1).length, 0);
+  });
+
   it('losses give a buffer size for the next start from the peak rate, once per increase', () => {
     const policy = new AdaptivePolicy(setup());
     const lost = (cpu: number, ms: number) => (cpu === 0 ? Math.max(0, ms - 20_000) : 0);

@@ -2,6 +2,9 @@
 // consumes every CPU buffer and reports per-CPU events, bytes, sub-buffers
 // and lost events (exact: what the kernel overwrote before we read it).
 
+import { AdaptiveCapture } from '../../capture/adaptive-capture.js';
+import { type CpuReaderCounters, newCounters } from '../../consumer/counters.js';
+import { emitProcessWarning } from '../../errors.js';
 import { TraceSource } from '../../kernel/trace-source.js';
 import type { CommandScope } from '../command-scope.js';
 import { printJson, table } from '../format.js';
@@ -15,7 +18,9 @@ reports what was read and lost per CPU.
 
 ${targetUsage}
   --mode M        mmap (zero-copy, Linux 6.10+), read (read() of trace_pipe_raw),
-                  or auto (mmap where the kernel allows; the default)
+                  or auto (the default: with --duration, each CPU's path follows
+                  its rate as in record and stream; without, mmap where the
+                  kernel allows)
   --duration S    keep consuming for S seconds as data arrives, then drain the rest
   --json          one JSON object: {"cpus":[...],"total":{...}}`;
 
@@ -28,12 +33,30 @@ export async function run(argv: string[], scope: CommandScope): Promise<number> 
   const mode = parseChoice(values.mode, '--mode', ['auto', 'mmap', 'read'] as const, 'auto');
   const durationMs = parseSeconds(values.duration, '--duration');
   const array = openTarget(values, scope);
-  const source = TraceSource.open(array, { mode });
-  scope.defer(() => source.close());
-
-  if (durationMs === undefined) source.drain();
-  else await source.stream({ onBatch: () => {}, durationMs, signal: scope.signal });
-  const summary = source.finish();
+  let summary: { cpus: ReadonlyArray<CpuReaderCounters & { cpu: number }>; total: CpuReaderCounters };
+  let modeName: string;
+  if (mode === 'auto' && durationMs !== undefined) {
+    // The capture thread's adaptive loop, without staging: what auto costs and loses, measured alone.
+    const capture = AdaptiveCapture.open(array, { onWarning: emitProcessWarning, checkConsumers: true, quietWakeDelayMs: 10 });
+    scope.defer(() => capture.close());
+    const stop = AbortSignal.any([scope.signal, AbortSignal.timeout(durationMs)]);
+    await capture.run(stop);
+    capture.finish();
+    const cpus = capture.counters().map((c) => ({ ...c.counters, cpu: c.cpu }));
+    const total = cpus.reduce((t, c) => {
+      for (const k of Object.keys(t) as Array<keyof CpuReaderCounters>) t[k] += c[k];
+      return t;
+    }, newCounters());
+    summary = { cpus, total };
+    modeName = `auto (${[...new Set(capture.readers.map((r) => r.mode))].join(', ')}; ${capture.decisions.filter((d) => d.kind === 'path').length} switches)`;
+  } else {
+    const source = TraceSource.open(array, { mode });
+    scope.defer(() => source.close());
+    if (durationMs === undefined) source.drain();
+    else await source.stream({ onBatch: () => {}, durationMs, signal: scope.signal });
+    summary = source.finish();
+    modeName = source.mode ?? 'none';
+  }
 
   const cpus = summary.cpus.map((c) => ({
     cpu: c.cpu,
@@ -51,12 +74,12 @@ export async function run(argv: string[], scope: CommandScope): Promise<number> 
     dropped: summary.total.dropped,
   };
   if (values.json) {
-    printJson({ mode: source.mode, cpus, total });
+    printJson({ mode: modeName, cpus, total });
     return 0;
   }
   const rows: Array<Array<string | number>> = cpus.map((c) => [c.cpu, c.events, c.bytes, c.subbufs, c.lost, c.dropped]);
   rows.push(['total', total.events, total.bytes, total.subbufs, total.lost, total.dropped]);
   process.stdout.write(`${table(['cpu', 'events', 'bytes', 'subbufs', 'lost', 'dropped'], rows)}\n`);
-  process.stdout.write(`mode: ${source.mode ?? 'none'}\n`);
+  process.stdout.write(`mode: ${modeName}\n`);
   return 0;
 }
