@@ -325,6 +325,7 @@ export class AdaptivePolicy {
     let demand = Number.POSITIVE_INFINITY;
     let urgent = false;
     let idleWaker: CpuState | null = null;
+    let floor = 0;
     for (const sample of samples) {
       const s = this.#cpus.get(sample.cpu);
       if (s === undefined || atMs <= s.lastMs) continue;
@@ -334,6 +335,7 @@ export class AdaptivePolicy {
         this.#decideFlush(s, atMs, sample, out);
         this.#decideAdvice(s, atMs, sample, out);
         demand = Math.min(demand, this.#watermarkFor(s, sample));
+        floor = Math.max(floor, this.#wakeFloor(s));
         if (sample.fillPercent >= this.config.fillWarnPercent) urgent = true;
         else if (s.wakeRate > this.config.maxWakeupsPerSec && s.rate < s.wakeRate * this.config.minEventsPerWakeup) idleWaker ??= s;
       }
@@ -342,7 +344,7 @@ export class AdaptivePolicy {
     }
     if (Number.isFinite(demand)) {
       if (!urgent && idleWaker !== null) this.#raiseWatermark(atMs, idleWaker, out);
-      else this.#decideWatermark(atMs, demand, urgent, out);
+      else this.#decideWatermark(atMs, demand, floor, urgent, out);
     }
     for (const d of out) this.#log.push(d);
     return out;
@@ -440,18 +442,35 @@ export class AdaptivePolicy {
     return 100 - (100 * rate * c.reactionMs) / 1000 / this.#capacity(s);
   }
 
-  #decideWatermark(atMs: number, demand: number, urgent: boolean, out: PolicyDecision[]): void {
+  /**
+   * The lowest watermark at which a CPU's wake-ups stay within
+   * maxWakeupsPerSec: below it each wake-up carries a few sub-buffers and a
+   * partial one, and the reader spends its time waking up, not reading.
+   */
+  #wakeFloor(s: CpuState): number {
+    const rate = Math.max(s.byteRate, s.smoothedByteRate);
+    return (100 * rate) / this.config.maxWakeupsPerSec / this.#capacity(s);
+  }
+
+  #decideWatermark(atMs: number, demand: number, floor: number, urgent: boolean, out: PolicyDecision[]): void {
     const c = this.config;
     const ladder = c.watermarkLadder;
-    // The highest rung at or below the demand and maxBufferPercent (the lowest rung when the demand is below all).
+    // The highest rung at or below the demand and maxBufferPercent (the lowest rung when the demand is below all),
+    // raised to the lowest rung at or above the wake-up floor: the room a high rate leaves is kept by reading
+    // many sub-buffers per wake-up, not by waking for each one.
     let target = ladder[0] as number;
     for (const v of ladder) if (v <= Math.min(demand, c.maxBufferPercent)) target = v;
+    const floorRung = ladder.find((v) => v >= floor) ?? (ladder[ladder.length - 1] as number);
+    const floored = target < floorRung;
+    if (floored) target = Math.min(floorRung, c.maxBufferPercent);
     const from = this.#watermark.value;
     const to = this.#watermark.offer(atMs, Math.max(target, c.minBufferPercent), c.raiseAfterMs);
     if (to === null) return;
     const busiest = [...this.#cpus.values()].reduce((a, b) => (Math.max(b.byteRate, b.smoothedByteRate) > Math.max(a.byteRate, a.smoothedByteRate) ? b : a));
     const mbs = (Math.max(busiest.byteRate, busiest.smoothedByteRate) / 1e6).toFixed(2);
-    const reason = urgent
+    const reason = floored
+      ? `CPU ${busiest.setup.cpu} at ${mbs} MB/s: wake the reader once ${to}% is filled, so that a wake-up reads many sub-buffers (at most ${c.maxWakeupsPerSec} wake-ups/s)`
+      : urgent
       ? 'a ring is filling: wake the reader at the first full sub-buffer'
       : to < from
         ? `CPU ${busiest.setup.cpu} at ${mbs} MB/s: wake the reader with ${c.reactionMs} ms of room left in its ring`

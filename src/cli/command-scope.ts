@@ -12,10 +12,27 @@ export class CommandScope {
   #signals = 0;
   #closed = false;
 
+  #stdoutError: NodeJS.ErrnoException | null = null;
+
   constructor() {
     for (const s of STOP_SIGNALS) process.on(s, this.#onSignal);
     process.on('exit', this.#onExit);
+    // Asynchronous write errors of stdout (a reader that went away, a full
+    // disk under a redirect) arrive as events: without a listener they kill
+    // the process with a stack trace and no cleanup. They stop the command
+    // like a signal does; the listener stays, for writes that fail later.
+    process.stdout.on('error', this.#onStdoutError);
   }
+
+  /** The first write error of stdout, if one happened. */
+  get stdoutError(): NodeJS.ErrnoException | null {
+    return this.#stdoutError;
+  }
+
+  #onStdoutError = (error: NodeJS.ErrnoException): void => {
+    this.#stdoutError ??= error;
+    if (!this.#controller.signal.aborted) this.#controller.abort(error);
+  };
 
   /** Aborted on the first SIGINT/SIGTERM. */
   get signal(): AbortSignal {

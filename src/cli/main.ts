@@ -2,7 +2,7 @@
 // tracering command-line entry: dispatches to src/cli/commands/*.
 
 import nodeModule from 'node:module';
-import { OutputClosedError, TraceringError } from '../errors.js';
+import { OutputClosedError, OutputError, TraceringError } from '../errors.js';
 import { strayToCoded } from '../kernel/fs-errors.js';
 import { CommandScope } from './command-scope.js';
 import { UsageError } from './usage.js';
@@ -63,6 +63,12 @@ async function main(argv: string[]): Promise<number> {
   } finally {
     const error = scope.close();
     if (error !== undefined) throw error;
+  }
+  // Errors of the last writes arrive after them: wait for stdout to take everything.
+  await new Promise<void>((resolve) => process.stdout.write('', () => resolve()));
+  const stdoutError = scope.stdoutError;
+  if (stdoutError !== null && stdoutError.code !== 'EPIPE') {
+    throw new OutputError('<stdout>', `cannot write to standard output: ${stdoutError.message}`, stdoutError.code ?? null, { cause: stdoutError });
   }
   return status;
 }

@@ -2,11 +2,13 @@
 // figures are compared with per_cpu/cpuN/stats.
 
 import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
+import fs from 'node:fs';
 import { describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { kernelOrSkip, testInstance, writeMarkers, writeRawMarkers } from '../helpers/kernel.js';
-import { runCli, startCli } from '../helpers/cli.js';
+import { cliPath, runCli, startCli } from '../helpers/cli.js';
 
 interface DrainJson {
   mode: string;
@@ -76,6 +78,29 @@ describe('tracering drain', () => {
       before.map((s) => [s.entries, s.overrun]),
     );
     for (const [i, c] of inst.cpus().entries()) assert.equal(inst.cpuStats(c).entries, 0, `CPU ${c} drained (${JSON.stringify(out.cpus[i])})`);
+  });
+
+  it('stdout that fails: a full disk is ERR_OUTPUT (exit 1), a reader that went away a quiet exit 0; no stack, no instance left', async (t) => {
+    const tracefs = kernelOrSkip(t);
+    if (!tracefs) return;
+    const name = `trtest-out-${process.pid}-${Date.now()}`;
+    const full = fs.openSync('/dev/full', 'w');
+    try {
+      const r = spawnSync(process.execPath, [cliPath, 'drain', '-B', name, '--json'], { stdio: ['ignore', full, 'pipe'], encoding: 'utf8', timeout: 60_000 });
+      assert.equal(r.status, 1, r.stderr);
+      assert.match(r.stderr, /^tracering: cannot write to standard output: ENOSPC.*\[ERR_OUTPUT\]\n$/);
+    } finally {
+      fs.closeSync(full);
+    }
+    // A pipe whose reader is gone before the command writes.
+    const child = spawn(process.execPath, [cliPath, 'drain', '-B', name, '--json'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    child.stdout.destroy();
+    let err = '';
+    child.stderr.on('data', (d: Buffer) => (err += d));
+    const [code] = (await once(child, 'exit')) as [number | null];
+    assert.equal(code, 0, err);
+    assert.equal(err, '');
+    assert.equal(tracefs.instanceExists(name), false);
   });
 
   it('-B NAME creates a missing instance and removes it at exit', (t) => {

@@ -3,6 +3,7 @@
 // and lost events (exact: what the kernel overwrote before we read it).
 
 import { AdaptiveCapture } from '../../capture/adaptive-capture.js';
+import type { PolicyDecision } from '../../capture/adaptive-policy.js';
 import { type CpuReaderCounters, newCounters } from '../../consumer/counters.js';
 import { emitProcessWarning } from '../../errors.js';
 import { TraceSource } from '../../kernel/trace-source.js';
@@ -22,7 +23,8 @@ ${targetUsage}
                   its rate as in record and stream; without, mmap where the
                   kernel allows)
   --duration S    keep consuming for S seconds as data arrives, then drain the rest
-  --json          one JSON object: {"cpus":[...],"total":{...}}`;
+  --json          one JSON object: {"cpus":[...],"total":{...}}, and with auto
+                  "decisions": what the policy changed, when and why`;
 
 export async function run(argv: string[], scope: CommandScope): Promise<number> {
   const { values } = parseCommandArgs(
@@ -35,6 +37,7 @@ export async function run(argv: string[], scope: CommandScope): Promise<number> 
   const array = openTarget(values, scope);
   let summary: { cpus: ReadonlyArray<CpuReaderCounters & { cpu: number }>; total: CpuReaderCounters };
   let modeName: string;
+  let decisions: readonly PolicyDecision[] | undefined;
   if (mode === 'auto' && durationMs !== undefined) {
     // The capture thread's adaptive loop, without staging: what auto costs and loses, measured alone.
     const capture = AdaptiveCapture.open(array, { onWarning: emitProcessWarning, checkConsumers: true, quietWakeDelayMs: 10 });
@@ -48,6 +51,7 @@ export async function run(argv: string[], scope: CommandScope): Promise<number> 
       return t;
     }, newCounters());
     summary = { cpus, total };
+    decisions = capture.decisions;
     modeName = `auto (${[...new Set(capture.readers.map((r) => r.mode))].join(', ')}; ${capture.decisions.filter((d) => d.kind === 'path').length} switches)`;
   } else {
     const source = TraceSource.open(array, { mode });
@@ -74,7 +78,7 @@ export async function run(argv: string[], scope: CommandScope): Promise<number> 
     dropped: summary.total.dropped,
   };
   if (values.json) {
-    printJson({ mode: modeName, cpus, total });
+    printJson({ mode: modeName, cpus, total, ...(decisions === undefined ? {} : { decisions }) });
     return 0;
   }
   const rows: Array<Array<string | number>> = cpus.map((c) => [c.cpu, c.events, c.bytes, c.subbufs, c.lost, c.dropped]);
