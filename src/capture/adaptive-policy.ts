@@ -433,7 +433,13 @@ export class AdaptivePolicy {
     const c = this.config;
     if (sample.fillPercent >= c.fillWarnPercent) return 0;
     const rate = Math.max(s.byteRate, s.smoothedByteRate);
-    return 100 - (100 * rate * c.reactionMs) / 1000 / this.#capacity(s);
+    const wanted = 100 - (100 * rate * c.reactionMs) / 1000 / this.#capacity(s);
+    // A ring too small for reactionMs is guarded by the flush timer (a look
+    // every quarter of the time to full): a wake-up before one flush
+    // interval's data has arrived only repeats that look, hundreds of
+    // times a second. No lower than that fill, up to a quarter of the ring.
+    const perFlush = (100 * rate * s.flush.value) / 1000 / this.#capacity(s);
+    return Math.max(wanted, Math.min(perFlush, 25));
   }
 
   #decideWatermark(atMs: number, demand: number, urgent: boolean, out: PolicyDecision[]): void {
