@@ -42,6 +42,8 @@ export interface AdaptiveCaptureOptions {
   onDecisions?: (decisions: readonly PolicyDecision[]) => void;
   /** Policy settings other than the defaults. */
   policy?: Partial<PolicyConfig>;
+  /** The path each CPU starts on (default mmap, where the kernel has it). */
+  startPath?: CapturePath;
 }
 
 type StageBatch = (batch: Parameters<BatchHandler>[0], reader: CpuReader, queue: number) => void;
@@ -106,6 +108,11 @@ export class AdaptiveCapture {
           throw error;
         }
         if (reader.mode === 'read') mmapAvailable = false;
+        else if (options.startPath === 'read') {
+          // Mapped once to learn that the kernel can (the policy may come back to it), then read().
+          reader.close();
+          reader = openCpuReader(array, cpu, { mode: 'read', onWarning: options.onWarning, pagesPerBatch: 1 });
+        }
         if (options.checkConsumers) warnOtherConsumers(array, cpu, options.onWarning);
         cpus.push({
           cpu,

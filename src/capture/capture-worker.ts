@@ -108,6 +108,7 @@ function openEngine(array: TraceArray, onWarning: (w: TraceringWarning) => void)
         checkConsumers: config.checkConsumers,
         quietWakeDelayMs: config.quietWakeDelayMs,
         ...(config.policy === undefined ? {} : { policy: config.policy }),
+        ...(config.startPath === undefined ? {} : { startPath: config.startPath }),
         ...(config.cpus === undefined ? {} : { cpus: config.cpus }),
       }),
     );

@@ -11,7 +11,7 @@ import type { TraceArray } from '../kernel/trace-array.js';
 import type { ModeChoice } from '../kernel/trace-source.js';
 import { hostSubbufLayout, type SubbufLayout } from '../layout/subbuf.js';
 import type { ReaderMode } from '../kernel/cpu-reader.js';
-import type { BufferAdvice, PolicyConfig, PolicyDecision } from './adaptive-policy.js';
+import type { BufferAdvice, CapturePath, PolicyConfig, PolicyDecision } from './adaptive-policy.js';
 import type { CaptureConfig, CpuCounters, FromCapture, ReaderInfo } from './protocol.js';
 import { siblingModule, spawnWorker } from './spawn-worker.js';
 import { StagingRing, type StagingPolicy } from './staging-ring.js';
@@ -39,6 +39,12 @@ export interface CaptureOptions {
   coalesceMs?: number;
   /** `--mode auto`: policy settings other than the defaults (AdaptivePolicy's PolicyConfig). */
   adaptive?: Partial<PolicyConfig>;
+  /**
+   * `--mode auto`: the path each CPU starts on (default 'mmap', the lowest
+   * latency). Files, which coalesce for a second anyway, start on read():
+   * cheaper per event at full pages, and the policy moves them as the rate goes.
+   */
+  startPath?: CapturePath;
   /** What happens when the output falls behind for longer than staging absorbs (default 'drop-oldest'). */
   policy?: StagingPolicy;
   onWarning?: WarningHandler;
@@ -128,6 +134,7 @@ export class Capture {
       quietWakeDelayMs: options.quietWakeDelayMs ?? 10,
       coalesceMs: options.coalesceMs ?? 0,
       ...(options.adaptive !== undefined ? { policy: options.adaptive } : {}),
+      ...(options.startPath !== undefined ? { startPath: options.startPath } : {}),
       staging: { memory: staging.memory, geometry: staging.geometry, policy: staging.policy },
       ...(options.cpus === undefined ? {} : { cpus: options.cpus }),
     };

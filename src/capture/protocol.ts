@@ -1,6 +1,6 @@
 // Messages between the output thread and the capture thread.
 
-import type { BufferAdvice, PolicyConfig, PolicyDecision } from './adaptive-policy.js';
+import type { BufferAdvice, CapturePath, PolicyConfig, PolicyDecision } from './adaptive-policy.js';
 import type { CpuReaderCounters } from '../consumer/counters.js';
 import type { TraceringWarning } from '../errors.js';
 import type { ReaderMode } from '../kernel/cpu-reader.js';
@@ -18,6 +18,8 @@ export interface CaptureConfig {
   quietWakeDelayMs: number;
   /** `--mode auto`: policy settings other than the defaults (tests, tuning). */
   policy?: Partial<PolicyConfig>;
+  /** `--mode auto`: the path each CPU starts on (default mmap). */
+  startPath?: CapturePath;
   /** Join partly filled sub-buffers for up to this long before staging them (0: stage each as read). */
   coalesceMs: number;
   staging: { memory: SharedArrayBuffer; geometry: StagingGeometry; policy: StagingPolicy } | null;
