@@ -17,6 +17,7 @@ import type { TraceArray } from '../kernel/trace-array.js';
 import { type BatchHandler, capacityInBatches, openCpuReader, pumpReader } from '../kernel/trace-source.js';
 import { warnOtherConsumers } from '../kernel/trace-pipe-raw.js';
 import { POLL_READABLE, native, type NativePoller } from '../native.js';
+import { dataSize } from '../layout/subbuf.js';
 import { AdaptivePolicy, type BufferAdvice, type CapturePath, type PolicyConfig, type PolicyDecision, type RateSample } from './adaptive-policy.js';
 
 const SAMPLE_MS = 250;
@@ -32,6 +33,13 @@ interface CpuState {
   flushTimer: NodeJS.Timeout | null;
   holdTimer: NodeJS.Timeout | null;
   bufferKb: number;
+  /**
+   * A read() reader's pump bound (capacityInBatches), refreshed by each
+   * sample (which reads the stats anyway), -1 until first asked: a pump
+   * runs on every wake-up and flush, and a stats read each time cost more
+   * than the pages it bounds.
+   */
+  capacity: number;
 }
 
 export interface AdaptiveCaptureOptions {
@@ -124,6 +132,7 @@ export class AdaptiveCapture {
           flushTimer: null,
           holdTimer: null,
           bufferKb: safe(() => Number.parseInt(array.readText(`per_cpu/cpu${cpu}/buffer_size_kb`), 10) || 0, 0),
+          capacity: -1,
         });
       }
     } catch (error) {
@@ -229,7 +238,8 @@ export class AdaptiveCapture {
 
   #pump(q: number, c: CpuState, complete = false): number {
     const reader = c.reader;
-    return pumpReader(reader, (batch) => this.onBatch(batch, reader, q), capacityInBatches(this.array, reader), complete);
+    if (reader instanceof MappedCpuReader || c.capacity < 0 || complete) c.capacity = capacityInBatches(this.array, reader);
+    return pumpReader(reader, (batch) => this.onBatch(batch, reader, q), c.capacity, complete);
   }
 
   #startPoller(q: number, c: CpuState): void {
@@ -274,6 +284,8 @@ export class AdaptiveCapture {
       try {
         const stats = parseCpuStats(this.array.readText(`per_cpu/cpu${c.cpu}/stats`));
         fill = c.bufferKb > 0 ? Math.min(100, (stats.bytes / (c.bufferKb * 1024)) * 100) : 0;
+        // The same estimate capacityInBatches makes for a read() reader, from these stats.
+        if (!(c.reader instanceof MappedCpuReader)) c.capacity = Math.ceil(stats.bytes / dataSize(c.reader.layout)) + 1;
         lost = Math.max(lost, stats.overrun);
         dropped = stats.droppedEvents;
       } catch {
@@ -331,6 +343,7 @@ export class AdaptiveCapture {
       }
       c.reader = open(old.mode);
     }
+    c.capacity = -1;
     this.#startPoller(q, c);
   }
 }
