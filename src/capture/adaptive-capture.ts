@@ -17,6 +17,7 @@ import type { TraceArray } from '../kernel/trace-array.js';
 import { type BatchHandler, capacityInBatches, openCpuReader, pumpReader } from '../kernel/trace-source.js';
 import { warnOtherConsumers } from '../kernel/trace-pipe-raw.js';
 import { POLL_READABLE, native, type NativePoller } from '../native.js';
+import { dataSize } from '../layout/subbuf.js';
 import { AdaptivePolicy, type BufferAdvice, type CapturePath, type PolicyConfig, type PolicyDecision, type RateSample } from './adaptive-policy.js';
 
 const SAMPLE_MS = 250;
@@ -32,6 +33,13 @@ interface CpuState {
   flushTimer: NodeJS.Timeout | null;
   holdTimer: NodeJS.Timeout | null;
   bufferKb: number;
+  /**
+   * A read() reader's pump bound (capacityInBatches), refreshed by each
+   * sample (which reads the stats anyway), -1 until first asked: a pump
+   * runs on every wake-up and flush, and a stats read each time cost more
+   * than the pages it bounds.
+   */
+  capacity: number;
 }
 
 export interface AdaptiveCaptureOptions {
@@ -84,7 +92,7 @@ export class AdaptiveCapture {
         cpu: c.cpu,
         subbufSize: c.reader.layout.subbufSize,
         subbufs: c.reader instanceof MappedCpuReader ? c.reader.nrSubbufs : Math.max(2, Math.round((c.bufferKb * 1024) / c.reader.layout.subbufSize)),
-        path: mmapAvailable ? (options.startPath ?? 'read') : c.reader.mode,
+        path: c.reader.mode,
       })),
       mmapAvailable,
       bufferPercent: this.#bufferPercent,
@@ -115,6 +123,11 @@ export class AdaptiveCapture {
           throw error;
         }
         if (reader.mode === 'read') mmapAvailable = false;
+        else if ((options.startPath ?? 'read') === 'read') {
+          // Mapped once to learn that the kernel can (the policy may come back to it), then read().
+          reader.close();
+          reader = openCpuReader(array, cpu, { mode: 'read', onWarning: options.onWarning, pagesPerBatch: 1 });
+        }
         if (options.checkConsumers) warnOtherConsumers(array, cpu, options.onWarning);
         cpus.push({
           cpu,
@@ -126,6 +139,7 @@ export class AdaptiveCapture {
           flushTimer: null,
           holdTimer: null,
           bufferKb: safe(() => Number.parseInt(array.readText(`per_cpu/cpu${cpu}/buffer_size_kb`), 10) || 0, 0),
+          capacity: -1,
         });
       }
     } catch (error) {
@@ -164,8 +178,6 @@ export class AdaptiveCapture {
   /** Reads as data arrives until `signal` aborts; then drains what is left. Rejects with what a reader throws. */
   async run(signal: AbortSignal): Promise<void> {
     this.#running = true;
-    // To the start path: a switch stages what the probe reader took, so it runs once onBatch is set.
-    this.#apply();
     await new Promise<void>((resolve, reject) => {
       const finish = () => {
         this.#stopTimers();
@@ -233,7 +245,8 @@ export class AdaptiveCapture {
 
   #pump(q: number, c: CpuState, complete = false): number {
     const reader = c.reader;
-    return pumpReader(reader, (batch) => this.onBatch(batch, reader, q), capacityInBatches(this.array, reader), complete);
+    if (reader instanceof MappedCpuReader || c.capacity < 0 || complete) c.capacity = capacityInBatches(this.array, reader);
+    return pumpReader(reader, (batch) => this.onBatch(batch, reader, q), c.capacity, complete);
   }
 
   #startPoller(q: number, c: CpuState): void {
@@ -278,6 +291,8 @@ export class AdaptiveCapture {
       try {
         const stats = parseCpuStats(this.array.readText(`per_cpu/cpu${c.cpu}/stats`));
         fill = c.bufferKb > 0 ? Math.min(100, (stats.bytes / (c.bufferKb * 1024)) * 100) : 0;
+        // The same estimate capacityInBatches makes for a read() reader, from these stats.
+        if (!(c.reader instanceof MappedCpuReader)) c.capacity = Math.ceil(stats.bytes / dataSize(c.reader.layout)) + 1;
         lost = Math.max(lost, stats.overrun);
         dropped = stats.droppedEvents;
       } catch {
@@ -335,6 +350,7 @@ export class AdaptiveCapture {
       }
       c.reader = open(old.mode);
     }
+    c.capacity = -1;
     this.#startPoller(q, c);
   }
 }

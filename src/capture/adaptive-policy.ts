@@ -80,6 +80,9 @@ export interface PolicyConfig {
  * mmap's extra cost is ~0.4% of a core at 100k events/s and ~3.4% at 1M:
  * above 100k read() pays; below 20k mmap's latency is worth its cost.
  */
+/** Fill beyond the watermark a wake-up's latency may add (see #filling). */
+const WAKE_SLACK_PERCENT = 10;
+
 export const DEFAULT_POLICY: Readonly<PolicyConfig> = Object.freeze({
   readAboveEventsPerSec: 100_000,
   mmapBelowEventsPerSec: 20_000,
@@ -257,6 +260,8 @@ export class AdaptivePolicy {
   readonly #cpus = new Map<number, CpuState>();
   readonly #watermark: Ratchet;
   readonly #log: PolicyDecision[] = [];
+  /** The last #watermarkFor() answer came from the flush-interval floor, not from reactionMs. */
+  #floored = false;
 
   constructor(setup: PolicySetup) {
     this.config = Object.freeze({ ...DEFAULT_POLICY, ...setup.config });
@@ -323,9 +328,9 @@ export class AdaptivePolicy {
   observe(atMs: number, samples: readonly RateSample[]): PolicyDecision[] {
     const out: PolicyDecision[] = [];
     let demand = Number.POSITIVE_INFINITY;
+    let floored = false;
     let urgent = false;
     let idleWaker: CpuState | null = null;
-    let floor = 0;
     for (const sample of samples) {
       const s = this.#cpus.get(sample.cpu);
       if (s === undefined || atMs <= s.lastMs) continue;
@@ -334,9 +339,12 @@ export class AdaptivePolicy {
         this.#decidePath(s, atMs, sample, out);
         this.#decideFlush(s, atMs, sample, out);
         this.#decideAdvice(s, atMs, sample, out);
-        demand = Math.min(demand, this.#watermarkFor(s, sample));
-        floor = Math.max(floor, this.#wakeFloor(s));
-        if (sample.fillPercent >= this.config.fillWarnPercent) urgent = true;
+        const want = this.#watermarkFor(s, sample);
+        if (want < demand) {
+          demand = want;
+          floored = this.#floored;
+        }
+        if (this.#filling(sample)) urgent = true;
         else if (s.wakeRate > this.config.maxWakeupsPerSec && s.rate < s.wakeRate * this.config.minEventsPerWakeup) idleWaker ??= s;
       }
       s.last = sample;
@@ -344,7 +352,7 @@ export class AdaptivePolicy {
     }
     if (Number.isFinite(demand)) {
       if (!urgent && idleWaker !== null) this.#raiseWatermark(atMs, idleWaker, out);
-      else this.#decideWatermark(atMs, demand, floor, urgent, out);
+      else this.#decideWatermark(atMs, demand, urgent, out, floored);
     }
     for (const d of out) this.#log.push(d);
     return out;
@@ -430,6 +438,16 @@ export class AdaptivePolicy {
   }
 
   /**
+   * The ring fills faster than it is read: at or above fillWarnPercent, and
+   * beyond what the watermark itself lets in (the kernel wakes the reader
+   * only there: a ring at the watermark, plus the wake-up's latency, is
+   * the watermark working, not a ring filling up).
+   */
+  #filling(sample: RateSample): boolean {
+    return sample.fillPercent >= this.config.fillWarnPercent && sample.fillPercent > this.#watermark.value + WAKE_SLACK_PERCENT;
+  }
+
+  /**
    * The buffer_percent this CPU asks for: wake the reader while the rest of
    * the ring still holds reactionMs of data at the current rate (the
    * faster of now and smoothed). Higher means fewer wake-ups; the flush
@@ -437,43 +455,33 @@ export class AdaptivePolicy {
    */
   #watermarkFor(s: CpuState, sample: RateSample): number {
     const c = this.config;
-    if (sample.fillPercent >= c.fillWarnPercent) return 0;
+    if (this.#filling(sample)) return 0;
     const rate = Math.max(s.byteRate, s.smoothedByteRate);
-    return 100 - (100 * rate * c.reactionMs) / 1000 / this.#capacity(s);
+    const wanted = 100 - (100 * rate * c.reactionMs) / 1000 / this.#capacity(s);
+    // A ring too small for reactionMs is guarded by the flush timer (a look
+    // every quarter of the time to full): a wake-up before one flush
+    // interval's data has arrived only repeats that look, hundreds of
+    // times a second. No lower than that fill, up to a quarter of the ring.
+    const floor = Math.min((100 * rate * s.flush.value) / 1000 / this.#capacity(s), 25);
+    this.#floored = floor > wanted;
+    return Math.max(wanted, floor);
   }
 
-  /**
-   * The lowest watermark at which a CPU's wake-ups stay within
-   * maxWakeupsPerSec: below it each wake-up carries a few sub-buffers and a
-   * partial one, and the reader spends its time waking up, not reading.
-   */
-  #wakeFloor(s: CpuState): number {
-    const rate = Math.max(s.byteRate, s.smoothedByteRate);
-    return (100 * rate) / this.config.maxWakeupsPerSec / this.#capacity(s);
-  }
-
-  #decideWatermark(atMs: number, demand: number, floor: number, urgent: boolean, out: PolicyDecision[]): void {
+  #decideWatermark(atMs: number, demand: number, urgent: boolean, out: PolicyDecision[], floored = false): void {
     const c = this.config;
     const ladder = c.watermarkLadder;
-    // The highest rung at or below the demand and maxBufferPercent (the lowest rung when the demand is below all),
-    // raised to the lowest rung at or above the wake-up floor: the room a high rate leaves is kept by reading
-    // many sub-buffers per wake-up, not by waking for each one.
+    // The highest rung at or below the demand and maxBufferPercent (the lowest rung when the demand is below all).
     let target = ladder[0] as number;
     for (const v of ladder) if (v <= Math.min(demand, c.maxBufferPercent)) target = v;
-    const floorRung = ladder.find((v) => v >= floor) ?? (ladder[ladder.length - 1] as number);
-    const floored = target < floorRung;
-    if (floored) target = Math.min(floorRung, c.maxBufferPercent);
     const from = this.#watermark.value;
     const to = this.#watermark.offer(atMs, Math.max(target, c.minBufferPercent), c.raiseAfterMs);
     if (to === null) return;
     const busiest = [...this.#cpus.values()].reduce((a, b) => (Math.max(b.byteRate, b.smoothedByteRate) > Math.max(a.byteRate, a.smoothedByteRate) ? b : a));
     const mbs = (Math.max(busiest.byteRate, busiest.smoothedByteRate) / 1e6).toFixed(2);
-    const reason = floored
-      ? `CPU ${busiest.setup.cpu} at ${mbs} MB/s: wake the reader once ${to}% is filled, so that a wake-up reads many sub-buffers (at most ${c.maxWakeupsPerSec} wake-ups/s)`
-      : urgent
+    const reason = urgent
       ? 'a ring is filling: wake the reader at the first full sub-buffer'
       : to < from
-        ? `CPU ${busiest.setup.cpu} at ${mbs} MB/s: wake the reader with ${c.reactionMs} ms of room left in its ring`
+        ? `CPU ${busiest.setup.cpu} at ${mbs} MB/s: wake the reader with ${c.reactionMs} ms of room left in its ring${floored ? ` (it holds less: at one flush interval's data, the flush timer guards the rest)` : ''}`
         : `rates have left room for ${(c.raiseAfterMs / 1000).toFixed(0)} s (busiest CPU ${busiest.setup.cpu} at ${mbs} MB/s): fewer wake-ups`;
     out.push({ atMs, cpu: -1, kind: 'watermark', from, to, reason });
   }

@@ -41,7 +41,9 @@ const FORCE_BLOCK = 5;
 const ABORT = 6;
 /** 1: the capture thread has closed its readers (unmapped, fds closed). */
 const CLOSED = 7;
-const CTL_WORDS = 8;
+/** The SEQ value at which a waiting output thread wants to be woken (a batch, not every page). */
+const WAKE_AT = 8;
+const CTL_WORDS = 9;
 
 // Per-CPU words (Float64, under the lock: exact past 2^31 pages): queue
 // head (claim side), queue tail (publish side).
@@ -247,8 +249,11 @@ export class StagingRing {
     this.#queues[cpu * this.geometry.slots + (tail % this.geometry.slots)] = slot;
     this.#cpuWords[w + Q_TAIL] = tail + 1;
     this.#unlock();
-    Atomics.add(this.#ctl, SEQ, 1);
-    if (Atomics.load(this.#ctl, CONSUMER_WAITING) !== 0) Atomics.notify(this.#ctl, SEQ);
+    const seq = (Atomics.add(this.#ctl, SEQ, 1) + 1) | 0;
+    // Waking the output thread costs more than staging a page: wake it once its batch is in.
+    if (Atomics.load(this.#ctl, CONSUMER_WAITING) !== 0 && ((seq - Atomics.load(this.#ctl, WAKE_AT)) | 0) >= 0) {
+      Atomics.notify(this.#ctl, SEQ);
+    }
   }
 
   /** From now on the capture thread waits instead of dropping (the final drain must lose nothing). */
@@ -359,21 +364,32 @@ export class StagingRing {
   }
 
   /**
-   * Settles when a page is published after `seen` (publishedSeq read
-   * earlier), or after `timeoutMs`. Keeps the event loop alive meanwhile.
+   * Settles once `minPages` pages are published after `seen` (publishedSeq
+   * read earlier), or after `timeoutMs` with whatever there is. The capture
+   * thread wakes this thread only then: one wake-up per batch, not per
+   * page. Keeps the event loop alive meanwhile.
    */
-  async waitForData(seen: number, timeoutMs: number): Promise<void> {
+  async waitForData(seen: number, timeoutMs: number, minPages = 1): Promise<void> {
     const ctl = this.#ctl;
+    const want = Math.max(1, Math.min(minPages, Math.floor(this.geometry.slots / 4)));
+    Atomics.store(ctl, WAKE_AT, (seen + want) | 0);
     Atomics.store(ctl, CONSUMER_WAITING, 1);
+    const deadline = performance.now() + timeoutMs;
     try {
-      if (Atomics.load(ctl, SEQ) !== seen || Atomics.load(ctl, ABORT) !== 0) return;
-      const wait = Atomics.waitAsync(ctl, SEQ, seen, timeoutMs);
-      if (!wait.async) return;
-      // waitAsync alone does not keep the event loop alive; a timer does,
-      // and a timer a little longer than the wait cannot end it early.
-      let timer: NodeJS.Timeout | undefined;
-      await Promise.race([wait.value, new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs + 5)))]);
-      clearTimeout(timer);
+      for (;;) {
+        const seq = Atomics.load(ctl, SEQ);
+        if (((seq - seen) | 0) >= want || Atomics.load(ctl, ABORT) !== 0) return;
+        const left = deadline - performance.now();
+        if (left <= 0) return;
+        const wait = Atomics.waitAsync(ctl, SEQ, seq, left);
+        if (!wait.async) continue; // published meanwhile: count again
+        // waitAsync alone does not keep the event loop alive; a timer does,
+        // and a timer a little longer than the wait cannot end it early.
+        let timer: NodeJS.Timeout | undefined;
+        const woke = await Promise.race([wait.value, new Promise<'timer'>((resolve) => (timer = setTimeout(resolve, left + 5, 'timer')))]);
+        clearTimeout(timer);
+        if (woke !== 'ok') return;
+      }
     } finally {
       Atomics.store(ctl, CONSUMER_WAITING, 0);
     }

@@ -145,7 +145,7 @@ export class LiveInput implements InputSource {
     if (this.#kallsyms !== undefined) return this.#kallsyms;
     const path = this.#options.kallsyms === undefined ? '/proc/kallsyms' : this.#options.kallsyms;
     try {
-      this.#kallsyms = path === null ? null : new Uint8Array(fs.readFileSync(path));
+      this.#kallsyms = path === null ? null : readWholeFile(path);
     } catch {
       this.#kallsyms = null;
     }
@@ -181,4 +181,32 @@ export function processOf(tid: number): number {
   const status = readStats(`/proc/${tid}/status`);
   const m = status === null ? null : /^Tgid:\s+(\d+)$/m.exec(status);
   return m === null ? 0 : Number(m[1]);
+}
+
+/**
+ * A whole file as bytes, for /proc files that report no size
+ * (/proc/kallsyms: 5 MB): read in 1 MiB steps into one growing buffer.
+ * readFileSync reads such a file in 64 KiB pieces and joins them, and the
+ * copy into a Uint8Array was a third; this is one buffer, no copies but
+ * the growth.
+ */
+export function readWholeFile(path: string): Uint8Array {
+  const fd = fs.openSync(path, 'r');
+  try {
+    let bytes = Buffer.allocUnsafe(8 << 20);
+    let length = 0;
+    for (;;) {
+      if (bytes.length - length < 1 << 20) {
+        const grown = Buffer.allocUnsafe(bytes.length * 2);
+        bytes.copy(grown, 0, 0, length);
+        bytes = grown;
+      }
+      const n = fs.readSync(fd, bytes, length, bytes.length - length, null);
+      if (n === 0) break;
+      length += n;
+    }
+    return bytes.subarray(0, length);
+  } finally {
+    fs.closeSync(fd);
+  }
 }

@@ -56,6 +56,10 @@ export interface RecordOptions {
   staging?: { bytes?: number; policy?: StagingPolicy };
   /** Join partly filled sub-buffers for up to this long before they reach the sinks (files: fewer, fuller pages). Default 0. */
   coalesceMs?: number;
+  /** `--mode auto`: the path each CPU starts on (default mmap, lowest latency; files: read(), cheaper at full pages). */
+  startPath?: 'mmap' | 'read';
+  /** Rounds of pages reach the sinks once this many are staged (or every 100 ms): fewer wake-ups for files. Default 1. */
+  roundPages?: number;
   kallsyms?: string | null;
   onWarning?: WarningHandler;
   /** Things to tell a person (an adopted instance, a fallback). */
@@ -217,6 +221,7 @@ export async function record(options: RecordOptions): Promise<RecordSummary> {
       ...(options.staging?.bytes !== undefined ? { stagingBytes: options.staging.bytes } : {}),
       ...(options.staging?.policy !== undefined ? { policy: options.staging.policy } : {}),
       ...(options.coalesceMs !== undefined ? { coalesceMs: options.coalesceMs } : {}),
+      ...(options.startPath !== undefined ? { startPath: options.startPath } : {}),
     };
     // A drain's figures are from before anything is read (its `trace`
     // header); a recording's from when tracing starts (read by the input).
@@ -254,6 +259,7 @@ export async function record(options: RecordOptions): Promise<RecordSummary> {
       ...(options.signal !== undefined ? { signal: options.signal } : {}),
       ...(options.durationMs !== undefined ? { durationMs: options.durationMs } : {}),
       ...(command !== null ? { until: command.exited } : options.drain ? { until: Promise.resolve(), untilReason: 'drained' as const } : {}),
+      ...(options.roundPages !== undefined ? { roundPages: options.roundPages } : {}),
       beforeStop: () => session?.stopTracing(),
       endClockPairs: () => {
         const p = tryClockPair(array);

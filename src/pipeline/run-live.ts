@@ -26,6 +26,8 @@ export interface LiveRunOptions {
   endClockPairs?: () => SinkEnd['clockPairs'];
   /** Rounds are taken at least this often when data trickles (default 100 ms). */
   flushIntervalMs?: number;
+  /** A round waits for this many staged pages (or flushIntervalMs): fewer, larger rounds for files. Default 1. */
+  roundPages?: number;
 }
 
 /** How a live run ended, and the sinks' reports. */
@@ -79,6 +81,7 @@ export async function runLive(input: LiveInput, sinks: readonly TraceSink[], opt
     );
     const staging = capture.staging;
     const flushMs = options.flushIntervalMs ?? 100;
+    const roundPages = options.roundPages ?? 1;
     for (;;) {
       if (failure !== null) throw failure;
       const seen = staging.publishedSeq;
@@ -95,7 +98,7 @@ export async function runLive(input: LiveInput, sinks: readonly TraceSink[], opt
       if (doneBefore) break;
       await new Promise<void>((resolve) => {
         wake = resolve;
-        staging.waitForData(seen, reason !== null ? 20 : flushMs).then(resolve, resolve);
+        staging.waitForData(seen, reason !== null ? 20 : flushMs, reason !== null ? 1 : roundPages).then(resolve, resolve);
       });
       wake = null;
       if (options.afterRound !== undefined && pages === 0) options.afterRound();

@@ -94,13 +94,16 @@ export class TraceDatSink implements TraceSink {
 
   consume(): void {
     const writer = this.#writer!;
+    const live = this.#input!.live;
     for (const [i, buffer] of this.#input!.buffers.entries()) {
       const ids = this.#ids?.[i];
       for (const cursor of buffer.cpus) {
         for (let run = cursor.nextPages(); run !== null; run = cursor.nextPages()) {
           ids?.add(run.bytes);
           this.#events += run.events;
-          writer.writePages(buffer.name, cursor.cpu, run.bytes);
+          // Staged pages stay as they are until this consume() settles: written by the flush below, not copied.
+          if (live) writer.writePagesUntilFlush(buffer.name, cursor.cpu, run.bytes);
+          else writer.writePages(buffer.name, cursor.cpu, run.bytes);
         }
       }
     }

@@ -11,6 +11,8 @@ import { zstdCompress } from './zstd.js';
 
 /** Uncompressed pages are written in runs of about this many bytes. */
 const WRITE_BYTES = 256 * 1024;
+/** Runs per writev (Linux's IOV_MAX). */
+const IOV_MAX = 1024;
 
 export class CpuSpool {
   readonly path: string;
@@ -25,6 +27,9 @@ export class CpuSpool {
    */
   readonly #pending: Uint8Array;
   #pendingPages = 0;
+  /** Uncompressed runs borrowed until flush() (see borrow), and their bytes. */
+  readonly #borrowed: Uint8Array[] = [];
+  #borrowedBytes = 0;
   /** Bytes in the spool file. */
   #size = 0;
   #pages = 0;
@@ -64,9 +69,25 @@ export class CpuSpool {
     return this.#zstdLevel !== null;
   }
 
+  /**
+   * Appends whole pages that stay valid until flush(): uncompressed, they
+   * are not copied but written then, all at once (writev). Compressed,
+   * they are copied into the chunk as append() does.
+   */
+  borrow(bytes: Uint8Array): void {
+    if (this.#zstdLevel !== null) return this.append(bytes);
+    if (this.#pendingPages > 0) this.#flushPlain();
+    this.#borrowed.push(bytes);
+    this.#borrowedBytes += bytes.length;
+    this.#size += bytes.length;
+    this.#pages += bytes.length / this.#pageSize;
+    if (this.#borrowed.length >= IOV_MAX) this.#flushBorrowed();
+  }
+
   /** Appends whole pages (bytes.length is a multiple of the page size). */
   append(bytes: Uint8Array): void {
     const count = bytes.length / this.#pageSize;
+    if (this.#borrowed.length > 0) this.#flushBorrowed();
     if (this.#zstdLevel === null) {
       const used = this.#pendingPages * this.#pageSize;
       if (used + bytes.length > this.#pending.length) this.#flushPlain();
@@ -95,6 +116,7 @@ export class CpuSpool {
 
   /** Writes what is pending: the last (short) chunk for zstd, buffered pages otherwise. */
   flush(): void {
+    if (this.#borrowed.length > 0) this.#flushBorrowed();
     if (this.#pendingPages === 0) return;
     if (this.#zstdLevel !== null) this.#flushChunk();
     else this.#flushPlain();
@@ -106,6 +128,24 @@ export class CpuSpool {
     if (bytes === 0) return;
     writeAt(this.#fd, this.#pending.subarray(0, bytes), this.#size - bytes);
     this.#pendingPages = 0;
+  }
+
+  /** Borrowed runs to the file, one writev (finishing a short write run by run); #size already counts them. */
+  #flushBorrowed(): void {
+    const runs = this.#borrowed;
+    const start = this.#size - this.#borrowedBytes;
+    const done = fs.writevSync(this.#fd, runs, start);
+    if (done < this.#borrowedBytes) {
+      // A short write: the rest run by run (writeAt loops on short writes itself).
+      let at = 0;
+      for (const run of runs) {
+        const end = at + run.length;
+        if (end > done) writeAt(this.#fd, run.subarray(Math.max(0, done - at)), start + Math.max(at, done));
+        at = end;
+      }
+    }
+    runs.length = 0;
+    this.#borrowedBytes = 0;
   }
 
   #flushChunk(): void {

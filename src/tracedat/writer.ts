@@ -278,6 +278,20 @@ export class TraceDatWriter {
    * and abort() removes its files.
    */
   writePages(buffer: string, cpu: number, pages: Uint8Array): void {
+    this.#write(buffer, cpu, pages, false);
+  }
+
+  /**
+   * As writePages, but the bytes are only borrowed: they must stay as they
+   * are until the next flush(), which writes every borrowed run with one
+   * writev per CPU instead of copying them (a live capture's staged pages,
+   * valid until its round is released).
+   */
+  writePagesUntilFlush(buffer: string, cpu: number, pages: Uint8Array): void {
+    this.#write(buffer, cpu, pages, true);
+  }
+
+  #write(buffer: string, cpu: number, pages: Uint8Array, borrowed: boolean): void {
     this.#assertOpen();
     const b = this.#buffers.find((x) => x.name === buffer);
     if (b === undefined) throw new InvalidArgumentError(`no buffer ${JSON.stringify(buffer)} was declared`);
@@ -291,7 +305,8 @@ export class TraceDatWriter {
         b.spools.set(cpu, spool);
       }
       const before = spool.size;
-      spool.append(pages);
+      if (borrowed) spool.borrow(pages);
+      else spool.append(pages);
       this.#bytes += spool.size - before;
     } catch (error) {
       throw this.#fail(error, 'write');
@@ -452,30 +467,47 @@ export class TraceDatWriter {
     writeAt(this.#fd, head.finish(), 0);
     let pos = optionsPointer + 8;
     const pointers: [number, number][] = [];
-    /** A whole section: header, then the body (one compressed block with zstd). */
-    const section = (id: number, desc: number, body: Uint8Array, compress: boolean): number => {
+    /**
+     * A whole section: header, then the body (one compressed block with
+     * zstd). The body comes in parts, written as they are: kallsyms (MBs)
+     * is not copied into a growing buffer twice on its way to the file.
+     */
+    const section = (id: number, desc: number, parts: readonly Uint8Array[], compress: boolean): number => {
       const offset = pos;
-      let payload = body;
+      let payload = parts;
       if (compress) {
+        const body = parts.length === 1 ? parts[0]! : Buffer.concat(parts);
         const frame = zstdCompress(body, this.#zstdLevel);
-        payload = new ByteWriter(le).u32(frame.length).u32(body.length).bytes(frame).finish();
+        payload = [new ByteWriter(le).u32(frame.length).u32(body.length).finish(), frame];
       }
-      const w = new ByteWriter(le).u16(id).u16(compress ? SECTION_COMPRESSED : 0).i32(desc).u64(payload.length).bytes(payload);
-      writeAt(this.#fd, w.finish(), offset);
-      pos += w.length;
+      const size = payload.reduce((n, p) => n + p.length, 0);
+      const head = new ByteWriter(le).u16(id).u16(compress ? SECTION_COMPRESSED : 0).i32(desc).u64(size).finish();
+      writeAt(this.#fd, head, offset);
+      let at = offset + head.length;
+      for (const p of payload) {
+        writeAt(this.#fd, p, at);
+        at += p.length;
+      }
+      pos = at;
       return offset;
     };
     const meta = (id: number, text: string, fill: (w: ByteWriter) => void) => {
       const w = new ByteWriter(le);
       fill(w);
-      pointers.push([id, section(id, describe(text), w.finish(), zstd)]);
+      pointers.push([id, section(id, describe(text), [w.finish()], zstd)]);
+    };
+    /** A text section: its length (u32 or u64), then the text's bytes as they are. */
+    const metaText = (id: number, text: string, value: Text | null, lengthBytes: 4 | 8) => {
+      const bytes = value === null ? new Uint8Array(0) : textBytes(value);
+      const length = lengthBytes === 4 ? new ByteWriter(le).u32(bytes.length) : new ByteWriter(le).u64(bytes.length);
+      pointers.push([id, section(id, describe(text), [length.finish(), bytes], zstd)]);
     };
     meta(Option.HEADER_INFO, 'headers', (w) => encodeHeaderInfo(w, info.headerPage, info.headerEvent));
     meta(Option.FTRACE_EVENTS, 'ftrace events', (w) => encodeFormatList(w, info.ftraceFormats ?? []));
     meta(Option.EVENT_FORMATS, 'events format', (w) => encodeEventFormats(w, info.eventSystems ?? []));
-    meta(Option.KALLSYMS, 'kallsyms', (w) => encodeU32Text(w, info.kallsyms ?? null));
-    meta(Option.PRINTK, 'printk', (w) => encodeU32Text(w, info.printk ?? null));
-    meta(Option.CMDLINES, 'command lines', (w) => encodeU64Text(w, info.cmdlines ?? null));
+    metaText(Option.KALLSYMS, 'kallsyms', info.kallsyms ?? null, 4);
+    metaText(Option.PRINTK, 'printk', info.printk ?? null, 4);
+    metaText(Option.CMDLINES, 'command lines', info.cmdlines ?? null, 8);
 
     const layout: { name: string; cpus: (CpuRegion & { pages: number })[] }[] = [];
     const bufferOptions: Uint8Array[] = [];
@@ -495,10 +527,10 @@ export class TraceDatWriter {
     this.#options(options, info, cpuCount);
     for (const data of bufferOptions) encodeOption(options, Option.BUFFER, data);
     encodeOption(options, Option.DONE, new ByteWriter(le).u64(0).finish());
-    const optionsOffset = section(Option.DONE, describe('options'), options.finish(), false);
+    const optionsOffset = section(Option.DONE, describe('options'), [options.finish()], false);
     // Last, as trace-cmd does: the strings every section's description points into (its own included).
     const stringsDesc = describe('strings');
-    section(Option.STRINGS, stringsDesc, strings.finish(), zstd);
+    section(Option.STRINGS, stringsDesc, [strings.finish()], zstd);
     fs.ftruncateSync(this.#fd, pos);
     const patch = new ByteWriter(le).u64(optionsOffset).finish();
     writeAt(this.#fd, patch, optionsPointer);

@@ -181,6 +181,8 @@ export async function run(argv: string[], scope: CommandScope): Promise<number> 
     sinks: [sink],
     // Files want full pages; a second of delay costs nothing there.
     coalesceMs: 1000,
+    // and rounds of a few hundred KiB: one wake-up and one write per round, not per page.
+    roundPages: 64,
     staging: { policy, ...(stagingMb !== undefined ? { bytes: stagingMb * 1048576 } : {}) },
     ...(values.kallsyms !== undefined ? { kallsyms: values.kallsyms } : {}),
     onNote: note,
