@@ -17,7 +17,6 @@ import type { TraceArray } from '../kernel/trace-array.js';
 import { type BatchHandler, capacityInBatches, openCpuReader, pumpReader } from '../kernel/trace-source.js';
 import { warnOtherConsumers } from '../kernel/trace-pipe-raw.js';
 import { POLL_READABLE, native, type NativePoller } from '../native.js';
-import { dataSize } from '../layout/subbuf.js';
 import { AdaptivePolicy, type BufferAdvice, type CapturePath, type PolicyConfig, type PolicyDecision, type RateSample } from './adaptive-policy.js';
 
 const SAMPLE_MS = 250;
@@ -34,10 +33,12 @@ interface CpuState {
   holdTimer: NodeJS.Timeout | null;
   bufferKb: number;
   /**
-   * A read() reader's pump bound (capacityInBatches), refreshed by each
-   * sample (which reads the stats anyway), -1 until first asked: a pump
-   * runs on every wake-up and flush, and a stats read each time cost more
-   * than the pages it bounds.
+   * A read() reader's pump bound: the ring's sub-buffers, -1 until first
+   * asked. A pump runs on every wake-up and flush; a stats read each time
+   * (capacityInBatches) cost more than the pages it bounds, and a bound
+   * from the last sample was too small when the rate rose between samples
+   * (one sub-buffer per wake-up after an idle start: the reader fell
+   * behind). A whole ring per pump still ends a pump that feeds itself.
    */
   capacity: number;
 }
@@ -245,7 +246,8 @@ export class AdaptiveCapture {
 
   #pump(q: number, c: CpuState, complete = false): number {
     const reader = c.reader;
-    if (reader instanceof MappedCpuReader || c.capacity < 0 || complete) c.capacity = capacityInBatches(this.array, reader);
+    if (reader instanceof MappedCpuReader || complete) return pumpReader(reader, (batch) => this.onBatch(batch, reader, q), capacityInBatches(this.array, reader), complete);
+    if (c.capacity < 0) c.capacity = Math.max(capacityInBatches(this.array, reader), Math.ceil((c.bufferKb * 1024) / reader.layout.subbufSize) + 1);
     return pumpReader(reader, (batch) => this.onBatch(batch, reader, q), c.capacity, complete);
   }
 
@@ -291,8 +293,6 @@ export class AdaptiveCapture {
       try {
         const stats = parseCpuStats(this.array.readText(`per_cpu/cpu${c.cpu}/stats`));
         fill = c.bufferKb > 0 ? Math.min(100, (stats.bytes / (c.bufferKb * 1024)) * 100) : 0;
-        // The same estimate capacityInBatches makes for a read() reader, from these stats.
-        if (!(c.reader instanceof MappedCpuReader)) c.capacity = Math.ceil(stats.bytes / dataSize(c.reader.layout)) + 1;
         lost = Math.max(lost, stats.overrun);
         dropped = stats.droppedEvents;
       } catch {
