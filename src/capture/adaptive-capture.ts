@@ -8,7 +8,7 @@
 // kernel, settles its losses, and opens the other reader with the old
 // one's loss baseline, so the counts stay exact across the switch.
 
-import { type CpuReaderCounters, newCounters } from '../consumer/counters.js';
+import { type CpuReaderCounters, addCounters, newCounters } from '../consumer/counters.js';
 import { MmapUnsupportedError, WarningCode, type WarningHandler } from '../errors.js';
 import type { CpuReader } from '../kernel/cpu-reader.js';
 import { parseCpuStats } from '../kernel/cpu-stats.js';
@@ -61,9 +61,6 @@ export interface AdaptiveCaptureOptions {
 
 type StageBatch = (batch: Parameters<BatchHandler>[0], reader: CpuReader, queue: number) => void;
 
-function addCounters(into: CpuReaderCounters, c: Readonly<CpuReaderCounters>): void {
-  for (const k of Object.keys(into) as Array<keyof CpuReaderCounters>) if (k !== 'dropped') into[k] += c[k];
-}
 
 export class AdaptiveCapture {
   readonly array: TraceArray;

@@ -24,3 +24,9 @@ export interface CpuReaderCounters {
 export function newCounters(): CpuReaderCounters {
   return { events: 0, bytes: 0, subbufs: 0, lost: 0, dropped: 0, corrupt: 0, resets: 0, consumedElsewhere: 0 };
 }
+
+/** Adds every counter of `c` into `into`. */
+export function addCounters(into: CpuReaderCounters, c: Readonly<CpuReaderCounters>): CpuReaderCounters {
+  for (const k of Object.keys(into) as Array<keyof CpuReaderCounters>) into[k] += c[k];
+  return into;
+}

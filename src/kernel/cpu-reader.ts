@@ -5,7 +5,7 @@ import type { CpuReaderCounters } from '../consumer/counters.js';
 import type { BatchSource } from '../layout/batch-source.js';
 import type { SubbufLayout } from '../layout/subbuf.js';
 
-export { type CpuReaderCounters, newCounters } from '../consumer/counters.js';
+export { type CpuReaderCounters, addCounters, newCounters } from '../consumer/counters.js';
 
 /** How a reader takes pages: 'mmap' (the ring-buffer mapping, Linux 6.10+) or 'read' (read() of trace_pipe_raw). */
 export type ReaderMode = 'mmap' | 'read';

@@ -12,7 +12,7 @@ import {
 import type { RecordBatch } from '../layout/record.js';
 import { dataSize } from '../layout/subbuf.js';
 import { POLL_READABLE, native, type NativePoller } from '../native.js';
-import { type CpuReader, type CpuReaderCounters, type ReaderMode, newCounters } from './cpu-reader.js';
+import { type CpuReader, type CpuReaderCounters, type ReaderMode, addCounters, newCounters } from './cpu-reader.js';
 import { MappedCpuReader } from './mapped-cpu-reader.js';
 import { ReadCpuReader } from './read-cpu-reader.js';
 import type { TraceArray } from './trace-array.js';
@@ -328,7 +328,7 @@ export class TraceSource {
     });
     const total = newCounters();
     for (const c of cpus) {
-      for (const k of Object.keys(total) as Array<keyof CpuReaderCounters>) total[k] += c[k];
+      addCounters(total, c);
     }
     return { cpus, total, wakeups: this.#wakeups };
   }

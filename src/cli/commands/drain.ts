@@ -4,7 +4,7 @@
 
 import { AdaptiveCapture } from '../../capture/adaptive-capture.js';
 import type { PolicyDecision } from '../../capture/adaptive-policy.js';
-import { type CpuReaderCounters, newCounters } from '../../consumer/counters.js';
+import { type CpuReaderCounters, addCounters, newCounters } from '../../consumer/counters.js';
 import { emitProcessWarning } from '../../errors.js';
 import { TraceSource } from '../../kernel/trace-source.js';
 import type { CommandScope } from '../command-scope.js';
@@ -46,10 +46,7 @@ export async function run(argv: string[], scope: CommandScope): Promise<number> 
     await capture.run(stop);
     capture.finish();
     const cpus = capture.counters().map((c) => ({ ...c.counters, cpu: c.cpu }));
-    const total = cpus.reduce((t, c) => {
-      for (const k of Object.keys(t) as Array<keyof CpuReaderCounters>) t[k] += c[k];
-      return t;
-    }, newCounters());
+    const total = cpus.reduce((t, c) => addCounters(t, c), newCounters());
     summary = { cpus, total };
     decisions = capture.decisions;
     modeName = `auto (${[...new Set(capture.readers.map((r) => r.mode))].join(', ')}; ${capture.decisions.filter((d) => d.kind === 'path').length} switches)`;
