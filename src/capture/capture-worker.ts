@@ -7,6 +7,7 @@
 
 import { parentPort, workerData } from 'node:worker_threads';
 import { TraceringError, type TraceringWarning } from '../errors.js';
+import { native } from '../native.js';
 import type { CpuReader } from '../kernel/cpu-reader.js';
 import { TraceArray } from '../kernel/trace-array.js';
 import { TraceSource } from '../kernel/trace-source.js';
@@ -163,6 +164,7 @@ async function main(): Promise<void> {
       nrSubbufs: 'nrSubbufs' in r && typeof r.nrSubbufs === 'number' ? r.nrSubbufs : 0,
     })),
     missingCpus: [...engine.missingCpus],
+    tid: native.gettid(),
   });
 
   const slotSize = staging.geometry.slotSize;

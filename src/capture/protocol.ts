@@ -39,7 +39,8 @@ export interface CpuCounters {
 }
 
 export type FromCapture =
-  | { type: 'opened'; readers: ReaderInfo[]; missingCpus: number[] }
+  /** tid: the capture thread's Linux thread id (the output side lowers every other thread's priority by it). */
+  | { type: 'opened'; readers: ReaderInfo[]; missingCpus: number[]; tid: number }
   | { type: 'warning'; warning: TraceringWarning }
   | { type: 'progress'; cpus: CpuCounters[]; wakeups: number; modes: ReaderMode[]; decisions: PolicyDecision[] }
   | { type: 'done'; cpus: CpuCounters[]; wakeups: number; modes: ReaderMode[]; decisions: PolicyDecision[]; advice: BufferAdvice | null }

@@ -125,12 +125,23 @@ export class StagingRing {
     return Math.ceil((head + 8) / 4096) * 4096 + slots * slotSize;
   }
 
+  /**
+   * The most slots of `slotSize` bytes a ring may have: decoders address
+   * records by 31-bit offsets into the slots' bytes, so those stay below
+   * 2 GiB; and at most 2^20 slots (the per-CPU queues cost 4 bytes per slot
+   * and CPU).
+   */
+  static maxSlots(slotSize: number): number {
+    return Math.min(1 << 20, Math.floor((2 ** 31 - 65536) / slotSize));
+  }
+
   /** A new ring; every slot free. */
   static create(geometry: StagingGeometry, policy: StagingPolicy): StagingRing {
     const { cpus, slots, slotSize } = geometry;
     if (!Number.isInteger(cpus) || cpus < 1 || cpus > 4096) throw new InvalidArgumentError('staging ring: cpus must be in 1..4096');
-    if (!Number.isInteger(slots) || slots < 2 || slots > 1 << 20) throw new InvalidArgumentError('staging ring: slots must be in 2..2^20');
     if (!Number.isInteger(slotSize) || slotSize < 64 || slotSize % 8 !== 0) throw new InvalidArgumentError('staging ring: bad slot size');
+    const most = StagingRing.maxSlots(slotSize);
+    if (!Number.isInteger(slots) || slots < 2 || slots > most) throw new InvalidArgumentError(`staging ring: slots must be in 2..${most} for ${slotSize}-byte slots`);
     const ring = new StagingRing(new SharedArrayBuffer(StagingRing.bytesFor(geometry)), geometry, policy);
     for (let i = 0; i < slots; i++) ring.#free[i] = i;
     ring.#ctl[FREE_TOP] = slots;

@@ -60,6 +60,8 @@ export interface RecordOptions {
   startPath?: 'mmap' | 'read';
   /** Rounds of pages reach the sinks once this many are staged (or every 100 ms): fewer wake-ups for files. Default 1. */
   roundPages?: number;
+  /** Nice steps this thread gives the capture thread once it runs (CaptureOptions.yieldToCapture). Default 0. */
+  yieldToCapture?: number;
   kallsyms?: string | null;
   onWarning?: WarningHandler;
   /** Things to tell a person (an adopted instance, a fallback). */
@@ -222,6 +224,7 @@ export async function record(options: RecordOptions): Promise<RecordSummary> {
       ...(options.staging?.policy !== undefined ? { policy: options.staging.policy } : {}),
       ...(options.coalesceMs !== undefined ? { coalesceMs: options.coalesceMs } : {}),
       ...(options.startPath !== undefined ? { startPath: options.startPath } : {}),
+      ...(options.yieldToCapture !== undefined ? { yieldToCapture: options.yieldToCapture } : {}),
     };
     // A drain's figures are from before anything is read (its `trace`
     // header); a recording's from when tracing starts (read by the input).

@@ -4,6 +4,7 @@
 // exits, or for --duration seconds.
 
 import { resolve } from 'node:path';
+import { OUTPUT_NICE_STEPS } from '../../capture/capture.js';
 import type { StagingPolicy } from '../../capture/staging-ring.js';
 import { type RecordOptions, type RecordSummary, record } from '../../pipeline/record.js';
 import { type OutputKind, type SinkOptions, createSink, outputKindOf } from '../../sinks/factory.js';
@@ -50,7 +51,8 @@ own, never the top-level buffer. The output's kind comes from its name:
   --format F       dat, perfetto, snapshot or parquet (default: from -o)
   --segment-mb N   Parquet: rotate segments at N MB
   --segment-s S    Parquet: rotate segments every S seconds
-  --staging-mb N   memory for pages between reading and writing (default: 4x the kernel buffers)
+  --staging-mb N   memory for pages between reading and writing (default: an eighth of the
+                   available memory, at most 2 GiB; only what a backlog fills is used)
   --staging-policy P  when writing falls behind for longer than staging holds: drop-oldest, or block (the default for files)
   --progress       show progress on stderr even when it is not a terminal
   --live           show the live view (tracering top) while recording; q stops the recording
@@ -183,6 +185,8 @@ export async function run(argv: string[], scope: CommandScope): Promise<number> 
     coalesceMs: 1000,
     // and rounds of a few hundred KiB: one wake-up and one write per round, not per page.
     roundPages: 64,
+    // Reading wins the CPU over writing (the staging ring holds the difference).
+    yieldToCapture: OUTPUT_NICE_STEPS,
     staging: { policy, ...(stagingMb !== undefined ? { bytes: stagingMb * 1048576 } : {}) },
     ...(values.kallsyms !== undefined ? { kallsyms: values.kallsyms } : {}),
     onNote: note,

@@ -5,6 +5,7 @@
 // pipe read slowly) fills the staging memory, then loses pages there,
 // counted and shown like the kernel's losses, instead of stalling reading.
 
+import { OUTPUT_NICE_STEPS } from '../../capture/capture.js';
 import type { StagingPolicy } from '../../capture/staging-ring.js';
 import { FdWriter } from '../../output/fd-writer.js';
 import { TimelineRenderer } from '../../output/report.js';
@@ -35,7 +36,8 @@ ${ringUsage}
   --json          JSON Lines with typed fields
   --mode M        mmap, read or auto (default), for kernel buffers
   --duration S    stop after S seconds
-  --staging-mb N  memory for pages between reading and output (default: 4x the kernel buffers)
+  --staging-mb N  memory for pages between reading and output (default: an eighth of the
+                  available memory, at most 2 GiB; only what a backlog fills is used)
   --staging-policy P  when the output falls behind for longer than staging holds:
                   drop-oldest (default; counted, with LOST lines) or block (the kernel then overwrites)
   --summary       print per-CPU counts (events, lost, dropped) on stderr at the end
@@ -86,6 +88,8 @@ export async function run(argv: string[], scope: CommandScope): Promise<number> 
     signal: scope.signal,
     sinks: [sink],
     staging: { policy, ...(stagingMb !== undefined ? { bytes: stagingMb * 1048576 } : {}) },
+    // Reading wins the CPU over decoding and writing (the staging ring holds the difference).
+    yieldToCapture: OUTPUT_NICE_STEPS,
     ...(values.kallsyms !== undefined ? { kallsyms: values.kallsyms } : {}),
     onNote: (n) => process.stderr.write(`tracering: ${n}\n`),
   });

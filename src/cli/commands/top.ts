@@ -3,6 +3,7 @@
 // losses (in red, never hidden), the top events and tasks. Without a
 // terminal: --once (one frame as text) or --json (a line per interval).
 
+import { OUTPUT_NICE_STEPS } from '../../capture/capture.js';
 import type { StagingPolicy } from '../../capture/staging-ring.js';
 import type { CommandScope } from '../command-scope.js';
 import { eventRequests, liveOptions, liveUsage } from '../live-options.js';
@@ -48,6 +49,7 @@ export async function run(argv: string[], scope: CommandScope): Promise<number> 
       clear: false,
       sinks: [],
       staging: { policy },
+      yieldToCapture: OUTPUT_NICE_STEPS,
       onNote: (n) => process.stderr.write(`tracering: ${n}\n`),
     },
     {
