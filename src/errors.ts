@@ -220,6 +220,8 @@ export const WarningCode = {
   kernelConstants: 'TRACERING_KERNEL_CONSTANTS',
   /** header_page, buffer_subbuf_size_kb, tracering.json and the data disagree on the sub-buffer size. */
   geometry: 'TRACERING_GEOMETRY',
+  /** The kernel's stats count events in a buffer that holds none after a final drain: counted as lost. */
+  uncountedLoss: 'TRACERING_UNCOUNTED_LOSS',
 } as const;
 export type WarningCode = (typeof WarningCode)[keyof typeof WarningCode];
 
