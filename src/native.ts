@@ -2,9 +2,10 @@
 //
 // node-gyp-build picks a prebuilt binary from prebuilds/<platform>-<arch>/
 // when the package ships one, and falls back to build/Release otherwise.
+import fs from 'node:fs';
 import { createRequire } from 'node:module';
-import { fileURLToPath } from 'node:url';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
+import { packageRoot } from './package-root.js';
 
 /** fd readiness on the current environment's event loop (uv_poll). */
 export interface NativePoller {
@@ -48,8 +49,30 @@ export const POLL_WRITABLE = 2;
 export const POLL_DISCONNECT = 4;
 export const POLL_PRIORITIZED = 8;
 
-const packageRoot = join(dirname(fileURLToPath(import.meta.url)), '..');
 const require = createRequire(import.meta.url);
-const load = require('node-gyp-build') as (dir: string) => unknown;
 
-export const native = load(packageRoot) as NativeBinding;
+/**
+ * The binary node-gyp-build would choose in the two usual cases, a local
+ * build or our own prebuild for this platform, found without loading
+ * node-gyp-build (2.5 ms, paid by the main and the capture thread at every
+ * start). Anything else (its environment overrides, other prebuild tags)
+ * goes to node-gyp-build itself.
+ */
+function knownAddon(root: string): string | null {
+  if (process.env['PREBUILDS_ONLY'] || process.env['TRACERING_PREBUILD']) return null;
+  const local = join(root, 'build', 'Release', 'tracering.node');
+  if (fs.existsSync(local)) return local;
+  // node-gyp-build's libc rule: musl on Alpine, unless LIBC says otherwise.
+  const libc = process.env['LIBC'] ?? (fs.existsSync('/etc/alpine-release') ? 'musl' : 'glibc');
+  const prebuilt = join(root, 'prebuilds', `${process.platform}-${process.arch}`, `tracering.napi.${libc}.node`);
+  return fs.existsSync(prebuilt) ? prebuilt : null;
+}
+
+function loadAddon(): NativeBinding {
+  const root = packageRoot();
+  const known = knownAddon(root);
+  if (known !== null) return require(known) as NativeBinding;
+  return (require('node-gyp-build') as (dir: string) => unknown)(root) as NativeBinding;
+}
+
+export const native = loadAddon();

@@ -126,7 +126,6 @@ export class AdaptiveCapture {
           reader.close();
           reader = openCpuReader(array, cpu, { mode: 'read', onWarning: options.onWarning, pagesPerBatch: 1 });
         }
-        if (options.checkConsumers) warnOtherConsumers(array, cpu, options.onWarning);
         cpus.push({
           cpu,
           reader,
@@ -140,6 +139,7 @@ export class AdaptiveCapture {
           capacity: -1,
         });
       }
+      if (options.checkConsumers) warnOtherConsumers(array, cpus.map((c) => c.cpu), options.onWarning);
     } catch (error) {
       for (const c of cpus) c.reader.close();
       throw error;

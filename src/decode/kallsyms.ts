@@ -17,7 +17,7 @@
 // A table with static data symbols (types d, b, r) comes from a kernel
 // with KALLSYMS_ALL, where every listed symbol counts.
 
-import { gunzipSync } from 'node:zlib';
+import { zlib } from '../lazy-builtins.js';
 import { MalformedInputError } from '../errors.js';
 import type { Int } from './int64.js';
 
@@ -169,7 +169,7 @@ export class SymbolTable {
           // chunks concatenated, half the peak memory of the default.
           const isize = data.length >= 18 ? new DataView(data.buffer, data.byteOffset + data.length - 4, 4).getUint32(0, true) : 0;
           const chunkSize = Math.min(KALLSYMS_LIMITS.maxBytes, Math.max(64 * 1024, isize + 1));
-          data = gunzipSync(data, { maxOutputLength: KALLSYMS_LIMITS.maxBytes, chunkSize });
+          data = zlib().gunzipSync(data, { maxOutputLength: KALLSYMS_LIMITS.maxBytes, chunkSize });
         } catch (error) {
           throw new MalformedInputError(`kallsyms: cannot decompress: ${(error as Error).message}`, { cause: error });
         }

@@ -22,7 +22,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { gunzipSync } from 'node:zlib';
+import { zlib } from '../lazy-builtins.js';
 import { MalformedInputError, WarningCode, type WarningHandler, emitProcessWarning } from '../errors.js';
 import { loadBtfFacts } from './btf-enums.js';
 
@@ -114,7 +114,7 @@ export function readKernelHz(): number | null {
   let text: string | null = null;
   if (gz !== null) {
     try {
-      text = gunzipSync(gz).toString('latin1');
+      text = zlib().gunzipSync(gz).toString('latin1');
     } catch {
       text = null;
     }

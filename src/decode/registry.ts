@@ -30,8 +30,8 @@ import {
 export interface FormatSource {
   /** A label for messages ("/sys/kernel/tracing"). */
   readonly label: string;
-  /** Event directories: [system, event] pairs. */
-  listEvents(): [string, string][];
+  /** Event directories: [system, event] pairs (only of `systems`, when given and the source can narrow its listing). */
+  listEvents(systems?: ReadonlySet<string>): [string, string][];
   /** Text of events/<system>/<event>/format. */
   readFormat(system: string, event: string): string;
   /**
@@ -97,19 +97,27 @@ export class DirectorySource implements FormatSource {
   }
 
   /** Sorted by system, then event (readdir order differs between filesystems). */
-  listEvents(): [string, string][] {
+  listEvents(systems?: ReadonlySet<string>): [string, string][] {
     const events = path.join(this.root, 'events');
     const out: [string, string][] = [];
-    for (const sys of fs.readdirSync(events, { withFileTypes: true })) {
-      if (!sys.isDirectory() || !DIR_NAME.test(sys.name)) continue;
+    // Only the systems asked for, when told: the live tracefs has ~100, each a directory to list.
+    const names =
+      systems === undefined
+        ? fs
+            .readdirSync(events, { withFileTypes: true })
+            .filter((d) => d.isDirectory())
+            .map((d) => d.name)
+        : [...systems];
+    for (const system of names) {
+      if (!DIR_NAME.test(system)) continue;
       let entries: fs.Dirent[];
       try {
-        entries = fs.readdirSync(path.join(events, sys.name), { withFileTypes: true });
+        entries = fs.readdirSync(path.join(events, system), { withFileTypes: true });
       } catch {
-        continue; // removed meanwhile (module unload)
+        continue; // not there, or removed meanwhile (module unload)
       }
       for (const ev of entries) {
-        if (ev.isDirectory() && DIR_NAME.test(ev.name)) out.push([sys.name, ev.name]);
+        if (ev.isDirectory() && DIR_NAME.test(ev.name)) out.push([system, ev.name]);
       }
     }
     return out.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : a[1] < b[1] ? -1 : a[1] > b[1] ? 1 : 0));
@@ -269,7 +277,7 @@ export class EventRegistry {
     const unindexed: Pending[] = [];
     const failures: FormatFailure[] = [];
     const source = this.source;
-    for (const [system, event] of source.listEvents()) {
+    for (const [system, event] of source.listEvents(this.#systems ?? undefined)) {
       if (this.#systems !== null && !this.#systems.has(system)) continue;
       let id: number | null = null;
       let text: string | null = null;

@@ -44,8 +44,12 @@ export interface RendererOptions {
   strings?: StringTable;
   /** Byte order of the recording kernel (default little endian). */
   littleEndian?: boolean;
-  /** Kernel HZ for jiffies_to_msecs() (default 1000; not recorded in tracefs). */
-  hz?: number;
+  /**
+   * Kernel HZ for jiffies_to_msecs() (default 1000; not recorded in
+   * tracefs), or a function asked the first time a print fmt needs it
+   * (reading the running kernel's config costs more than most starts).
+   */
+  hz?: number | (() => number | undefined);
   /** Values of identifiers format files leave unresolved (enums without TRACE_DEFINE_ENUM, kernel variables). */
   constants?: ReadonlyMap<string, bigint>;
   /** Sizes of types used in pointer arithmetic ("struct page" -> 64). */
@@ -108,7 +112,7 @@ export class EventRenderer {
   readonly #strings: StringTable;
   readonly #fixed = new FixedStringCache();
   readonly #le: boolean;
-  readonly #hz: number;
+  #hz: number | (() => number | undefined);
   readonly #symOffset: boolean;
   readonly #symAddr: boolean;
   readonly #printParent: boolean;
@@ -154,7 +158,17 @@ export class EventRenderer {
     return compilePrintFmt(ast, format, this.#compileOptions(format.longSize));
   }
 
+  /** HZ, resolved on first use. */
+  #hzValue(): number {
+    if (typeof this.#hz === 'function') {
+      const hz = this.#hz();
+      this.#hz = hz !== undefined && Number.isInteger(hz) && hz > 0 && hz <= 100000 ? hz : 1000;
+    }
+    return this.#hz;
+  }
+
   #compileOptions(longSize: 4 | 8): InterpreterOptions {
+    const renderer = this;
     return {
       littleEndian: this.#le,
       longSize,
@@ -162,7 +176,10 @@ export class EventRenderer {
       printkFormats: this.#printk,
       strings: this.#strings,
       fixedStrings: this.#fixed,
-      hz: this.#hz,
+      // A getter: only a print fmt calling jiffies_to_msecs() asks.
+      get hz() {
+        return renderer.#hzValue();
+      },
       ...(this.#constants !== undefined ? { constants: this.#constants } : {}),
       ...(this.#typeSizes !== undefined ? { typeSizes: this.#typeSizes } : {}),
     };

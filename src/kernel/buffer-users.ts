@@ -24,6 +24,16 @@ function pids(): number[] {
   return out;
 }
 
+/** The consuming file `file` takes events of `cpu` (trace_pipe takes every CPU's). */
+function usesCpu(file: string, cpu: number): boolean {
+  return file.endsWith('/trace_pipe') || file.includes(`/per_cpu/cpu${cpu}/`);
+}
+
+/** The users among `users` (one scan of every CPU) that take events of `cpu`. */
+export function usersOfCpu(users: readonly BufferUser[], cpu: number): BufferUser[] {
+  return users.filter((u) => usesCpu(u.file, cpu));
+}
+
 function consumerFileOf(arrayPath: string, file: string): boolean {
   if (!file.startsWith(`${arrayPath}/`)) return false;
   const rest = file.slice(arrayPath.length);
@@ -39,8 +49,7 @@ function consumerFileOf(arrayPath: string, file: string): boolean {
 export function findBufferUsers(arrayPath: string, options: { cpu?: number; excludePid?: number } = {}): BufferUser[] {
   const users: BufferUser[] = [];
   const wantCpu = options.cpu;
-  const matchesCpu = (file: string) =>
-    wantCpu === undefined || file.endsWith('/trace_pipe') || file.includes(`/per_cpu/cpu${wantCpu}/`);
+  const matchesCpu = (file: string) => wantCpu === undefined || usesCpu(file, wantCpu);
   for (const pid of pids()) {
     if (pid === options.excludePid) continue;
     let maps = '';

@@ -46,6 +46,19 @@ function globToRegExp(glob: string): RegExp {
 
 const isGlob = (s: string) => /[*?[]/.test(s);
 
+/** The events of one system's directory, sorted; null when it is not there. */
+function systemEvents(root: string, system: string): string[] | null {
+  try {
+    return fs
+      .readdirSync(`${root}/${system}`, { withFileTypes: true })
+      .filter((e) => e.isDirectory())
+      .map((e) => e.name)
+      .sort();
+  } catch {
+    return null; // not a system, or a module went away meanwhile
+  }
+}
+
 /** The events a trace array offers, by system. */
 export function availableEvents(array: TraceArray): Map<string, string[]> {
   const out = new Map<string, string[]>();
@@ -58,18 +71,33 @@ export function availableEvents(array: TraceArray): Map<string, string[]> {
   }
   for (const s of systems) {
     if (!s.isDirectory()) continue;
-    try {
-      const events = fs
-        .readdirSync(`${root}/${s.name}`, { withFileTypes: true })
-        .filter((e) => e.isDirectory())
-        .map((e) => e.name)
-        .sort();
-      out.set(s.name, events);
-    } catch {
-      // a module went away meanwhile
-    }
+    const events = systemEvents(root, s.name);
+    if (events !== null) out.set(s.name, events);
   }
   return new Map([...out].sort((a, b) => (a[0] < b[0] ? -1 : 1)));
+}
+
+/**
+ * When every selector names its system without a glob ("sched",
+ * "sched:sched_switch"), only those systems' events, listed directly: the
+ * full listing reads ~100 directories. Null when some selector needs it
+ * (globs, all, a bare event name: a name that is no system's directory).
+ */
+function namedSystemsOnly(array: TraceArray, specs: readonly string[]): Map<string, string[]> | null {
+  const systems = new Set<string>();
+  for (const spec of specs) {
+    const parts = spec.split(':');
+    if (spec === 'all' || parts.length > 2 || parts.some((p) => p === '' || !PART.test(p) || isGlob(p))) return null;
+    systems.add(parts[0]!);
+  }
+  const root = array.file('events');
+  const out = new Map<string, string[]>();
+  for (const system of [...systems].sort()) {
+    const events = systemEvents(root, system);
+    if (events === null) return null;
+    out.set(system, events);
+  }
+  return out;
 }
 
 /** Resolves one selector; throws EventNotFoundError when it matches nothing. */
@@ -126,7 +154,7 @@ function notFound(spec: string, available: Map<string, string[]>): EventNotFound
 
 /** Resolves every selector against the array's events. */
 export function resolveSelectors(array: TraceArray, specs: readonly string[]): ResolvedSelector[] {
-  const available = availableEvents(array);
+  const available = namedSystemsOnly(array, specs) ?? availableEvents(array);
   return specs.map((s) => resolveSelector(s, available));
 }
 

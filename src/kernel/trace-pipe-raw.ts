@@ -9,7 +9,7 @@
 import fs from 'node:fs';
 import { ConcurrentReaderError, CpuBufferMissingError, WarningCode, type WarningHandler } from '../errors.js';
 import { native } from '../native.js';
-import { findBufferUsers } from './buffer-users.js';
+import { findBufferUsers, usersOfCpu } from './buffer-users.js';
 import { rethrowFs } from './fs-errors.js';
 import type { TraceArray } from './trace-array.js';
 
@@ -42,14 +42,22 @@ export function openTracePipeRaw(array: TraceArray, cpu: number): number {
   return fd;
 }
 
-/** Warns about other processes consuming the same CPU buffer (trace_pipe, read(), mmap). */
-export function warnOtherConsumers(array: TraceArray, cpu: number, onWarning: WarningHandler): void {
-  const others = findBufferUsers(array.path, { cpu, excludePid: process.pid });
-  if (others.length === 0) return;
-  const who = others.map((u) => `pid ${u.pid} (${u.how} ${u.file.slice(array.path.length + 1)})`).join(', ');
-  onWarning({
-    code: WarningCode.concurrentReader,
-    cpu,
-    message: `CPU ${cpu} of the ${array.label} has other consumers: ${who}. They share the kernel's read position and will take events from this reader.`,
-  });
+/**
+ * Warns about other processes consuming the same CPU buffers (trace_pipe,
+ * read(), mmap). One scan of /proc serves every CPU: it reads each
+ * process's maps and fd links, so a scan per CPU cost N times that.
+ */
+export function warnOtherConsumers(array: TraceArray, cpus: readonly number[], onWarning: WarningHandler): void {
+  if (cpus.length === 0) return;
+  const all = findBufferUsers(array.path, { excludePid: process.pid });
+  for (const cpu of cpus) {
+    const others = usersOfCpu(all, cpu);
+    if (others.length === 0) continue;
+    const who = others.map((u) => `pid ${u.pid} (${u.how} ${u.file.slice(array.path.length + 1)})`).join(', ');
+    onWarning({
+      code: WarningCode.concurrentReader,
+      cpu,
+      message: `CPU ${cpu} of the ${array.label} has other consumers: ${who}. They share the kernel's read position and will take events from this reader.`,
+    });
+  }
 }

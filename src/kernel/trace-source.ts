@@ -172,12 +172,12 @@ export class TraceSource {
           // One fallback decision for all CPUs: later CPUs go straight to it.
           mode = reader.mode;
           readers.push(reader);
-          if (options.checkConsumers !== false) warnOtherConsumers(array, cpu, onWarning);
         } catch (error) {
           if (error instanceof CpuBufferMissingError && options.cpus === undefined) missing.push(cpu);
           else throw error;
         }
       }
+      if (options.checkConsumers !== false) warnOtherConsumers(array, readers.map((r) => r.cpu), onWarning);
     } catch (error) {
       for (const r of readers) r.close();
       throw error;

@@ -1,6 +1,6 @@
 // Finding (and if need be mounting) tracefs, and opening trace arrays.
 
-import { execFileSync } from 'node:child_process';
+import { childProcess } from '../lazy-builtins.js';
 import fs from 'node:fs';
 import { join } from 'node:path';
 import { InvalidArgumentError, TracefsNotFoundError, TracefsPermissionError, isSystemError } from '../errors.js';
@@ -89,7 +89,7 @@ export class Tracefs {
       );
     }
     try {
-      execFileSync('mount', ['-t', 'tracefs', 'nodev', DEFAULT_TRACEFS], { stdio: 'pipe' });
+      childProcess().execFileSync('mount', ['-t', 'tracefs', 'nodev', DEFAULT_TRACEFS], { stdio: 'pipe' });
     } catch (error) {
       const detail = error instanceof Error && 'stderr' in error ? String(error.stderr).trim() : String(error);
       throw new TracefsNotFoundError(`tracefs is not mounted and mounting it failed: ${detail}`, { cause: error });

@@ -195,9 +195,8 @@ function autoConstants(root: string, onWarning?: WarningHandler): KernelConstant
   return isLiveTracefs(root) ? lazyLiveConstants() : foreignRecordingConstants(root, onWarning ? { onWarning } : {});
 }
 
-function liveHz(): bigint | undefined {
-  const hz = readKernelHz();
-  return hz === null ? undefined : BigInt(hz);
+function liveHz(): number | undefined {
+  return readKernelHz() ?? undefined;
 }
 
 /** kernelConstantsOf for a virtual tracefs: its kernel_constants file, else none. */
@@ -278,20 +277,21 @@ export function loadDecodeContext(options: DecodeContextOptions, littleEndian = 
   const choice = options.constants === undefined ? 'auto' : options.constants;
   const constants =
     choice === 'auto' ? (root !== undefined ? autoConstants(root, options.onWarning) : kernelConstantsOfSource(rootFiles)) : (choice ?? emptyKernelConstants());
-  const hz = constants.values instanceof LazyMap ? liveHz() : constants.values.get(HZ_KEY);
+  const recordedHz = constants.values instanceof LazyMap ? undefined : constants.values.get(HZ_KEY);
   const renderer = new EventRenderer(registry, {
     ...(symbols ? { symbols } : {}),
     ...(printkText !== null ? { printkFormats: PrintkFormats.parse(printkText) } : {}),
     littleEndian,
     constants: constants.values,
     typeSizes: constants.typeSizes,
-    ...(hz !== undefined && hz > 0n && hz <= 100000n ? { hz: Number(hz) } : {}),
+    // Live: read from the kernel's config when a print fmt first needs it.
+    ...(constants.values instanceof LazyMap ? { hz: liveHz } : recordedHz !== undefined && recordedHz > 0n && recordedHz <= 100000n ? { hz: Number(recordedHz) } : {}),
     symOffset: option('sym-offset', false),
     symAddr: option('sym-addr', false),
     printParent: option('print-parent', true),
     verbose: option('verbose', false),
   });
-  const tasks = TaskNames.parse(rootFiles.readOptional('saved_cmdlines') ?? '', rootFiles.readOptional('saved_tgids') ?? '');
+  const tasks = TaskNames.parse(rootFiles.readOptional('saved_cmdlines') ?? '', () => rootFiles.readOptional('saved_tgids') ?? '');
   const clock = clockName(arrayFiles.readOptional('trace_clock'), options.clock ?? 'local');
   const irqInfo = option('irq-info', true);
   const recordTgid = option('record-tgid', false);

@@ -232,13 +232,14 @@ export function jsonFieldPlan(format: EventFormat, renderer?: EventRenderer, lit
     companions.set(field, list);
   };
   // Symbols: one directive with a symbol conversion of a plain field.
-  if (renderer.hasSymbols) {
-    for (const u of uses) {
-      if (u.d.conv !== 'p' || !SYMBOL_EXT.has(u.d.ext[0] ?? '') || u.d.width === FROM_ARG || u.d.precision === FROM_ARG) continue;
-      const f = plainField(u.args[u.args.length - 1]!);
-      if (f !== null && isInteger(format.byName.get(f))) add(f, 'sym', [u]);
-    }
+  // Asking for symbols loads kallsyms (tens of ms): only an event that prints one asks.
+  const symbolUses: Array<{ field: string; use: Use }> = [];
+  for (const u of uses) {
+    if (u.d.conv !== 'p' || !SYMBOL_EXT.has(u.d.ext[0] ?? '') || u.d.width === FROM_ARG || u.d.precision === FROM_ARG) continue;
+    const f = plainField(u.args[u.args.length - 1]!);
+    if (f !== null && isInteger(format.byName.get(f))) symbolUses.push({ field: f, use: u });
   }
+  if (symbolUses.length > 0 && renderer.hasSymbols) for (const s of symbolUses) add(s.field, 'sym', [s.use]);
   // Flags and symbolic names: a run of adjacent %s directives reading one field, one of them with a table.
   for (let i = 0; i < uses.length; ) {
     const u = uses[i]!;

@@ -34,8 +34,8 @@ function parseTgids(text: string): Map<number, number> {
 export class TaskNames {
   readonly #comms: Map<number, string>;
   #tgids: Map<number, number> | null;
-  /** saved_tgids, parsed on the first tgid() (only the record-tgid column and a few sinks ask). */
-  #tgidsText: string | null = null;
+  /** saved_tgids (or how to read it), parsed on the first tgid() (only the record-tgid column and a few sinks ask). */
+  #tgidsText: string | (() => string) | null = null;
   #version = 0;
 
   constructor(comms: Map<number, string> = new Map(), tgids: Map<number, number> = new Map()) {
@@ -44,10 +44,12 @@ export class TaskNames {
   }
 
   /**
-   * From the text of saved_cmdlines and (optionally) saved_tgids; a
-   * malformed saved_tgids throws at the first tgid() lookup.
+   * From the text of saved_cmdlines and (optionally) saved_tgids, or a
+   * function reading it when first needed (live, the kernel prints a line
+   * for every pid: ~370 KB here); a malformed saved_tgids throws at the
+   * first tgid() lookup.
    */
-  static parse(savedCmdlines: string, savedTgids = ''): TaskNames {
+  static parse(savedCmdlines: string, savedTgids: string | (() => string) = ''): TaskNames {
     const names = new TaskNames(parsePidTable(savedCmdlines, 'saved_cmdlines'));
     if (savedTgids !== '') {
       names.#tgids = null;
@@ -65,7 +67,8 @@ export class TaskNames {
   /** The recorded tgid, or undefined (printed as "(-------)"). */
   tgid(pid: number): number | undefined {
     if (this.#tgids === null) {
-      this.#tgids = parseTgids(this.#tgidsText ?? '');
+      const text = this.#tgidsText;
+      this.#tgids = parseTgids(typeof text === 'function' ? text() : (text ?? ''));
       this.#tgidsText = null;
     }
     return this.#tgids.get(pid);

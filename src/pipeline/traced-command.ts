@@ -3,7 +3,8 @@
 // set_event_pid, before it runs its first instruction; released once
 // tracing is on, so nothing it does is missed.
 
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { childProcess } from '../lazy-builtins.js';
 import type { Writable } from 'node:stream';
 import { TraceringError } from '../errors.js';
 
@@ -38,7 +39,7 @@ export class TracedCommand {
   /** Starts `argv` held before exec. */
   static async spawn(argv: readonly string[]): Promise<TracedCommand> {
     if (argv.length === 0) throw new TraceringError('ERR_INVALID_ARG_VALUE', 'no command to run');
-    const child = spawn('/bin/sh', ['-c', GATE, 'tracering-gate', ...argv], {
+    const child = childProcess().spawn('/bin/sh', ['-c', GATE, 'tracering-gate', ...argv], {
       stdio: ['inherit', 'inherit', 'inherit', 'pipe'],
     });
     await new Promise<void>((resolve, reject) => {

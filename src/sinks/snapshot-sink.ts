@@ -12,7 +12,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import { basename, dirname, join } from 'node:path';
-import { gzipSync } from 'node:zlib';
+import { zlib } from '../lazy-builtins.js';
 import { CONSTANTS_FILE, constantsUsedBy, formatKernelConstants, readLiveKernelConstants } from '../decode/kernel-constants.js';
 import type { FormatSource } from '../decode/registry.js';
 import { TraceringError } from '../errors.js';
@@ -280,7 +280,7 @@ export class SnapshotSink implements TraceSink {
     }
     if (this.#options.kallsyms !== false) {
       const symbols = input.kallsyms();
-      if (symbols !== null) this.#write('kallsyms.gz', symbols[0] === 0x1f && symbols[1] === 0x8b ? symbols : gzipSync(symbols));
+      if (symbols !== null) this.#write('kallsyms.gz', symbols[0] === 0x1f && symbols[1] === 0x8b ? symbols : zlib().gzipSync(symbols));
     }
   }
 

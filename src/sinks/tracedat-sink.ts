@@ -6,7 +6,7 @@
 // (copy_file_range), then FILE.tmp is renamed to FILE.
 
 import fs from 'node:fs';
-import { gunzipSync } from 'node:zlib';
+import { zlib } from '../lazy-builtins.js';
 import type { FormatSource } from '../decode/registry.js';
 import { TraceringError } from '../errors.js';
 import { EventIdCollector } from '../layout/event-ids.js';
@@ -132,7 +132,7 @@ export class TraceDatSink implements TraceSink {
       }
     }
     let kallsyms: Uint8Array | null = this.#options.kallsyms === false ? null : input.kallsyms();
-    if (kallsyms !== null && kallsyms[0] === 0x1f && kallsyms[1] === 0x8b) kallsyms = gunzipSync(kallsyms);
+    if (kallsyms !== null && kallsyms[0] === 0x1f && kallsyms[1] === 0x8b) kallsyms = zlib().gunzipSync(kallsyms);
     const m = input.machine;
     const result = this.#writer!.finish({
       headerPage: header('events/header_page'),

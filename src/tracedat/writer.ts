@@ -45,6 +45,7 @@ import {
 import { type CopyStats, copyRange, outputError, writeAt } from './file-io.js';
 import { CpuSpool } from './spool.js';
 import { zstdCanCompress, zstdCompress, zstdVersion } from './zstd.js';
+import { packageVersion } from '../package-root.js';
 
 /** A buffer a TraceDatWriter writes. */
 export interface TraceDatBufferSpec {
@@ -125,15 +126,6 @@ export interface Leftovers {
   readonly files: readonly string[];
   /** A live writer holds them (do not remove). */
   readonly live: boolean;
-}
-
-function packageVersion(): string {
-  try {
-    const text = fs.readFileSync(new URL('../../package.json', import.meta.url), 'utf8');
-    return (JSON.parse(text) as { version?: string }).version ?? '0';
-  } catch {
-    return '0';
-  }
 }
 
 function isPowerOfTwo(n: number): boolean {

@@ -12,9 +12,9 @@
 // expected size, bounds the window it allocates, and checks the frame's
 // own content size if it has one; the output length is checked after.
 
-import zlib from 'node:zlib';
 import { decompress as fzstdDecompress } from 'fzstd';
 import { MalformedInputError, UnsupportedError } from '../errors.js';
+import { zlib } from '../lazy-builtins.js';
 
 interface NodeZstd {
   zstdCompressSync?: (data: Uint8Array, options?: { params?: Record<number, number> }) => Buffer;
@@ -22,7 +22,8 @@ interface NodeZstd {
   constants: Record<string, number>;
 }
 
-const nodeZstd = zlib as unknown as NodeZstd;
+// Loaded with this module (lazy-builtins): not by CLI commands that never touch trace.dat.
+const nodeZstd = zlib() as unknown as NodeZstd;
 
 /** Which decoder reads zstd here: Node's own, or fzstd. */
 export const zstdDecoder: 'node' | 'fzstd' = typeof nodeZstd.zstdDecompressSync === 'function' ? 'node' : 'fzstd';

@@ -26,6 +26,7 @@ import { LOSSES_COLUMNS, PROCESSES_COLUMNS, SCHEMA_VERSION } from './schema.js';
 import { Segment, type SegmentContext, type SmallTable } from './segment.js';
 import { lossRows, processRows } from './tables.js';
 import { TaskResolver } from './tasks.js';
+import { packageVersion } from '../../package-root.js';
 
 /** How the Parquet writer segments, compresses and buffers (docs/parquet.md). */
 export interface ParquetWriterOptions {
@@ -91,13 +92,6 @@ export function settingsOf(o: ParquetWriterOptions): Settings {
   };
 }
 
-function version(): string {
-  try {
-    return (JSON.parse(fs.readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
-  } catch {
-    return 'unknown';
-  }
-}
 
 export function checkName(what: string, v: string | undefined): void {
   if (v === undefined) return;
@@ -193,7 +187,7 @@ export class InlineParquetSink implements TraceSink {
       run: this.#run,
       compressor: this.#compressor,
       fsync: s.fsync,
-      createdBy: `tracering ${version()}`,
+      createdBy: `tracering ${packageVersion()}`,
       keyValues: [
         ['tracering.schema_version', String(SCHEMA_VERSION)],
         ['tracering.run', this.#run],

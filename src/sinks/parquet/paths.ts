@@ -10,7 +10,7 @@
 // and renamed when complete: engines skip names starting with a dot, and
 // the glob *.parquet does not match the temporary name.
 
-import { randomBytes } from 'node:crypto';
+import { crypto } from '../../lazy-builtins.js';
 import { join } from 'node:path';
 
 export const TABLES = ['events', 'losses', 'processes'] as const;
@@ -19,7 +19,7 @@ export type TableName = (typeof TABLES)[number];
 /** A run id: when it started (UTC, sortable) and a random suffix. */
 export function newRunId(now = new Date()): string {
   const stamp = now.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
-  return `${stamp}-${randomBytes(4).toString('hex')}`;
+  return `${stamp}-${crypto().randomBytes(4).toString('hex')}`;
 }
 
 export const RUN_ID = /^\d{8}T\d{6}Z-[0-9a-f]{8}$/;

@@ -3,7 +3,7 @@
 // read by every Parquet engine; ZSTD needs Node 22.15 or later.
 
 import os from 'node:os';
-import zlib from 'node:zlib';
+import { zlib } from '../../../lazy-builtins.js';
 import { UnsupportedError } from '../../../errors.js';
 import { Codec } from './metadata.js';
 
@@ -41,9 +41,11 @@ function limited<T>(start: () => Promise<T>): Promise<T> {
 
 type ZstdFn = (buf: Uint8Array, options: object, cb: (error: Error | null, result: Buffer) => void) => void;
 type ZstdSyncFn = (buf: Uint8Array, options: object) => Buffer;
-const zstd = zlib as unknown as { zstdCompress?: ZstdFn; zstdCompressSync?: ZstdSyncFn; constants: Record<string, number> };
+type NodeZstd = { zstdCompress?: ZstdFn; zstdCompressSync?: ZstdSyncFn; constants: Record<string, number> };
+const zstdOf = (): NodeZstd => zlib() as unknown as NodeZstd;
 
 export function zstdAvailable(): boolean {
+  const zstd = zstdOf();
   return typeof zstd.zstdCompress === 'function' && typeof zstd.zstdCompressSync === 'function';
 }
 
@@ -58,12 +60,13 @@ export function createCompressor(name: CompressionName, level?: number): Compres
         codec: Codec.GZIP,
         compress: (b) =>
           b.length < SYNC_BELOW
-            ? zlib.gzipSync(b, options)
-            : limited(() => new Promise((resolve, reject) => zlib.gzip(b, options, (e, r) => (e ? reject(e) : resolve(r))))),
+            ? zlib().gzipSync(b, options)
+            : limited(() => new Promise((resolve, reject) => zlib().gzip(b, options, (e, r) => (e ? reject(e) : resolve(r))))),
       };
     }
     case 'zstd': {
       if (!zstdAvailable()) throw new UnsupportedError(`zstd compression needs Node 22.15 or later (this is ${process.version}); use gzip`);
+      const zstd = zstdOf();
       const key = zstd.constants.ZSTD_c_compressionLevel ?? 100;
       const options = { params: { [key]: level ?? 1 } };
       const async = zstd.zstdCompress!;

@@ -5,7 +5,8 @@
 // pages are handed over, and waits only while more than MAX_IN_FLIGHT
 // bytes are on their way (backpressure).
 
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import { siblingModule, spawnWorker } from '../../../capture/spawn-worker.js';
 import { TraceringError, type WarningCode } from '../../../errors.js';
 import type { CpuCursor, SinkEnd, SinkInput, SinkReport, TraceSink } from '../../sink.js';
 import type { ParquetWriterOptions } from '../parquet-sink.js';
@@ -25,16 +26,9 @@ function fromWire(e: WireError): Error {
   return e.code !== null ? new TraceringError(e.code, e.message) : Object.assign(new Error(e.message), { name: e.name });
 }
 
-/** A worker running worker/entry (under tsx, in development, the .ts module). */
+/** A worker running parquet-worker (a sibling module: also in the CLI's bundle, where the bundled worker sits next to it). */
 function startWorker(workerData: WorkerInput): Worker {
-  const here = import.meta.url;
-  if (here.endsWith('.ts')) {
-    const entry = new URL('./entry.ts', here).href;
-    const tsx = import.meta.resolve('tsx/esm/api');
-    const bootstrap = `import(${JSON.stringify(tsx)}).then((t) => { t.register(); return import(${JSON.stringify(entry)}); }).catch((e) => { process.nextTick(() => { throw e; }); });`;
-    return new Worker(bootstrap, { eval: true, workerData });
-  }
-  return new Worker(new URL('./entry.js', here), { workerData });
+  return spawnWorker(siblingModule(import.meta.url, 'parquet-worker'), { workerData });
 }
 
 export class WorkerParquetSink implements TraceSink {

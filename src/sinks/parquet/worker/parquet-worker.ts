@@ -8,7 +8,7 @@ import { MemorySource } from './memory-source.js';
 import { QueuedPageCursor } from './page-cursor.js';
 import { type FileUpdates, type FromWorker, type ToWorker, type WorkerInput, toWire } from './protocol.js';
 
-if (parentPort === null) throw new Error('worker/entry.ts runs in a worker thread');
+if (parentPort === null) throw new Error('parquet-worker runs in a worker thread');
 const port: NonNullable<typeof parentPort> = parentPort;
 const data = workerData as WorkerInput;
 const post = (m: FromWorker) => port.postMessage(m);
