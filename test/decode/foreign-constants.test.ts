@@ -128,7 +128,14 @@ describe('a foreign recording of timer:hrtimer_start, against the kernel\'s text
     // The same release (a uname file): exactly the kernel's text.
     fs.writeFileSync(path.join(dir, 'uname'), `${os.release()}\n`);
     const same = await render();
-    for (const [cpu, expected] of capture.kernelText) assert.deepEqual(same.lines.get(cpu) ?? [], expected, `CPU ${cpu}`);
+    // Line for line; a COMM that differs only where saved_cmdlines demonstrably changed meanwhile is the kernel's race, not ours.
+    const sameText = (ours: readonly string[], kernel: readonly string[], what: string) => {
+      assert.equal(ours.length, kernel.length, what);
+      ours.forEach((line, i) => {
+        if (line !== kernel[i]) assert.ok(capture.judge('hrtimer_start', line, kernel[i]!) !== null, `${what}, line ${i}:\n ours   ${line}\n kernel ${kernel[i]}`);
+      });
+    };
+    for (const [cpu, expected] of capture.kernelText) sameText(same.lines.get(cpu) ?? [], expected, `CPU ${cpu}`);
     assert.deepEqual(same.warnings.map((w) => w.code), ['TRACERING_KERNEL_CONSTANTS']);
 
     // No release, then another one: the modes as numbers, everything else the kernel's.
@@ -142,10 +149,9 @@ describe('a foreign recording of timer:hrtimer_start, against the kernel\'s text
       for (const [cpu, expected] of capture.kernelText) {
         const got = other.lines.get(cpu) ?? [];
         assert.equal(got.length, expected.length);
-        got.forEach((line, i) => {
-          assert.match(line, / mode=0x[0-9a-f]+ /);
-          assert.equal(line.replace(/ mode=\S+ /, ' mode=? '), expected[i]!.replace(/ mode=\S+ /, ' mode=? '));
-        });
+        got.forEach((line) => assert.match(line, / mode=0x[0-9a-f]+ /));
+        const modeless = (l: string) => l.replace(/ mode=\S+ /, ' mode=? ');
+        sameText(got.map(modeless), expected.map(modeless), `CPU ${cpu}, release ${release}`);
       }
     }
   });

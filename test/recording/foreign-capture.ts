@@ -7,12 +7,17 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { ReadCpuReader } from '../../src/kernel/read-cpu-reader.js';
 import type { Instance, Tracefs } from '../../src/kernel/tracefs.js';
+import { type RaceJudge, type RenderWindow, RenderWindowProbe, explainRaces, pidsUnderTwoNames } from '../helpers/render-races.js';
 
 export interface ForeignCapture {
   dir: string;
   /** The kernel's per-CPU `trace` text (event lines only), by CPU. */
   kernelText: Map<number, string[]>;
   events: number;
+  /** saved_cmdlines / saved_tgids around the kernel's rendering and the copy in `dir` (render-races.ts). */
+  window: RenderWindow;
+  /** Explains a line of ours that differs from the kernel's by those tables' churn alone, or returns null. */
+  judge: RaceJudge;
 }
 
 function copyIfPresent(from: string, to: string): void {
@@ -35,11 +40,13 @@ export function captureForeign(tracefs: Tracefs, inst: Instance, dir: string, sy
   inst.tracingOn = false;
   const kernelText = new Map<number, string[]>();
   const cpus = inst.cpus();
+  // The COMM column is saved_cmdlines at the moment the kernel renders: watch it change meanwhile.
+  const probe = new RenderWindowProbe(tracefs.root);
   for (const cpu of cpus) {
     kernelText.set(
       cpu,
-      inst
-        .readText(`per_cpu/cpu${cpu}/trace`)
+      probe
+        .readKernelText(inst.file(`per_cpu/cpu${cpu}/trace`))
         .split('\n')
         .filter((l) => l !== '' && !l.startsWith('#')),
     );
@@ -52,6 +59,8 @@ export function captureForeign(tracefs: Tracefs, inst: Instance, dir: string, sy
     }
   }
   for (const f of ['saved_cmdlines', 'saved_tgids', 'printk_formats']) copyIfPresent(path.join(tracefs.root, f), path.join(dir, f));
+  const window = probe.finish(dir);
+  const judge = explainRaces(window, pidsUnderTwoNames([...kernelText.values()].flat()), { jiffies: null, hz: null }, new Set());
   copyIfPresent(inst.file('trace_clock'), path.join(dir, 'trace_clock'));
   for (const o of fs.readdirSync(inst.file('options'))) copyIfPresent(inst.file(`options/${o}`), path.join(dir, 'options', o));
   let events = 0;
@@ -73,5 +82,5 @@ export function captureForeign(tracefs: Tracefs, inst: Instance, dir: string, sy
       reader.close();
     }
   }
-  return { dir, kernelText, events };
+  return { dir, kernelText, events, window, judge };
 }
