@@ -7,7 +7,7 @@
 
 import { writeSyntheticHeader } from '../consumer/mapped-consumer.js';
 import { type SubbufLayout, newSubbufHeader, readSubbufHeader } from '../layout/subbuf.js';
-import type { StagingRing } from './staging-ring.js';
+import { NO_SLOT, type StagingRing } from './staging-ring.js';
 
 export class CpuRound {
   /** Slots of this round, oldest first. */
@@ -32,6 +32,8 @@ export class RoundTaker {
   readonly stagingLostSeen: Float64Array;
   readonly #maxPerCpu: number;
   readonly #header = newSubbufHeader();
+  /** Per queue: the header timestamp of the last page taken (hi, lo), for a closing loss page. */
+  readonly #lastTs: Uint32Array;
 
   constructor(staging: StagingRing, layout: SubbufLayout, maxPerCpu = 256) {
     this.staging = staging;
@@ -40,6 +42,7 @@ export class RoundTaker {
     this.cpus = Array.from({ length: staging.geometry.cpus }, () => new CpuRound(this.#maxPerCpu));
     this.#accounted = new Float64Array(staging.geometry.cpus);
     this.stagingLostSeen = new Float64Array(staging.geometry.cpus);
+    this.#lastTs = new Uint32Array(2 * staging.geometry.cpus);
   }
 
   /** Claims the next round; returns the number of pages in it. */
@@ -63,6 +66,41 @@ export class RoundTaker {
         }
         round.lostBefore[i] = lost;
       }
+      if (round.count > 0) {
+        const at = staging.slotOffset(round.slots[round.count - 1]!);
+        const h = readSubbufHeader(new DataView(staging.memory, staging.view.byteOffset + at, this.layout.subbufSize), 0, this.layout, this.#header);
+        this.#lastTs[2 * q] = h.tsHi;
+        this.#lastTs[2 * q + 1] = h.tsLo;
+      }
+    }
+    return total;
+  }
+
+  /**
+   * Once the capture has finished and every page was taken: a round of one
+   * empty page per CPU whose last events were dropped after its last staged
+   * page. Losses ride on the page after them, and these have none; the
+   * empty page carries them (RB_MISSED_EVENTS with the count) so that every
+   * sink shows them as it shows any other loss. Returns the pages in it.
+   */
+  takeTrailingLosses(): number {
+    let total = 0;
+    for (let q = 0; q < this.cpus.length; q++) {
+      const round = this.cpus[q]!;
+      round.count = 0;
+      const trailing = this.staging.produced(q) - this.#accounted[q]!;
+      if (trailing <= 0) continue;
+      const slot = this.staging.lossSlot();
+      if (slot === NO_SLOT) continue; // every slot is free once the capture is done; this cannot happen
+      const at = this.staging.slotOffset(slot);
+      const view = new DataView(this.staging.memory, this.staging.view.byteOffset + at, this.layout.subbufSize);
+      writeSyntheticHeader(view, this.layout, this.#lastTs[2 * q]!, this.#lastTs[2 * q + 1]!, 0, trailing);
+      this.#accounted[q] = this.staging.produced(q);
+      this.stagingLostSeen[q]! += trailing;
+      round.slots[0] = slot;
+      round.lostBefore[0] = trailing;
+      round.count = 1;
+      total++;
     }
     return total;
   }

@@ -313,6 +313,24 @@ export class StagingRing {
     return n;
   }
 
+  /**
+   * A free slot, its metadata zeroed, for a page the output side writes
+   * itself once the capture thread has finished (the loss report that ends
+   * a CPU's stream); NO_SLOT when none is free.
+   */
+  lossSlot(): number {
+    this.#lock();
+    const top = this.#ctl[FREE_TOP]!;
+    let slot = NO_SLOT;
+    if (top > 0) {
+      slot = this.#free[top - 1]!;
+      this.#ctl[FREE_TOP] = top - 1;
+      this.#meta.fill(0, slot * META_WORDS, (slot + 1) * META_WORDS);
+    }
+    this.#unlock();
+    return slot;
+  }
+
   /** Returns claimed slots to the pool. */
   release(slots: ArrayLike<number>, count = slots.length): void {
     if (count === 0) return;

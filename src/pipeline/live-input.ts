@@ -135,6 +135,13 @@ export class LiveInput implements InputSource {
     return n;
   }
 
+  /** After the capture finished and the last round: the losses that followed each CPU's last page, as a round (RoundTaker.takeTrailingLosses). */
+  takeTrailingLosses(): number {
+    const n = this.taker.takeTrailingLosses();
+    for (const c of this.#cursors) c.rewind();
+    return n;
+  }
+
   /** Gives the round's pages back to the capture. */
   releaseRound(): void {
     this.taker.release();

@@ -95,7 +95,11 @@ export async function runLive(input: LiveInput, sinks: readonly TraceSink[], opt
       }
       input.releaseRound();
       // Everything published before the capture finished has been taken.
-      if (doneBefore) break;
+      if (doneBefore) {
+        if (input.takeTrailingLosses() > 0) for (const sink of sinks) await sink.consume();
+        input.releaseRound();
+        break;
+      }
       await new Promise<void>((resolve) => {
         wake = resolve;
         staging.waitForData(seen, reason !== null ? 20 : flushMs, reason !== null ? 1 : roundPages).then(resolve, resolve);

@@ -10,7 +10,8 @@ import { StagingRing } from '../../src/capture/staging-ring.js';
 import { TraceringError } from '../../src/errors.js';
 import { recordLength, writeDataHeader, writeSubbufHeader } from '../../src/layout/encode.js';
 import { RecordBatch, WalkState, walkRecords } from '../../src/layout/record.js';
-import { hostSubbufLayout } from '../../src/layout/subbuf.js';
+import { hostSubbufLayout, newSubbufHeader, readSubbufHeader } from '../../src/layout/subbuf.js';
+import { RoundTaker } from '../../src/capture/rounds.js';
 import type { TraceArray } from '../../src/kernel/trace-array.js';
 
 const GiB = 2 ** 30;
@@ -83,5 +84,39 @@ describe('staging memory budget', () => {
       () => StagingRing.create({ cpus: 1, slots: slots + 1, slotSize }, 'drop-oldest'),
       (e: unknown) => e instanceof TraceringError && e.code === 'ERR_INVALID_ARG_VALUE',
     );
+  });
+});
+
+describe('losses after the last staged page', () => {
+  it('come out as a closing loss page: every event taken or reported lost', () => {
+    const layout = hostSubbufLayout(4096);
+    const ring = StagingRing.create({ cpus: 1, slots: 2, slotSize: 4096 }, 'drop-oldest');
+    const taker = new RoundTaker(ring, layout);
+    const stage = (events: number, ts: number) => {
+      const slot = ring.reserve(0, events);
+      if (slot === -1) return false;
+      writeSubbufHeader(ring.view, ring.slotOffset(slot), layout, 0, ts, 0);
+      ring.publish(0, slot, events, 0);
+      return true;
+    };
+    assert.ok(stage(10, 100) && stage(20, 200));
+    // The output thread holds both slots: the next page has nowhere to go and is dropped, counted.
+    assert.equal(taker.take(), 2);
+    assert.equal(stage(30, 300), false);
+    assert.equal(ring.dropped(0).events, 30);
+    taker.release();
+    assert.equal(taker.take(), 0, 'nothing more was staged');
+    taker.release();
+    // Nothing follows the dropped page to carry its count: the closing round does.
+    assert.equal(taker.takeTrailingLosses(), 1);
+    const round = taker.cpus[0]!;
+    assert.equal(round.lostBefore[0], 30);
+    const h = readSubbufHeader(ring.view, ring.slotOffset(round.slots[0]!), layout, newSubbufHeader());
+    assert.equal(h.commitSize, 0);
+    assert.equal(h.lost, 30);
+    assert.equal(h.tsLo, 200, 'stamped with the last page taken, so page times stay in order');
+    assert.equal(ring.eventsIn(round.slots[0]!), 0);
+    taker.release();
+    assert.equal(taker.takeTrailingLosses(), 0, 'reported once');
   });
 });
