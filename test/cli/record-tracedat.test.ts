@@ -62,22 +62,23 @@ function assertSameText(kernel: string, ours: string, before: Map<number, string
   const b = ours.split('\n');
   assert.equal(b.length, a.length, 'line count');
   const task = /^(\s*)(.*)-(\d+)(\s+\[\d{3}\].*)$/;
-  let explained = 0;
+  // Lines explained only by which name each side printed (no change seen
+  // in the snapshots) are capped: a renderer printing wrong names would
+  // pass them. A pid whose entry demonstrably changed is no such doubt (a
+  // saved_cmdlines churn load changes hundreds).
+  let weak = 0;
   for (let i = 0; i < a.length; i++) {
     if (a[i] === b[i]) continue;
     const ka = task.exec(a[i]!);
     const kb = task.exec(b[i]!);
     const pid = ka === null ? -1 : Number(ka[3]);
-    const churned =
-      ka !== null &&
-      kb !== null &&
-      ka[3] === kb[3] &&
-      ka[4] === kb[4] &&
-      (before.get(pid) !== afterNames.get(pid) || kb[2]!.trim() === (afterNames.get(pid) ?? '<...>') || ka[2]!.trim() === (before.get(pid) ?? '<...>'));
-    assert.ok(churned, `line ${i + 1} differs:\n  kernel: ${a[i]}\n  ours:   ${b[i]}`);
-    explained++;
+    const sameRest = ka !== null && kb !== null && ka[3] === kb[3] && ka[4] === kb[4];
+    const changed = before.get(pid) !== afterNames.get(pid);
+    const namesMatch = sameRest && (kb[2]!.trim() === (afterNames.get(pid) ?? '<...>') || ka[2]!.trim() === (before.get(pid) ?? '<...>'));
+    assert.ok(sameRest && (changed || namesMatch), `line ${i + 1} differs:\n  kernel: ${a[i]}\n  ours:   ${b[i]}`);
+    if (!changed) weak++;
   }
-  assert.ok(explained <= a.length / 10, `${explained} lines differ in COMM only: too many to be saved_cmdlines churn`);
+  assert.ok(weak <= a.length / 10, `${weak} lines differ in COMM only with no change seen in saved_cmdlines: too many to be churn`);
 }
 
 /** Fills `inst` with sched events and markers, stops tracing, and returns the kernel's `trace` text. */
