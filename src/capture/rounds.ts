@@ -67,8 +67,7 @@ export class RoundTaker {
         round.lostBefore[i] = lost;
       }
       if (round.count > 0) {
-        const at = staging.slotOffset(round.slots[round.count - 1]!);
-        const h = readSubbufHeader(new DataView(staging.memory, staging.view.byteOffset + at, this.layout.subbufSize), 0, this.layout, this.#header);
+        const h = readSubbufHeader(this.#slotView(round.slots[round.count - 1]!), 0, this.layout, this.#header);
         this.#lastTs[2 * q] = h.tsHi;
         this.#lastTs[2 * q + 1] = h.tsLo;
       }
@@ -88,14 +87,13 @@ export class RoundTaker {
     for (let q = 0; q < this.cpus.length; q++) {
       const round = this.cpus[q]!;
       round.count = 0;
-      const trailing = this.staging.produced(q) - this.#accounted[q]!;
+      const produced = this.staging.produced(q);
+      const trailing = produced - this.#accounted[q]!;
       if (trailing <= 0) continue;
       const slot = this.staging.lossSlot();
       if (slot === NO_SLOT) continue; // every slot is free once the capture is done; this cannot happen
-      const at = this.staging.slotOffset(slot);
-      const view = new DataView(this.staging.memory, this.staging.view.byteOffset + at, this.layout.subbufSize);
-      writeSyntheticHeader(view, this.layout, this.#lastTs[2 * q]!, this.#lastTs[2 * q + 1]!, 0, trailing);
-      this.#accounted[q] = this.staging.produced(q);
+      writeSyntheticHeader(this.#slotView(slot), this.layout, this.#lastTs[2 * q]!, this.#lastTs[2 * q + 1]!, 0, trailing);
+      this.#accounted[q] = produced;
       this.stagingLostSeen[q]! += trailing;
       round.slots[0] = slot;
       round.lostBefore[0] = trailing;
@@ -114,9 +112,13 @@ export class RoundTaker {
     }
   }
 
+  /** The page in `slot`, as a view starting at its header. */
+  #slotView(slot: number): DataView {
+    return new DataView(this.staging.memory, this.staging.view.byteOffset + this.staging.slotOffset(slot), this.layout.subbufSize);
+  }
+
   #markLoss(slot: number, lost: number): void {
-    const at = this.staging.slotOffset(slot);
-    const view = new DataView(this.staging.memory, this.staging.view.byteOffset + at, this.layout.subbufSize);
+    const view = this.#slotView(slot);
     const h = readSubbufHeader(view, 0, this.layout, this.#header);
     writeSyntheticHeader(view, this.layout, h.tsHi, h.tsLo, h.commitSize, lost);
   }
