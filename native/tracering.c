@@ -259,23 +259,31 @@ static napi_value js_ioctl(napi_env env, napi_callback_info info) {
   return make_int64(env, r);
 }
 
-// readPages(fd, bytes, pageSize, maxPages) -> number of pages read.
+// readPages(fd, bytes, pageSize, maxPages[, stopBelow, longSize]) -> pages read.
 // Reads page-sized chunks back to back until the fd would block, reaches
 // end of file, or maxPages were read: one crossing into native code per batch
 // instead of per page. A short read is zero-filled to the full page so page
 // slots keep a fixed stride. An error after at least one page is deferred to
 // the next call.
+//
+// stopBelow > 0 also ends the batch after a sub-buffer, other than the
+// first, whose commit (the long at offset 8, longSize bytes) holds fewer
+// data bytes than that: the reader has reached the page the writer is on.
+// Reading on would chase the writer a few events per read() (the kernel
+// copies a page in use event by event), at full syscall cost each.
 static napi_value js_read_pages(napi_env env, napi_callback_info info) {
-  size_t argc = 4;
-  napi_value argv[4];
+  size_t argc = 6;
+  napi_value argv[6];
   CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  int64_t fd, page_size, max_pages;
+  int64_t fd, page_size, max_pages, stop_below = 0, long_size = 8;
   uint8_t* data;
   size_t length;
   if (argc < 4 || !get_int64(env, argv[0], &fd) || !get_bytes(env, argv[1], &data, &length) ||
-      !get_int64(env, argv[2], &page_size) || !get_int64(env, argv[3], &max_pages))
-    return throw_type_error(env, "readPages(fd, bytes, pageSize, maxPages)");
-  if (page_size <= 0 || max_pages < 0 || (uint64_t)page_size * (uint64_t)max_pages > length)
+      !get_int64(env, argv[2], &page_size) || !get_int64(env, argv[3], &max_pages) ||
+      (argc > 4 && !get_int64(env, argv[4], &stop_below)) || (argc > 5 && !get_int64(env, argv[5], &long_size)))
+    return throw_type_error(env, "readPages(fd, bytes, pageSize, maxPages[, stopBelow, longSize])");
+  if (page_size <= 0 || max_pages < 0 || (uint64_t)page_size * (uint64_t)max_pages > length ||
+      (long_size != 4 && long_size != 8) || (stop_below > 0 && page_size < 8 + long_size))
     return throw_errno(env, EINVAL, "read");
   int64_t pages = 0;
   while (pages < max_pages) {
@@ -290,6 +298,17 @@ static napi_value js_read_pages(napi_env env, napi_callback_info info) {
     if (n == 0) break;
     if (n < page_size) memset(dst + n, 0, (size_t)(page_size - n));
     pages++;
+    if (stop_below > 0 && pages > 1) {
+      uint32_t commit;  // the low word holds the size and the MISSED flags (host order: a live buffer)
+      if (long_size == 8) {
+        uint64_t c64;
+        memcpy(&c64, dst + 8, 8);
+        commit = (uint32_t)c64;
+      } else {
+        memcpy(&commit, dst + 8, 4);
+      }
+      if ((int64_t)(commit & 0x3fffffffu) < stop_below) break;
+    }
   }
   return make_int64(env, pages);
 }

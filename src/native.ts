@@ -21,7 +21,12 @@ export interface NativeBinding {
   munmap(buffer: ArrayBuffer): void;
   isMapped(buffer: ArrayBuffer): boolean;
   ioctl(fd: number, request: number): number;
-  readPages(fd: number, into: Uint8Array, pageSize: number, maxPages: number): number;
+  /**
+   * read()s whole pages back to back (see native/tracering.c). With
+   * `stopBelow` > 0 the batch also ends after a page, not the first, whose
+   * commit holds fewer data bytes than that (the writer's page).
+   */
+  readPages(fd: number, into: Uint8Array, pageSize: number, maxPages: number, stopBelow?: number, longSize?: number): number;
   flock(fd: number, exclusive: boolean, wait: boolean): boolean;
   setThreadAffinity(cpus: readonly number[]): void;
   getThreadAffinity(): number[];

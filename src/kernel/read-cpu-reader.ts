@@ -11,7 +11,7 @@ import { parseHeaderPage } from '../decode/format-file.js';
 import { CpuBufferMissingError, WarningCode, type WarningHandler, emitProcessWarning, isSystemError } from '../errors.js';
 import { PageStream } from '../layout/page-stream.js';
 import type { RecordBatch } from '../layout/record.js';
-import { type SubbufLayout, hostSubbufLayout } from '../layout/subbuf.js';
+import { type SubbufLayout, COMMIT_SIZE_MASK, dataSize, hostSubbufLayout } from '../layout/subbuf.js';
 import { native } from '../native.js';
 import { type CpuReader, type CpuReaderCounters, newCounters } from './cpu-reader.js';
 import { LossLedger } from '../consumer/loss-ledger.js';
@@ -66,6 +66,16 @@ export class ReadCpuReader implements CpuReader {
   readonly #ledger: LossLedger;
   readonly #onWarning: WarningHandler;
   readonly #readBase: number;
+  /**
+   * A page with less data than this, read after another, is the one the
+   * writer is on: the batch stops there (caughtUp) instead of chasing the
+   * writer a few events per read(). Measured at 7 M events/s: a reader
+   * that chased read 1.55 pages per page of data (2,680 of 4,080 bytes
+   * each), each a syscall and, staged, a slot.
+   */
+  readonly #writerPageBytes: number;
+  /** The last fill ended because the kernel had nothing more (not at the writer's page). */
+  #foundEmpty = false;
   #closed = false;
 
   private constructor(array: TraceArray, cpu: number, fd: number, options: ReadReaderOptions) {
@@ -74,6 +84,7 @@ export class ReadCpuReader implements CpuReader {
     this.fd = fd;
     this.#onWarning = options.onWarning ?? emitProcessWarning;
     this.layout = hostSubbufLayout(arraySubbufSize(array, this.#onWarning));
+    this.#writerPageBytes = Math.floor(dataSize(this.layout) / 2);
     const stats = array.cpuStats(cpu);
     this.#ledger = options.lossBaseline !== undefined ? LossLedger.from(options.lossBaseline) : new LossLedger(stats.overrun, stats.readEvents);
     this.#readBase = stats.readEvents;
@@ -101,7 +112,9 @@ export class ReadCpuReader implements CpuReader {
 
   #fill(into: Uint8Array, pageSize: number, maxPages: number): number {
     try {
-      return native.readPages(this.fd, into, pageSize, maxPages);
+      const pages = native.readPages(this.fd, into, pageSize, maxPages, this.#writerPageBytes, this.layout.longSize);
+      this.#foundEmpty = pages < maxPages && (pages === 0 || commitBytes(into, (pages - 1) * pageSize, this.layout) >= this.#writerPageBytes);
+      return pages;
     } catch (error) {
       if (isSystemError(error, 'ENODEV')) {
         throw new CpuBufferMissingError(this.cpu, `CPU ${this.cpu} has no ring buffer (the CPU was never online)`, {
@@ -181,7 +194,7 @@ export class ReadCpuReader implements CpuReader {
    * certain: the last read() found the buffer empty and nothing writes.
    */
   #uncountedLoss(entries: number): number {
-    if (entries <= 0 || !this.caughtUp || this.buffered > 0) return 0;
+    if (entries <= 0 || !this.#foundEmpty || !this.caughtUp || this.buffered > 0) return 0;
     try {
       if (this.#array.tracingOn) return 0;
     } catch {
@@ -200,4 +213,10 @@ export class ReadCpuReader implements CpuReader {
     this.#closed = true;
     fs.closeSync(this.fd);
   }
+}
+
+/** Data bytes in the commit word of the page at `offset` (host byte order: a live buffer). */
+function commitBytes(pages: Uint8Array, offset: number, layout: SubbufLayout): number {
+  const view = new DataView(pages.buffer, pages.byteOffset + offset + 8, layout.longSize);
+  return view.getUint32(layout.littleEndian || layout.longSize === 4 ? 0 : 4, layout.littleEndian) & COMMIT_SIZE_MASK;
 }

@@ -124,7 +124,8 @@ export function pumpReader(reader: CpuReader, onBatch: BatchHandler | undefined,
     if (batch === null) break;
     bytes += batch.byteLength;
     onBatch?.(batch, reader);
-    if (reader.caughtUp && !fetchedEarlier) break;
+    // A read() reader also stops at the writer's page: a complete pump reads on to the kernel's "nothing more".
+    if (reader.caughtUp && !fetchedEarlier && !(complete && reader.mode === 'read')) break;
   }
   return bytes;
 }

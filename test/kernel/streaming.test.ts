@@ -5,8 +5,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { TraceSource } from '../../src/kernel/trace-source.js';
-import { kernelOrSkip, testInstance, writeInBackground } from '../helpers/kernel.js';
+import { ReadCpuReader } from '../../src/kernel/read-cpu-reader.js';
+import { TraceSource, pumpReader } from '../../src/kernel/trace-source.js';
+import { kernelOrSkip, onCpu, testInstance, writeInBackground } from '../helpers/kernel.js';
 
 for (const mode of ['mmap', 'read'] as const) {
   describe(`streaming by ${mode}`, () => {
@@ -71,3 +72,42 @@ for (const mode of ['mmap', 'read'] as const) {
     });
   });
 }
+
+describe('read() at the writer', () => {
+  it("stops at the writer's page instead of chasing it a few events per read()", (t) => {
+    const tracefs = kernelOrSkip(t);
+    if (!tracefs) return;
+    using inst = testInstance(tracefs);
+    // The reader is its own writer: each read() it makes is traced on the
+    // CPU it reads, so there is always a little more data.
+    const cpu = inst.cpus()[0]!;
+    inst.setEventFilter('raw_syscalls', `common_pid == ${process.pid}`);
+    inst.enableEvents(['raw_syscalls']);
+    const reader = ReadCpuReader.open(inst, cpu);
+    try {
+      onCpu(cpu, () => {
+        for (let round = 0; round < 5; round++) {
+          const before = reader.counters.subbufs;
+          pumpReader(reader, undefined, 256);
+          const pages = reader.counters.subbufs - before;
+          // A reader that chased its own events read until the pump's bound
+          // (4 x 256 + 8 pages of a few events each); one that stops reads
+          // what was there (a page) and the writer's page.
+          assert.ok(pages <= 3, `round ${round}: ${pages} sub-buffers in one pump`);
+          assert.equal(reader.caughtUp, true);
+        }
+      });
+      // Nothing is left behind by stopping: a complete pump with tracing
+      // off takes the rest, and the kernel agrees on every event.
+      inst.tracingOn = false;
+      pumpReader(reader, undefined, 256, true);
+      reader.finish();
+      const stats = inst.cpuStats(cpu);
+      assert.equal(stats.entries, 0, 'the buffer is empty');
+      assert.equal(reader.counters.events, stats.readEvents, 'every event the kernel counts as read was delivered');
+      assert.equal(reader.counters.lost, 0);
+    } finally {
+      reader.close();
+    }
+  });
+});

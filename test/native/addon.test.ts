@@ -4,6 +4,8 @@
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { describe, it } from 'node:test';
 import { POLL_READABLE, native } from '../../src/native.js';
 import { kernelOrSkip, onCpu, testInstance } from '../helpers/kernel.js';
@@ -110,4 +112,55 @@ describe('native poller', () => {
       }
     });
   }
+});
+
+describe('readPages', () => {
+  // Sub-buffers in a file, each with its commit word (offset 8, 8 bytes).
+  function pagesFile(t: { after(fn: () => void): void }, commits: number[], size = 256): number {
+    const bytes = new Uint8Array(commits.length * size);
+    const view = new DataView(bytes.buffer);
+    commits.forEach((c, i) => view.setBigUint64(i * size + 8, BigInt(c), true));
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tr-pages-'));
+    const file = path.join(dir, 'pages');
+    fs.writeFileSync(file, bytes);
+    const fd = fs.openSync(file, 'r');
+    t.after(() => {
+      fs.closeSync(fd);
+      fs.rmSync(dir, { recursive: true, force: true });
+    });
+    return fd;
+  }
+
+  it('without stopBelow reads every page up to maxPages', (t) => {
+    const fd = pagesFile(t, [240, 10, 240, 240]);
+    const into = new Uint8Array(256 * 8);
+    assert.equal(native.readPages(fd, into, 256, 8), 4);
+  });
+
+  it("with stopBelow ends after a small page that is not the batch's first", (t) => {
+    // 0x80000000 is RB_MISSED_EVENTS: a flag, not size (the page holds 200 bytes).
+    const fd = pagesFile(t, [10, 240, 0x80000000 | 200, 30, 240, 240]);
+    const into = new Uint8Array(256 * 8);
+    // The first page is exempt (the rest of a page read in part before).
+    assert.equal(native.readPages(fd, into, 256, 8, 120, 8), 4, 'stops after the page of 30 bytes');
+    assert.equal(new DataView(into.buffer).getUint32(3 * 256 + 8, true), 30);
+    assert.equal(native.readPages(fd, into, 256, 8, 120, 8), 2, 'the next batch goes on from there');
+  });
+
+  it('reads a 4-byte commit word where the kernel has one', (t) => {
+    const bytes = new Uint8Array(3 * 256);
+    const view = new DataView(bytes.buffer);
+    [240, 16, 240].forEach((c, i) => view.setUint32(i * 256 + 8, c, true));
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tr-pages-'));
+    t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
+    fs.writeFileSync(path.join(dir, 'p'), bytes);
+    const fd = fs.openSync(path.join(dir, 'p'), 'r');
+    t.after(() => fs.closeSync(fd));
+    assert.equal(native.readPages(fd, new Uint8Array(256 * 4), 256, 4, 120, 4), 2);
+  });
+
+  it('refuses a commit size other than 4 or 8 bytes', (t) => {
+    const fd = pagesFile(t, [240]);
+    assert.throws(() => native.readPages(fd, new Uint8Array(256), 256, 1, 120, 2), { code: 'EINVAL' });
+  });
 });
