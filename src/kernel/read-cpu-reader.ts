@@ -11,7 +11,7 @@ import { parseHeaderPage } from '../decode/format-file.js';
 import { CpuBufferMissingError, WarningCode, type WarningHandler, emitProcessWarning, isSystemError } from '../errors.js';
 import { PageStream } from '../layout/page-stream.js';
 import type { RecordBatch } from '../layout/record.js';
-import { type SubbufLayout, COMMIT_SIZE_MASK, dataSize, hostSubbufLayout } from '../layout/subbuf.js';
+import { type SubbufLayout, COMMIT_SIZE_MASK, commitWord, dataSize, hostSubbufLayout } from '../layout/subbuf.js';
 import { native } from '../native.js';
 import { type CpuReader, type CpuReaderCounters, newCounters } from './cpu-reader.js';
 import { LossLedger } from '../consumer/loss-ledger.js';
@@ -76,6 +76,7 @@ export class ReadCpuReader implements CpuReader {
   readonly #writerPageBytes: number;
   /** The last fill ended because the kernel had nothing more (not at the writer's page). */
   #foundEmpty = false;
+  #fillView: DataView | null = null;
   #closed = false;
 
   private constructor(array: TraceArray, cpu: number, fd: number, options: ReadReaderOptions) {
@@ -113,7 +114,7 @@ export class ReadCpuReader implements CpuReader {
   #fill(into: Uint8Array, pageSize: number, maxPages: number): number {
     try {
       const pages = native.readPages(this.fd, into, pageSize, maxPages, this.#writerPageBytes, this.layout.longSize);
-      this.#foundEmpty = pages < maxPages && (pages === 0 || commitBytes(into, (pages - 1) * pageSize, this.layout) >= this.#writerPageBytes);
+      this.#foundEmpty = pages < maxPages && (pages === 0 || this.#lastCommitBytes(into, (pages - 1) * pageSize) >= this.#writerPageBytes);
       return pages;
     } catch (error) {
       if (isSystemError(error, 'ENODEV')) {
@@ -123,6 +124,12 @@ export class ReadCpuReader implements CpuReader {
       }
       throw error;
     }
+  }
+
+  /** Data bytes of the page at `offset` of the fill buffer (one view of it, not one per fill). */
+  #lastCommitBytes(into: Uint8Array, offset: number): number {
+    if (this.#fillView?.buffer !== into.buffer || this.#fillView.byteOffset !== into.byteOffset) this.#fillView = new DataView(into.buffer, into.byteOffset, into.byteLength);
+    return commitWord(this.#fillView, offset, this.layout) & COMMIT_SIZE_MASK;
   }
 
   next(): RecordBatch | null {
@@ -215,8 +222,3 @@ export class ReadCpuReader implements CpuReader {
   }
 }
 
-/** Data bytes in the commit word of the page at `offset` (host byte order: a live buffer). */
-function commitBytes(pages: Uint8Array, offset: number, layout: SubbufLayout): number {
-  const view = new DataView(pages.buffer, pages.byteOffset + offset + 8, layout.longSize);
-  return view.getUint32(layout.littleEndian || layout.longSize === 4 ? 0 : 4, layout.littleEndian) & COMMIT_SIZE_MASK;
-}

@@ -63,6 +63,12 @@ export interface SubbufHeader {
   lost: number;
 }
 
+/** The low 32 bits of the commit field of the sub-buffer at `start`: its data size and MISSED flags. */
+export function commitWord(view: DataView, start: number, layout: SubbufLayout): number {
+  // First word on little endian, second on big endian.
+  return view.getUint32(start + 8 + (layout.littleEndian || layout.longSize === 4 ? 0 : 4), layout.littleEndian);
+}
+
 /**
  * Reads the header at `start`. The commit word is truncated to its low 32
  * bits first: on 64-bit kernels the flags sign-extend into the high half
@@ -73,19 +79,18 @@ export function readSubbufHeader(view: DataView, start: number, layout: SubbufLa
   const le = layout.littleEndian;
   out.tsLo = view.getUint32(start + (le ? 0 : 4), le);
   out.tsHi = view.getUint32(start + (le ? 4 : 0), le);
-  // Low 32 bits of commit: first word on little endian, second on big endian.
-  const commitWord = view.getUint32(start + 8 + (le || layout.longSize === 4 ? 0 : 4), le);
-  const size = commitWord & COMMIT_SIZE_MASK;
+  const commit = commitWord(view, start, layout);
+  const size = commit & COMMIT_SIZE_MASK;
   const limit = layout.subbufSize - layout.dataOffset;
   if (size > limit) {
     throw new MalformedInputError(`sub-buffer commit size ${size} exceeds the data area (${limit} bytes)`);
   }
   out.commitSize = size;
-  out.missedEvents = (commitWord & RB_MISSED_EVENTS) !== 0;
+  out.missedEvents = (commit & RB_MISSED_EVENTS) !== 0;
   out.lost = 0;
   if (out.missedEvents) {
     out.lost = LOST_UNKNOWN;
-    if ((commitWord & RB_MISSED_STORED) !== 0 && size + layout.longSize <= limit) {
+    if ((commit & RB_MISSED_STORED) !== 0 && size + layout.longSize <= limit) {
       const at = start + layout.dataOffset + size;
       if (layout.longSize === 4) {
         out.lost = view.getUint32(at, le);

@@ -162,5 +162,8 @@ describe('readPages', () => {
   it('refuses a commit size other than 4 or 8 bytes', (t) => {
     const fd = pagesFile(t, [240]);
     assert.throws(() => native.readPages(fd, new Uint8Array(256), 256, 1, 120, 2), { code: 'EINVAL' });
+    // A page too small to hold the commit word it would be judged by.
+    assert.throws(() => native.readPages(fd, new Uint8Array(256), 12, 1, 4, 8), { code: 'EINVAL' });
+    assert.throws(() => native.readPages(fd, new Uint8Array(256), 256, 1, '120' as unknown as number), TypeError);
   });
 });
