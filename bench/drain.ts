@@ -20,6 +20,10 @@
 // 1.2x of the C consumer on mmap and 1.5x on read(), at every sub-buffer
 // size (judged on CPU time).
 //
+// On read(), two more consumers per round: the capture thread's staging of
+// the same pages, native (ReadCpuReader.stageDirect) and by batches, as
+// CPU per event beside the C consumer's (issue 14).
+//
 // Environment: TRBENCH_EVENTS (default 1000000), TRBENCH_ROUNDS (at most, 9),
 // TRBENCH_CPU (the last CPU), TRBENCH_WRITE_BYTES (16: u32 id + 12 bytes, a
 // 24-byte event payload, 28-byte records), TRBENCH_SUBBUF_KB ("4,16,64,256"),
@@ -38,9 +42,11 @@ import os from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ReaderMode } from '../src/kernel/cpu-reader.js';
+import { StagingRing } from '../src/capture/staging-ring.js';
+import { ReadCpuReader } from '../src/kernel/read-cpu-reader.js';
 import { TraceSource } from '../src/kernel/trace-source.js';
 import { type Instance, Tracefs } from '../src/kernel/tracefs.js';
-import { native } from '../src/native.js';
+import { STAGE_STATUS, native } from '../src/native.js';
 import {
   type Figure,
   type Load,
@@ -150,6 +156,7 @@ function recordBytes(writeBytes: number): number {
 
 class DrainBench {
   #source: TraceSource | null = null;
+  #reader: ReadCpuReader | null = null;
 
   constructor(
     readonly instance: Instance,
@@ -247,11 +254,74 @@ class DrainBench {
     return { events: counted, ns, cpuNs, subbufs: t.subbufs };
   }
 
+  /**
+   * The capture thread's read() path: every sub-buffer into a staging slot,
+   * `native` by ReadCpuReader.stageDirect (no JavaScript per page), else as
+   * batches copied into slots (what the capture thread did before, and does
+   * for pages the native path hands back). Slots are claimed and released
+   * every 64 pages, as an output thread that keeps up does, so the slots
+   * stay few and warm, as the C consumer's buffer does.
+   */
+  drainStaged(expected: number, direct: boolean): Sample {
+    const { cfg } = this;
+    const reader = ReadCpuReader.open(this.instance, cfg.cpu, { pagesPerBatch: 1 });
+    this.#reader = reader;
+    const ring = StagingRing.create({ cpus: 1, slots: 256, slotSize: reader.layout.subbufSize }, 'block');
+    const target = { memory: ring.bytes, descriptor: ring.nativeDescriptor, dataOffset: ring.data.byteOffset, queue: 0, minCommit: 0 };
+    const claimed = new Int32Array(256);
+    const settle = () => {
+      for (let n; (n = ring.claim(0, 256, claimed)) > 0; ) ring.release(claimed, n);
+    };
+    const batchPath = (): boolean => {
+      const batch = reader.next();
+      if (batch === null) return false;
+      const page = reader.lastPages;
+      const slot = ring.reserve(0, batch.count);
+      ring.data.set(page, ring.slotOffset(slot));
+      ring.publish(0, slot, batch.count, batch.lostBefore);
+      return true;
+    };
+    let ns: number;
+    let cpuNs: number;
+    const affinity = native.getThreadAffinity();
+    try {
+      native.setThreadAffinity([cfg.cpu]);
+      const t0 = process.hrtime.bigint();
+      const c0 = processCpuNs();
+      if (direct) {
+        for (;;) {
+          const r = reader.stageDirect(target, 64);
+          settle();
+          if (r.status === STAGE_STATUS.empty) break;
+          if (r.status === STAGE_STATUS.handoff) while (reader.buffered > 0 && batchPath());
+        }
+      } else {
+        for (let n = 1; batchPath(); n++) if (n % 64 === 0) settle();
+      }
+      settle();
+      cpuNs = processCpuNs() - c0;
+      ns = Number(process.hrtime.bigint() - t0);
+    } finally {
+      native.setThreadAffinity(affinity);
+    }
+    reader.finish();
+    this.#reader = null;
+    reader.close();
+    const c = reader.counters;
+    if (c.lost !== 0 || c.corrupt !== 0 || c.consumedElsewhere !== 0 || ring.produced(0) !== c.events || (direct && c.nativeStaged === 0)) {
+      throw new Error(`staged drain (${direct ? 'native' : 'batches'}) counters disagree: ${JSON.stringify(c)}, ${ring.produced(0)} staged`);
+    }
+    this.check(`staged drain (${direct ? 'native' : 'batches'})`, c.events, expected);
+    return { events: c.events, ns, cpuNs, subbufs: c.subbufs };
+  }
+
   /** Closes a reader left open by a failure (needed before rmdir). */
   closeSource(): void {
     const s = this.#source;
     this.#source = null;
     s?.close();
+    this.#reader?.close();
+    this.#reader = null;
   }
 }
 
@@ -267,6 +337,9 @@ interface Row {
   trCpu: number[];
   cWall: number[];
   trWall: number[];
+  /** read() only: the capture thread's staging, native and by batches (CPU ns per event). */
+  stagedCpu: number[];
+  batchStagedCpu: number[];
   load: Load;
   rounds: number;
 }
@@ -300,19 +373,31 @@ async function measure(cfg: Config, bin: { drain: string; fill: string }, subbuf
       bench.drainTracering(path, bench.fill(warm));
       bench.drainC(path, bench.fill(warm));
     }
+    const staged = path === 'read';
+    if (staged) {
+      for (let i = 0; i < 2; i++) {
+        bench.drainStaged(bench.fill(warm), true);
+        bench.drainStaged(bench.fill(warm), false);
+      }
+    }
     bench.drainTracering(path, bench.fill(cfg.events));
     bench.drainC(path, bench.fill(cfg.events));
     const c: Sample[] = [];
     const tr: Sample[] = [];
+    const st: Sample[] = [];
+    const bst: Sample[] = [];
     const meter = new LoadMeter();
     for (let round = 0; round < cfg.rounds; round++) {
-      const order = round % 2 === 0 ? ['c', 'tr'] : ['tr', 'c'];
+      const who3 = staged ? ['c', 'tr', 'st', 'bst'] : ['c', 'tr'];
+      const order = round % 2 === 0 ? who3 : [...who3].reverse();
       for (const who of order) {
         await tick();
         checkInterrupted();
         const expected = bench.fill(cfg.events);
         if (who === 'c') c.push(bench.drainC(path, expected));
-        else tr.push(bench.drainTracering(path, expected));
+        else if (who === 'tr') tr.push(bench.drainTracering(path, expected));
+        else if (who === 'st') st.push(bench.drainStaged(expected, true));
+        else bst.push(bench.drainStaged(expected, false));
       }
       // Enough rounds once the paired CPU ratio's spread is known well.
       const perEvent = (s: Sample) => s.cpuNs / s.events;
@@ -327,6 +412,8 @@ async function measure(cfg: Config, bin: { drain: string; fill: string }, subbuf
       trCpu: tr.map((s) => s.cpuNs / s.events),
       cWall: c.map((s) => s.ns / s.events),
       trWall: tr.map((s) => s.ns / s.events),
+      stagedCpu: st.map((s) => s.cpuNs / s.events),
+      batchStagedCpu: bst.map((s) => s.cpuNs / s.events),
       load: meter.stop(),
       rounds: c.length,
     };
@@ -424,6 +511,19 @@ function figuresOf(rows: Row[]): Figure[] {
         rounds: r.rounds,
       },
     );
+    if (r.stagedCpu.length === 0) continue;
+    for (const [label, xs] of [['staged natively', r.stagedCpu], ['staged by batches', r.batchStagedCpu]] as const) {
+      out.push({
+        what: `capture ${r.path} ${r.subbufKb} KiB, ${label} (CPU)`,
+        unit: 'ns/ev',
+        value: stat(xs),
+        peer: { what: `C consumer, ${r.path}`, value: stat(r.cCpu) },
+        ratio: stat(ratios(xs, r.cCpu)),
+        ratioNote: 'of C',
+        load: r.load,
+        rounds: r.rounds,
+      });
+    }
   }
   return out;
 }
@@ -466,7 +566,8 @@ async function runSuite(): Promise<void> {
         const med = (xs: number[]) => stat(xs).median.toFixed(1);
         console.log(
           `  ${path} ${subbufKb} KiB: CPU C ${med(row.cCpu)} ns/ev, tracering ${med(row.trCpu)} ns/ev ` +
-            `(${stat(ratios(row.trCpu, row.cCpu)).median.toFixed(2)}x; wall ${med(row.cWall)} / ${med(row.trWall)}), ${row.rounds} rounds`,
+            `(${stat(ratios(row.trCpu, row.cCpu)).median.toFixed(2)}x; wall ${med(row.cWall)} / ${med(row.trWall)}), ${row.rounds} rounds` +
+            (row.stagedCpu.length > 0 ? `; staged natively ${med(row.stagedCpu)}, by batches ${med(row.batchStagedCpu)} ns/ev` : ''),
         );
         rows.push(row);
       }

@@ -44,7 +44,9 @@
 // TRBENCH_RATES (M events/s, comma-separated; "max" = unpaced), TRBENCH_PARTS
 // (lossless,stop,report,fixed), TRBENCH_CONSUMERS (ids, comma-separated),
 // TRBENCH_NICE (-10), TRBENCH_NODE24=0 (skip Node 24), TRBENCH_REPORT_EVENTS
-// (1500000), TRBENCH_BUDGET_MIN (16: ladder runs past it are skipped, and said so).
+// (1500000), TRBENCH_BUDGET_MIN (16: ladder runs past it are skipped, and said so),
+// TRBENCH_BUFFER_KB (4096 per CPU: smaller finds where each consumer starts
+// to lose on a machine whose generator is too slow to make 4 MiB overflow).
 //
 // Run: npm run bench -- record   (or node --import tsx bench/record.ts)
 
@@ -132,7 +134,7 @@ function readConfig(): Config {
     budgetMin: envInt('TRBENCH_BUDGET_MIN', 16, 1, 240),
     loadCpu: cpus - 1,
     consumerCpu: 0,
-    bufferKb: 4096,
+    bufferKb: envInt('TRBENCH_BUFFER_KB', 4096, 64, 1 << 20),
   };
 }
 

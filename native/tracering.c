@@ -2,14 +2,14 @@
 //
 // Everything here is generic glue (mmap, munmap, ioctl, batched read, fd
 // readiness on the event loop, flock, futex, thread affinity). Ring-buffer
-// ABI knowledge (offsets, ioctl numbers) lives in TypeScript, in one place.
+// ABI knowledge (offsets, ioctl numbers) lives in TypeScript, in one place;
+// the one exception is stage-pages.c, the capture thread's per-page path.
 //
 // Errors are thrown as Error objects shaped like Node's system errors:
 // { code: 'EBUSY', errno: -16, syscall: 'mmap', message: 'EBUSY: ..., mmap' }.
 
 #define _GNU_SOURCE
-#define NAPI_VERSION 8
-#include <node_api.h>
+#include "napi-helpers.h"
 #include <uv.h>
 
 #include <errno.h>
@@ -46,7 +46,7 @@ static void throw_napi_error(napi_env env, const char* what) {
 }
 
 // Throws a Node-style system error for errno `err` raised by `syscall_name`.
-static napi_value throw_errno(napi_env env, int err, const char* syscall_name) {
+napi_value throw_errno(napi_env env, int err, const char* syscall_name) {
   const char* code = uv_err_name(-err);
   char message[256];
   snprintf(message, sizeof message, "%s: %s, %s", code, strerror(err), syscall_name);
@@ -62,25 +62,25 @@ static napi_value throw_errno(napi_env env, int err, const char* syscall_name) {
   return NULL;
 }
 
-static napi_value throw_type_error(napi_env env, const char* message) {
+napi_value throw_type_error(napi_env env, const char* message) {
   napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", message);
   return NULL;
 }
 
-static bool get_int64(napi_env env, napi_value v, int64_t* out) {
+bool get_int64(napi_env env, napi_value v, int64_t* out) {
   napi_valuetype t;
   if (napi_typeof(env, v, &t) != napi_ok || t != napi_number) return false;
   return napi_get_value_int64(env, v, out) == napi_ok;
 }
 
-static napi_value make_int64(napi_env env, int64_t v) {
+napi_value make_int64(napi_env env, int64_t v) {
   napi_value out;
   napi_create_int64(env, v, &out);
   return out;
 }
 
 // Resolves a TypedArray/DataView/ArrayBuffer argument to a byte pointer and length.
-static bool get_bytes(napi_env env, napi_value v, uint8_t** data, size_t* length) {
+bool get_bytes(napi_env env, napi_value v, uint8_t** data, size_t* length) {
   bool is;
   if (napi_is_typedarray(env, v, &is) == napi_ok && is) {
     napi_typedarray_type type;
@@ -793,6 +793,7 @@ static napi_value init(napi_env env, napi_value exports) {
       {"isMapped", NULL, js_is_mapped, NULL, NULL, NULL, napi_enumerable, NULL},
       {"ioctl", NULL, js_ioctl, NULL, NULL, NULL, napi_enumerable, NULL},
       {"readPages", NULL, js_read_pages, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"stagePages", NULL, js_stage_pages, NULL, NULL, NULL, napi_enumerable, NULL},
       {"flock", NULL, js_flock, NULL, NULL, NULL, napi_enumerable, NULL},
       {"setThreadAffinity", NULL, js_set_thread_affinity, NULL, NULL, NULL, napi_enumerable, NULL},
       {"getThreadAffinity", NULL, js_get_thread_affinity, NULL, NULL, NULL, napi_enumerable, NULL},

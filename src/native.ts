@@ -27,6 +27,27 @@ export interface NativeBinding {
    * commit holds fewer data bytes than that (the writer's page).
    */
   readPages(fd: number, into: Uint8Array, pageSize: number, maxPages: number, stopBelow?: number, longSize?: number): number;
+  /**
+   * read()s sub-buffers of `fd` straight into free slots of a staging ring
+   * and publishes the clean ones (native/stage-pages.c); returns a
+   * STAGE_STATUS. `out` (7 numbers): pages, events, data bytes, the slot of
+   * a handed-off page, 1 when the waiting output thread must be woken, 1
+   * when the handed-off page is the writer's, the data bytes of the last
+   * page read (-1: none). `exemptFirst`: a small first page does not end
+   * the call (readPages' rule; false when the page before it was small).
+   */
+  stagePages(
+    fd: number,
+    memory: Uint8Array,
+    descriptor: Int32Array,
+    queue: number,
+    maxPages: number,
+    stopBelow: number,
+    minCommit: number,
+    longSize: number,
+    exemptFirst: boolean,
+    out: Float64Array,
+  ): StageStatus;
   flock(fd: number, exclusive: boolean, wait: boolean): boolean;
   setThreadAffinity(cpus: readonly number[]): void;
   getThreadAffinity(): number[];
@@ -45,6 +66,23 @@ export interface NativeBinding {
 }
 
 export type FutexResult = 'ok' | 'not-equal' | 'timed-out';
+
+/** What ended a native.stagePages() call (native/stage-pages.c's STAGE_*). */
+export const STAGE_STATUS = {
+  /** maxPages staged: call again. */
+  more: 0,
+  /** read() found nothing more. */
+  empty: 1,
+  /** Stopped after the page the writer is on. */
+  writer: 2,
+  /** The page in slot out[3] needs the JavaScript reader; the slot is free again. */
+  handoff: 3,
+  /** No free slot: the staging policy decides. */
+  noSlot: 4,
+  /** The staging ring was aborted. */
+  abort: 5,
+} as const;
+export type StageStatus = (typeof STAGE_STATUS)[keyof typeof STAGE_STATUS];
 
 /** Clock ids clockNs() takes (Linux's clockid_t values). */
 export const CLOCK_IDS = { realtime: 0, monotonic: 1, processCputime: 2, threadCputime: 3, monotonicRaw: 4, boottime: 7, tai: 11 } as const;

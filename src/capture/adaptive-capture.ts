@@ -14,7 +14,7 @@ import type { CpuReader } from '../kernel/cpu-reader.js';
 import { parseCpuStats } from '../kernel/cpu-stats.js';
 import { MappedCpuReader } from '../kernel/mapped-cpu-reader.js';
 import type { TraceArray } from '../kernel/trace-array.js';
-import { type BatchHandler, capacityInBatches, openCpuReader, pumpReader } from '../kernel/trace-source.js';
+import { type BatchHandler, type DirectPump, capacityInBatches, openCpuReader, pumpReader } from '../kernel/trace-source.js';
 import { warnOtherConsumers } from '../kernel/trace-pipe-raw.js';
 import { POLL_READABLE, native, type NativePoller } from '../native.js';
 import { AdaptivePolicy, type BufferAdvice, type CapturePath, type PolicyConfig, type PolicyDecision, type RateSample } from './adaptive-policy.js';
@@ -78,6 +78,8 @@ export class AdaptiveCapture {
   onBatch: StageBatch = () => {};
   /** Before a CPU changes reader: stage what is pending for it. */
   beforeSwitch: (queue: number) => void = () => {};
+  /** Takes clean pages past onBatch where it can (see DirectPump). */
+  direct: DirectPump | undefined = undefined;
 
   private constructor(array: TraceArray, cpus: CpuState[], missing: number[], mmapAvailable: boolean, options: AdaptiveCaptureOptions) {
     this.array = array;
@@ -243,9 +245,9 @@ export class AdaptiveCapture {
 
   #pump(q: number, c: CpuState, complete = false): number {
     const reader = c.reader;
-    if (reader instanceof MappedCpuReader || complete) return pumpReader(reader, (batch) => this.onBatch(batch, reader, q), capacityInBatches(this.array, reader), complete);
+    if (reader instanceof MappedCpuReader || complete) return pumpReader(reader, (batch) => this.onBatch(batch, reader, q), capacityInBatches(this.array, reader), complete, this.direct);
     if (c.capacity < 0) c.capacity = Math.max(capacityInBatches(this.array, reader), Math.ceil((c.bufferKb * 1024) / reader.layout.subbufSize) + 1);
-    return pumpReader(reader, (batch) => this.onBatch(batch, reader, q), c.capacity, complete);
+    return pumpReader(reader, (batch) => this.onBatch(batch, reader, q), c.capacity, complete, this.direct);
   }
 
   #startPoller(q: number, c: CpuState): void {

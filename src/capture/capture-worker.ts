@@ -7,10 +7,11 @@
 
 import { parentPort, workerData } from 'node:worker_threads';
 import { TraceringError, type TraceringWarning } from '../errors.js';
-import { native } from '../native.js';
+import { STAGE_STATUS, native } from '../native.js';
 import type { CpuReader } from '../kernel/cpu-reader.js';
 import { TraceArray } from '../kernel/trace-array.js';
-import { TraceSource } from '../kernel/trace-source.js';
+import { type DirectPump, type DirectPumpResult, TraceSource } from '../kernel/trace-source.js';
+import { type DirectStagingTarget, ReadCpuReader } from '../kernel/read-cpu-reader.js';
 import { AdaptiveCapture } from './adaptive-capture.js';
 import type { BufferAdvice, PolicyDecision } from './adaptive-policy.js';
 import type { RecordBatch } from '../layout/record.js';
@@ -39,8 +40,13 @@ interface Engine {
   readonly missingCpus: readonly number[];
   readonly wakeups: number;
   counters(): CpuCounters[];
-  /** Reads until `signal`, then drains everything; `stage` gets each batch with its CPU's queue. */
-  run(signal: AbortSignal, stage: (batch: RecordBatch, reader: CpuReader, queue: number) => void, beforeSwitch: (queue: number) => void): Promise<void>;
+  /** Reads until `signal`, then drains everything; `stage` gets each batch with its CPU's queue, `direct` takes clean pages past it. */
+  run(
+    signal: AbortSignal,
+    stage: (batch: RecordBatch, reader: CpuReader, queue: number) => void,
+    beforeSwitch: (queue: number) => void,
+    direct: DirectPump | undefined,
+  ): Promise<void>;
   finish(): CpuCounters[];
   decisions(): PolicyDecision[];
   advice(): BufferAdvice | null;
@@ -56,9 +62,10 @@ function fixedEngine(source: TraceSource): Engine {
       return source.wakeups;
     },
     counters: () => source.readers.map((r) => ({ cpu: r.cpu, counters: { ...r.counters } })),
-    run: (signal, stage) =>
+    run: (signal, stage, _beforeSwitch, direct) =>
       source.stream({
         onBatch: (batch, reader) => stage(batch, reader, queueOf.get(reader)!),
+        ...(direct === undefined ? {} : { direct }),
         signal,
         flushIntervalMs: config.flushIntervalMs,
         quietWakeDelayMs: config.quietWakeDelayMs,
@@ -81,9 +88,10 @@ function adaptiveEngine(capture: AdaptiveCapture): Engine {
       return capture.wakeups;
     },
     counters: () => capture.counters(),
-    run: async (signal, stage, beforeSwitch) => {
+    run: async (signal, stage, beforeSwitch, direct) => {
       capture.onBatch = stage;
       capture.beforeSwitch = beforeSwitch;
+      capture.direct = direct;
       await capture.run(signal);
     },
     finish: () => {
@@ -194,12 +202,14 @@ async function main(): Promise<void> {
     for (const [q, c] of coalescers.entries()) if (c.pending && (all || now - c.startedAt >= config.coalesceMs)) c.flush(emitters[q]!);
   };
 
+  const direct = config.directStaging === false ? undefined : directStaging(staging, engine, coalescers, () => hard);
+
   const progress = setInterval(() => {
     flushOld(false);
     post({ type: 'progress', cpus: engine.counters(), wakeups: engine.wakeups, modes: modes(), decisions: engine.decisions() });
   }, Math.min(250, Math.max(20, config.coalesceMs || 250)));
   try {
-    await engine.run(stop.signal, stage, beforeSwitch);
+    await engine.run(stop.signal, stage, beforeSwitch, direct);
     flushOld(true);
     const cpus = engine.finish();
     post({ type: 'done', cpus, wakeups: engine.wakeups, modes: modes(), decisions: engine.decisions(), advice: engine.advice() });
@@ -213,6 +223,67 @@ async function main(): Promise<void> {
       staging.markClosed();
     }
   }
+}
+
+/** A minCommit no page reaches: the first page read is handed off. */
+const HAND_OFF_ALL = 0x7fffffff;
+
+/**
+ * The fast path of the read() readers: clean pages go from the kernel into
+ * staging slots in native code (ReadCpuReader.stageDirect), with no
+ * JavaScript per page; every other page, and mapped readers, take `stage`.
+ * While a CPU's coalescer holds a partial page, the next page read goes to
+ * it, so pages keep their order.
+ */
+function directStaging(staging: StagingRing, engine: Engine, coalescers: readonly PageCoalescer[] | null, hardStop: () => boolean): DirectPump {
+  const targets = new WeakMap<CpuReader, DirectStagingTarget>();
+  const memory = staging.bytes;
+  const descriptor = staging.nativeDescriptor;
+  const dataOffset = staging.data.byteOffset;
+  const unable: DirectPumpResult = { pages: 0, bytes: 0, end: 'unable' };
+  const result: DirectPumpResult = { pages: 0, bytes: 0, end: 'more' };
+  const targetOf = (reader: ReadCpuReader): DirectStagingTarget => {
+    let target = targets.get(reader);
+    if (target === undefined) {
+      // Readers change when a CPU switches path; queues follow the readers' order.
+      const queue = engine.readers.indexOf(reader);
+      if (queue < 0) throw new TraceringError('ERR_INTERNAL', `CPU ${reader.cpu}: a reader the capture does not know`);
+      // With a coalescer, only the pages it would stage as they are skip it.
+      const minCommit = coalescers?.[queue]?.passThroughBytes ?? 0;
+      target = { memory, descriptor, dataOffset, queue, minCommit };
+      targets.set(reader, target);
+    }
+    return target;
+  };
+  return (reader, maxPages) => {
+    if (hardStop() || staging.aborted) throw new HardStop();
+    if (!(reader instanceof ReadCpuReader) || reader.layout.subbufSize !== staging.geometry.slotSize) return unable;
+    const target = targetOf(reader);
+    // A pending partial page is older than anything read now: the next page goes to the coalescer (joined, or the pending one staged first).
+    const staged = reader.stageDirect(target, maxPages, coalescers?.[target.queue]!.pending === true ? HAND_OFF_ALL : target.minCommit);
+    if (staged.wake) staging.wakeConsumer();
+    result.pages = staged.pages;
+    result.bytes = staged.bytes;
+    switch (staged.status) {
+      case STAGE_STATUS.abort:
+        throw new HardStop();
+      case STAGE_STATUS.empty:
+        result.end = 'empty';
+        break;
+      case STAGE_STATUS.writer:
+        result.end = 'writer';
+        break;
+      case STAGE_STATUS.handoff:
+        result.end = 'handoff';
+        break;
+      case STAGE_STATUS.noSlot:
+        result.end = 'unable';
+        break;
+      default:
+        result.end = 'more';
+    }
+    return result;
+  };
 }
 
 main().catch((error) => {

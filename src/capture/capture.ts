@@ -49,6 +49,12 @@ export interface CaptureOptions {
    * fuller pages.
    */
   coalesceMs?: number;
+  /**
+   * Stage clean pages of read() readers in native code, with no JavaScript
+   * per page (default true; false sends every page through the batch path,
+   * as mapped readers go).
+   */
+  directStaging?: boolean;
   /** `--mode auto`: policy settings other than the defaults (AdaptivePolicy's PolicyConfig). */
   adaptive?: Partial<PolicyConfig>;
   /** `--mode auto`: the path CPUs start on (default read(); mmap once the rate is low). */
@@ -200,6 +206,7 @@ export class Capture {
       flushIntervalMs: options.flushIntervalMs ?? 100,
       quietWakeDelayMs: options.quietWakeDelayMs ?? 10,
       coalesceMs: options.coalesceMs ?? 0,
+      ...(options.directStaging === false ? { directStaging: false } : {}),
       ...(options.adaptive !== undefined ? { policy: options.adaptive } : {}),
       ...(options.startPath !== undefined ? { startPath: options.startPath } : {}),
       staging: { memory: staging.memory, geometry: staging.geometry, policy: staging.policy },

@@ -4,7 +4,11 @@
 // empty 4 KiB page per wake-up. Two pages join only when the second
 // continues the first exactly: its time_stamp is the clock after the
 // first one's last record (so its deltas stay valid appended), it reports
-// no loss, and both fit in one sub-buffer.
+// no loss, and both fit in one sub-buffer. A page at least half full that
+// does not join the pending one is staged as it is (PASS_THROUGH): it
+// could only take small pages after it, and at high rates, where pages are
+// full, that keeps them on the capture thread's native path (native
+// staging takes exactly those pages itself while nothing is pending).
 
 import { writeSyntheticHeader } from '../consumer/mapped-consumer.js';
 import type { RecordBatch } from '../layout/record.js';
@@ -15,6 +19,9 @@ export interface CoalescedPage {
   readonly events: number;
   readonly lost: number;
 }
+
+/** Pages with at least this share of the data area that join nothing are staged as they are. */
+export const PASS_THROUGH = 0.5;
 
 export class PageCoalescer {
   readonly #layout: SubbufLayout;
@@ -44,6 +51,11 @@ export class PageCoalescer {
     return this.#pending;
   }
 
+  /** Data bytes from which a page that joins nothing is staged as it is. */
+  get passThroughBytes(): number {
+    return Math.ceil(this.#limit * PASS_THROUGH);
+  }
+
   /**
    * Offers the batch's page. Returns the page that must be staged first
    * (the pending one, when `page` does not continue it), or null.
@@ -66,6 +78,10 @@ export class PageCoalescer {
       this.#events += batch.count;
     } else {
       this.flush(emit);
+      if (h.commitSize >= this.passThroughBytes) {
+        emit({ page, events: batch.count, lost: batch.lostBefore });
+        return;
+      }
       this.#page.set(page.subarray(0, off + h.commitSize));
       this.#length = h.commitSize;
       this.#events = batch.count;

@@ -22,6 +22,8 @@ export interface CaptureConfig {
   startPath?: CapturePath;
   /** Join partly filled sub-buffers for up to this long before staging them (0: stage each as read). */
   coalesceMs: number;
+  /** false: every page through the batch path, none staged by native code (CaptureOptions.directStaging). */
+  directStaging?: boolean;
   staging: { memory: SharedArrayBuffer; geometry: StagingGeometry; policy: StagingPolicy } | null;
 }
 

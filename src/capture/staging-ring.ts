@@ -89,6 +89,7 @@ export class StagingRing {
   readonly #meta: Float64Array;
   readonly #totals: Float64Array;
   #policy: StagingPolicy;
+  #descriptor: Int32Array | null = null;
 
   private constructor(memory: SharedArrayBuffer, geometry: StagingGeometry, policy: StagingPolicy) {
     const { cpus, slots, slotSize } = geometry;
@@ -156,6 +157,36 @@ export class StagingRing {
 
   get policy(): StagingPolicy {
     return this.#policy;
+  }
+
+  /** The whole shared memory as bytes (what native.stagePages takes with nativeDescriptor). */
+  get bytes(): Uint8Array {
+    return new Uint8Array(this.memory);
+  }
+
+  /**
+   * Where everything lives, for native.stagePages (native/stage-pages.c):
+   * byte offsets, geometry, then the word indices it uses, in the order
+   * that file's D_* enumeration lists them. The layout stays defined here
+   * alone.
+   */
+  get nativeDescriptor(): Int32Array {
+    if (this.#descriptor !== null) return this.#descriptor;
+    const { cpus, slots, slotSize } = this.geometry;
+    this.#descriptor = Int32Array.of(
+      this.#ctl.byteOffset, this.#free.byteOffset, this.#queues.byteOffset, this.#cpuWords.byteOffset, this.#meta.byteOffset, this.#totals.byteOffset, this.data.byteOffset,
+      slots, slotSize, cpus,
+      LOCK, SEQ, CONSUMER_WAITING, WAKE_AT, FREE_TOP, ABORT,
+      CPU_WORDS, Q_TAIL,
+      META_WORDS, M_BEFORE, M_EVENTS, M_KERNEL_LOST,
+      TOTAL_WORDS, T_PRODUCED,
+    );
+    return this.#descriptor;
+  }
+
+  /** Wakes the output thread if it waits for what is published now (after native.stagePages asked for it). */
+  wakeConsumer(): void {
+    if (Atomics.load(this.#ctl, CONSUMER_WAITING) !== 0) Atomics.notify(this.#ctl, SEQ);
   }
 
   #lock(): void {

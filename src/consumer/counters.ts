@@ -18,11 +18,13 @@ export interface CpuReaderCounters {
   resets: number;
   /** Events that another consumer took from this buffer while we read it. */
   consumedElsewhere: number;
+  /** Of `subbufs`, those the capture thread moved into staging in native code, with no JavaScript per page. */
+  nativeStaged: number;
 }
 
 /** Counters at zero. */
 export function newCounters(): CpuReaderCounters {
-  return { events: 0, bytes: 0, subbufs: 0, lost: 0, dropped: 0, corrupt: 0, resets: 0, consumedElsewhere: 0 };
+  return { events: 0, bytes: 0, subbufs: 0, lost: 0, dropped: 0, corrupt: 0, resets: 0, consumedElsewhere: 0, nativeStaged: 0 };
 }
 
 /** Adds every counter of `c` into `into`. */

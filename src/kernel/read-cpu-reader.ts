@@ -12,7 +12,7 @@ import { CpuBufferMissingError, WarningCode, type WarningHandler, emitProcessWar
 import { PageStream } from '../layout/page-stream.js';
 import type { RecordBatch } from '../layout/record.js';
 import { type SubbufLayout, COMMIT_SIZE_MASK, commitWord, dataSize, hostSubbufLayout } from '../layout/subbuf.js';
-import { native } from '../native.js';
+import { STAGE_STATUS, type StageStatus, native } from '../native.js';
 import { type CpuReader, type CpuReaderCounters, newCounters } from './cpu-reader.js';
 import { LossLedger } from '../consumer/loss-ledger.js';
 import type { TraceArray } from './trace-array.js';
@@ -53,6 +53,31 @@ export function arraySubbufSize(array: TraceArray, onWarning?: WarningHandler): 
   return size;
 }
 
+/** A staging ring a read() reader may fill itself, page by page in native code (ReadCpuReader.stageDirect). */
+export interface DirectStagingTarget {
+  /** The ring's whole shared memory. */
+  readonly memory: Uint8Array;
+  /** StagingRing.nativeDescriptor. */
+  readonly descriptor: Int32Array;
+  /** Byte offset of slot 0 in `memory`. */
+  readonly dataOffset: number;
+  /** This CPU's queue in the ring. */
+  readonly queue: number;
+  /** Pages with less data than this are handed off to the batch path (the coalescer joins them); 0 for none. */
+  readonly minCommit: number;
+}
+
+/** What one ReadCpuReader.stageDirect() call did. */
+export interface DirectStageResult {
+  status: StageStatus;
+  /** Pages staged and published. */
+  pages: number;
+  /** Their data bytes. */
+  bytes: number;
+  /** The output thread waits for what was published: wake it. */
+  wake: boolean;
+}
+
 /** A CPU's kernel buffer read with read() of trace_pipe_raw (kernels without the mapping). */
 export class ReadCpuReader implements CpuReader {
   readonly cpu: number;
@@ -78,6 +103,19 @@ export class ReadCpuReader implements CpuReader {
   #foundEmpty = false;
   #fillView: DataView | null = null;
   #closed = false;
+  /** A page stageDirect() handed off, for the next fill (the batch path takes it from there). */
+  readonly #handoff: Uint8Array;
+  #handoffPending = false;
+  /** Sub-buffers staged by stageDirect(). */
+  #directSubbufs = 0;
+  /** The last read went through stageDirect(), and found the buffer empty or at the writer's page. */
+  #directCaughtUp: boolean | null = null;
+  /** The handed-off page is the writer's: the batch that delivers it ends the pump. */
+  #handoffAtWriter = false;
+  /** The last page stageDirect() read in this pump was small: a small one after it is the writer's. */
+  #previousSmall = false;
+  readonly #directOut = new Float64Array(7);
+  readonly #directResult: DirectStageResult = { status: STAGE_STATUS.more, pages: 0, bytes: 0, wake: false };
 
   private constructor(array: TraceArray, cpu: number, fd: number, options: ReadReaderOptions) {
     this.#array = array;
@@ -86,6 +124,7 @@ export class ReadCpuReader implements CpuReader {
     this.#onWarning = options.onWarning ?? emitProcessWarning;
     this.layout = hostSubbufLayout(arraySubbufSize(array, this.#onWarning));
     this.#writerPageBytes = Math.floor(dataSize(this.layout) / 2);
+    this.#handoff = new Uint8Array(this.layout.subbufSize);
     const stats = array.cpuStats(cpu);
     this.#ledger = options.lossBaseline !== undefined ? LossLedger.from(options.lossBaseline) : new LossLedger(stats.overrun, stats.readEvents);
     this.#readBase = stats.readEvents;
@@ -112,18 +151,98 @@ export class ReadCpuReader implements CpuReader {
   }
 
   #fill(into: Uint8Array, pageSize: number, maxPages: number): number {
+    this.#directCaughtUp = null;
+    if (this.#handoffPending) return this.#fillAfterHandoff(into);
+    this.#previousSmall = false;
     try {
       const pages = native.readPages(this.fd, into, pageSize, maxPages, this.#writerPageBytes, this.layout.longSize);
       this.#foundEmpty = pages < maxPages && (pages === 0 || this.#lastCommitBytes(into, (pages - 1) * pageSize) >= this.#writerPageBytes);
       return pages;
     } catch (error) {
-      if (isSystemError(error, 'ENODEV')) {
-        throw new CpuBufferMissingError(this.cpu, `CPU ${this.cpu} has no ring buffer (the CPU was never online)`, {
-          cause: error,
-        });
-      }
-      throw error;
+      throw this.#readError(error);
     }
+  }
+
+  /**
+   * The handed-off page, alone: after it the pump goes on with
+   * stageDirect(), unless it is the writer's page, where the pump ends as
+   * a batched read() ends there.
+   */
+  #fillAfterHandoff(into: Uint8Array): number {
+    this.#handoffPending = false;
+    into.set(this.#handoff);
+    this.#foundEmpty = false;
+    this.#directCaughtUp = this.#handoffAtWriter;
+    if (this.#handoffAtWriter) this.#previousSmall = false;
+    return 1;
+  }
+
+  #readError(error: unknown): unknown {
+    if (isSystemError(error, 'ENODEV')) {
+      return new CpuBufferMissingError(this.cpu, `CPU ${this.cpu} has no ring buffer (the CPU was never online)`, { cause: error });
+    }
+    return error;
+  }
+
+  /**
+   * Stages up to `maxPages` sub-buffers into `target` without the batch
+   * path: each is read() into a free slot and published there by native
+   * code, its events counted the way walkRecords counts them. Stops at a
+   * page the batch path must take (a loss report, an inconsistent page, a
+   * page below `minCommit`: the next next() returns it), when the
+   * ring has no free slot, or as read() does (nothing more, the writer's
+   * page). Only when nothing is buffered: pages stay in order.
+   */
+  stageDirect(target: DirectStagingTarget, maxPages: number, minCommit = target.minCommit): DirectStageResult {
+    const result = this.#directResult;
+    result.pages = result.bytes = 0;
+    result.wake = false;
+    if (this.#closed || this.buffered > 0) {
+      result.status = STAGE_STATUS.handoff;
+      return result;
+    }
+    const out = this.#directOut;
+    let status: StageStatus;
+    try {
+      status = native.stagePages(
+        this.fd,
+        target.memory,
+        target.descriptor,
+        target.queue,
+        maxPages,
+        this.#writerPageBytes,
+        minCommit,
+        this.layout.longSize,
+        !this.#previousSmall,
+        out,
+      );
+    } catch (error) {
+      throw this.#readError(error);
+    }
+    const pages = out[0]!;
+    result.status = status;
+    result.pages = pages;
+    result.bytes = out[2]!;
+    result.wake = out[4] === 1;
+    this.#directSubbufs += pages;
+    this.counters.nativeStaged = this.#directSubbufs;
+    this.counters.subbufs = this.#pages.subbufs + this.#directSubbufs;
+    this.counters.events += out[1]!;
+    this.counters.bytes += result.bytes;
+    if (out[6]! >= 0) this.#previousSmall = out[6]! < this.#writerPageBytes;
+    if (status === STAGE_STATUS.handoff) {
+      const at = target.dataOffset + out[3]! * this.layout.subbufSize;
+      this.#handoff.set(target.memory.subarray(at, at + this.layout.subbufSize));
+      this.#handoffPending = true;
+      this.#handoffAtWriter = out[5] === 1;
+      this.#directCaughtUp = false;
+    } else if (status === STAGE_STATUS.empty || status === STAGE_STATUS.writer || status === STAGE_STATUS.more) {
+      this.#foundEmpty = status === STAGE_STATUS.empty;
+      this.#directCaughtUp = status !== STAGE_STATUS.more;
+      // The pump ends here: the next one starts with a page read in part, maybe.
+      if (this.#directCaughtUp) this.#previousSmall = false;
+    }
+    return result;
   }
 
   /** Data bytes of the page at `offset` of the fill buffer (one view of it, not one per fill). */
@@ -136,7 +255,7 @@ export class ReadCpuReader implements CpuReader {
     if (this.#closed) return null;
     const batch = this.#pages.next();
     if (batch === null) return null;
-    this.counters.subbufs = this.#pages.subbufs;
+    this.counters.subbufs = this.#pages.subbufs + this.#directSubbufs;
     this.counters.events += batch.count;
     this.counters.bytes += batch.byteLength;
     if (batch.corrupt !== null) {
@@ -157,11 +276,12 @@ export class ReadCpuReader implements CpuReader {
 
   /** The last batched read found the buffer empty before it was full, and all of it was delivered. */
   get caughtUp(): boolean {
-    return this.#pages.caughtUp;
+    if (this.#handoffPending) return false;
+    return this.#directCaughtUp ?? this.#pages.caughtUp;
   }
 
   get buffered(): number {
-    return this.#pages.buffered;
+    return this.#pages.buffered + (this.#handoffPending ? 1 : 0);
   }
 
   /** The overrun counter value up to which this reader has accounted losses (for a reader taking over). */

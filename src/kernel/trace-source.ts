@@ -69,9 +69,34 @@ export interface TraceSourceOptions extends CpuReaderOptions {
 /** Receives each batch of records a reader delivers (views valid only during the call). */
 export type BatchHandler = (batch: RecordBatch, reader: CpuReader) => void;
 
+/**
+ * A way to take pages out of a reader without making batches of them (the
+ * capture thread's native staging), up to `maxPages`: returns what it took
+ * and why it stopped.
+ */
+export type DirectPump = (reader: CpuReader, maxPages: number) => DirectPumpResult;
+
+export interface DirectPumpResult {
+  pages: number;
+  bytes: number;
+  /**
+   * 'empty': the kernel had nothing more; 'writer': stopped at the page the
+   * writer is on; 'more': took maxPages (or must be called again);
+   * 'handoff': the reader's next batch is a page only the batch path may
+   * take; 'unable': it cannot take pages of this reader now (batches for
+   * the rest of the pump).
+   */
+  end: 'empty' | 'writer' | 'more' | 'handoff' | 'unable';
+}
+
+/** Pages one DirectPump call may take: a pump's bound is checked between calls. */
+const DIRECT_PAGES = 64;
+
 /** Options of TraceSource.stream(). */
 export interface StreamOptions extends WatchTiming {
   onBatch: BatchHandler;
+  /** Takes clean pages past onBatch where it can (see DirectPump). */
+  direct?: DirectPump;
 }
 
 export interface WatchOptions extends WatchTiming {
@@ -111,11 +136,21 @@ export interface SourceSummary {
  * kernel, which counts it as read: left behind, it would be lost.
  * Sub-buffers fetched before it do not count against it.
  */
-export function pumpReader(reader: CpuReader, onBatch: BatchHandler | undefined, capacity: number, complete = false): number {
+export function pumpReader(reader: CpuReader, onBatch: BatchHandler | undefined, capacity: number, complete = false, direct?: DirectPump): number {
   let bytes = 0;
   const limit = 4 * capacity + 8;
   let earlier = complete ? reader.buffered : 0;
+  let useDirect = direct !== undefined;
   for (let n = 0; n < limit || (complete && reader.buffered > 0); ) {
+    if (useDirect && reader.buffered === 0 && n < limit) {
+      const taken = direct!(reader, Math.min(DIRECT_PAGES, limit - n));
+      n += taken.pages;
+      bytes += taken.bytes;
+      if (taken.end === 'empty' || (taken.end === 'writer' && !complete)) break;
+      if (taken.end === 'unable') useDirect = false;
+      else if (taken.end !== 'handoff') continue;
+      // A page only the batch path may take, or no direct path for the rest of this pump: a batch.
+    }
     // "Caught up" after an earlier fetch is old news: read on.
     const fetchedEarlier = earlier > 0;
     if (fetchedEarlier) earlier--;
@@ -200,21 +235,21 @@ export class TraceSource {
     for (const reader of this.readers) this.#pump(reader, onBatch, true);
   }
 
-  #pump(reader: CpuReader, onBatch?: BatchHandler, complete = false): number {
-    return pumpReader(reader, onBatch, capacityInBatches(this.array, reader), complete);
+  #pump(reader: CpuReader, onBatch?: BatchHandler, complete = false, direct?: DirectPump): number {
+    return pumpReader(reader, onBatch, capacityInBatches(this.array, reader), complete, direct);
   }
 
   /** Streams every CPU until `durationMs` passes or `signal` aborts, then drains what is left. */
   async stream(options: StreamOptions): Promise<void> {
-    const { onBatch } = options;
+    const { onBatch, direct } = options;
     const ended = await this.watch({
       ...options,
       onReady: (reader) => {
-        if (reader !== null) this.#pump(reader, onBatch);
-        else for (const r of this.readers) this.#pump(r, onBatch);
+        if (reader !== null) this.#pump(reader, onBatch, false, direct);
+        else for (const r of this.readers) this.#pump(r, onBatch, false, direct);
       },
     });
-    if (ended === 'stopped') this.drain(onBatch);
+    if (ended === 'stopped') for (const reader of this.readers) this.#pump(reader, onBatch, true, direct);
   }
 
   /**
