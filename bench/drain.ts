@@ -227,22 +227,11 @@ class DrainBench {
     const source = TraceSource.open(this.instance, { mode: path, cpus: [cfg.cpu], checkConsumers: false });
     this.#source = source;
     let counted = 0;
-    let ns: number;
-    let cpuNs: number;
-    const affinity = native.getThreadAffinity();
-    try {
-      native.setThreadAffinity([cfg.cpu]);
-      const t0 = process.hrtime.bigint();
-      // The whole process (helper threads included), as the C consumer's single thread.
-      const c0 = processCpuNs();
+    const { ns, cpuNs } = this.#timed(() =>
       source.drain((batch) => {
         counted += batch.count;
-      });
-      cpuNs = processCpuNs() - c0;
-      ns = Number(process.hrtime.bigint() - t0);
-    } finally {
-      native.setThreadAffinity(affinity);
-    }
+      }),
+    );
     const summary = source.finish();
     this.#source = null;
     source.close();
@@ -281,13 +270,7 @@ class DrainBench {
       ring.publish(0, slot, batch.count, batch.lostBefore);
       return true;
     };
-    let ns: number;
-    let cpuNs: number;
-    const affinity = native.getThreadAffinity();
-    try {
-      native.setThreadAffinity([cfg.cpu]);
-      const t0 = process.hrtime.bigint();
-      const c0 = processCpuNs();
+    const { ns, cpuNs } = this.#timed(() => {
       if (direct) {
         for (;;) {
           const r = reader.stageDirect(target, 64);
@@ -299,11 +282,7 @@ class DrainBench {
         for (let n = 1; batchPath(); n++) if (n % 64 === 0) settle();
       }
       settle();
-      cpuNs = processCpuNs() - c0;
-      ns = Number(process.hrtime.bigint() - t0);
-    } finally {
-      native.setThreadAffinity(affinity);
-    }
+    });
     reader.finish();
     this.#reader = null;
     reader.close();
@@ -313,6 +292,24 @@ class DrainBench {
     }
     this.check(`staged drain (${direct ? 'native' : 'batches'})`, c.events, expected);
     return { events: c.events, ns, cpuNs, subbufs: c.subbufs };
+  }
+
+  /**
+   * Runs `drain` on cfg.cpu, timed by wall clock and by the CPU time of the
+   * whole process (helper threads included), as the C consumer's single thread.
+   */
+  #timed(drain: () => void): { ns: number; cpuNs: number } {
+    const affinity = native.getThreadAffinity();
+    try {
+      native.setThreadAffinity([this.cfg.cpu]);
+      const t0 = process.hrtime.bigint();
+      const c0 = processCpuNs();
+      drain();
+      const cpuNs = processCpuNs() - c0;
+      return { ns: Number(process.hrtime.bigint() - t0), cpuNs };
+    } finally {
+      native.setThreadAffinity(affinity);
+    }
   }
 
   /** Closes a reader left open by a failure (needed before rmdir). */

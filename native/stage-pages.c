@@ -166,9 +166,29 @@ static bool read_ring(napi_env env, napi_value memory_v, napi_value desc_v, ring
   memcpy(r->d, desc_bytes, sizeof r->d);
   const int32_t* d = r->d;
   if (d[D_SLOTS] < 1 || d[D_SLOT_SIZE] < 64 || d[D_CPUS] < 1) return false;
-  for (int i = D_CTL; i <= D_DATA; i++)
-    if (d[i] < 0 || (size_t)d[i] > length) return false;
-  if ((size_t)d[D_DATA] + (size_t)d[D_SLOTS] * (size_t)d[D_SLOT_SIZE] > length) return false;
+  for (int i = D_LOCK; i < D_WORDS; i++)
+    if (d[i] < 0) return false;
+  if (d[D_Q_TAIL] >= d[D_CPU_STRIDE] || d[D_M_BEFORE] >= d[D_META_STRIDE] || d[D_M_EVENTS] >= d[D_META_STRIDE] ||
+      d[D_M_KERNEL_LOST] >= d[D_META_STRIDE] || d[D_T_PRODUCED] >= d[D_TOTAL_STRIDE])
+    return false;
+  int32_t ctl_words = 0;
+  for (int i = D_LOCK; i <= D_ABORT; i++)
+    if (d[i] >= ctl_words) ctl_words = d[i] + 1;
+  // Every region inside the memory, aligned for its words: a wrong descriptor is refused, never followed.
+  const size_t slots = (size_t)d[D_SLOTS], cpus = (size_t)d[D_CPUS];
+  const struct { int at; size_t bytes; size_t align; } regions[] = {
+      {D_CTL, (size_t)ctl_words * 4, 4},
+      {D_FREE, slots * 4, 4},
+      {D_QUEUES, cpus * slots * 4, 4},
+      {D_CPU_WORDS, cpus * (size_t)d[D_CPU_STRIDE] * 8, 8},
+      {D_META, slots * (size_t)d[D_META_STRIDE] * 8, 8},
+      {D_TOTALS, cpus * (size_t)d[D_TOTAL_STRIDE] * 8, 8},
+      {D_DATA, slots * (size_t)d[D_SLOT_SIZE], 8},
+  };
+  for (size_t i = 0; i < sizeof regions / sizeof regions[0]; i++) {
+    int32_t at = d[regions[i].at];
+    if (at < 0 || (size_t)at % regions[i].align != 0 || (size_t)at > length || regions[i].bytes > length - (size_t)at) return false;
+  }
   r->base = base;
   r->ctl = (int32_t*)(base + d[D_CTL]);
   r->free_stack = (int32_t*)(base + d[D_FREE]);

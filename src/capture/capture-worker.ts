@@ -7,7 +7,7 @@
 
 import { parentPort, workerData } from 'node:worker_threads';
 import { TraceringError, type TraceringWarning } from '../errors.js';
-import { STAGE_STATUS, native } from '../native.js';
+import { STAGE_STATUS, type StageStatus, native } from '../native.js';
 import type { CpuReader } from '../kernel/cpu-reader.js';
 import { TraceArray } from '../kernel/trace-array.js';
 import { type DirectPump, type DirectPumpResult, TraceSource } from '../kernel/trace-source.js';
@@ -202,7 +202,7 @@ async function main(): Promise<void> {
     for (const [q, c] of coalescers.entries()) if (c.pending && (all || now - c.startedAt >= config.coalesceMs)) c.flush(emitters[q]!);
   };
 
-  const direct = config.directStaging === false ? undefined : directStaging(staging, engine, coalescers, () => hard);
+  const direct = config.directStaging === false ? undefined : directStaging(staging, engine, coalescers);
 
   const progress = setInterval(() => {
     flushOld(false);
@@ -228,6 +228,15 @@ async function main(): Promise<void> {
 /** A minCommit no page reaches: the first page read is handed off. */
 const HAND_OFF_ALL = 0x7fffffff;
 
+/** How a pump reads each STAGE_STATUS but abort. */
+const PUMP_END: Readonly<Record<Exclude<StageStatus, typeof STAGE_STATUS.abort>, DirectPumpResult['end']>> = {
+  [STAGE_STATUS.more]: 'more',
+  [STAGE_STATUS.empty]: 'empty',
+  [STAGE_STATUS.writer]: 'writer',
+  [STAGE_STATUS.handoff]: 'handoff',
+  [STAGE_STATUS.noSlot]: 'unable',
+};
+
 /**
  * The fast path of the read() readers: clean pages go from the kernel into
  * staging slots in native code (ReadCpuReader.stageDirect), with no
@@ -235,7 +244,7 @@ const HAND_OFF_ALL = 0x7fffffff;
  * While a CPU's coalescer holds a partial page, the next page read goes to
  * it, so pages keep their order.
  */
-function directStaging(staging: StagingRing, engine: Engine, coalescers: readonly PageCoalescer[] | null, hardStop: () => boolean): DirectPump {
+function directStaging(staging: StagingRing, engine: Engine, coalescers: readonly PageCoalescer[] | null): DirectPump {
   const targets = new WeakMap<CpuReader, DirectStagingTarget>();
   const memory = staging.bytes;
   const descriptor = staging.nativeDescriptor;
@@ -256,32 +265,16 @@ function directStaging(staging: StagingRing, engine: Engine, coalescers: readonl
     return target;
   };
   return (reader, maxPages) => {
-    if (hardStop() || staging.aborted) throw new HardStop();
     if (!(reader instanceof ReadCpuReader) || reader.layout.subbufSize !== staging.geometry.slotSize) return unable;
     const target = targetOf(reader);
     // A pending partial page is older than anything read now: the next page goes to the coalescer (joined, or the pending one staged first).
     const staged = reader.stageDirect(target, maxPages, coalescers?.[target.queue]!.pending === true ? HAND_OFF_ALL : target.minCommit);
     if (staged.wake) staging.wakeConsumer();
+    // The native side checks the ring's abort flag before each page (a forced exit sets it).
+    if (staged.status === STAGE_STATUS.abort) throw new HardStop();
     result.pages = staged.pages;
     result.bytes = staged.bytes;
-    switch (staged.status) {
-      case STAGE_STATUS.abort:
-        throw new HardStop();
-      case STAGE_STATUS.empty:
-        result.end = 'empty';
-        break;
-      case STAGE_STATUS.writer:
-        result.end = 'writer';
-        break;
-      case STAGE_STATUS.handoff:
-        result.end = 'handoff';
-        break;
-      case STAGE_STATUS.noSlot:
-        result.end = 'unable';
-        break;
-      default:
-        result.end = 'more';
-    }
+    result.end = PUMP_END[staged.status];
     return result;
   };
 }

@@ -232,7 +232,11 @@ export class TraceSource {
    * capacities bounds it even if the writer outruns it.
    */
   drain(onBatch?: BatchHandler): void {
-    for (const reader of this.readers) this.#pump(reader, onBatch, true);
+    this.#drain(onBatch);
+  }
+
+  #drain(onBatch?: BatchHandler, direct?: DirectPump): void {
+    for (const reader of this.readers) this.#pump(reader, onBatch, true, direct);
   }
 
   #pump(reader: CpuReader, onBatch?: BatchHandler, complete = false, direct?: DirectPump): number {
@@ -249,7 +253,7 @@ export class TraceSource {
         else for (const r of this.readers) this.#pump(r, onBatch, false, direct);
       },
     });
-    if (ended === 'stopped') for (const reader of this.readers) this.#pump(reader, onBatch, true, direct);
+    if (ended === 'stopped') this.#drain(onBatch, direct);
   }
 
   /**

@@ -140,6 +140,13 @@ describe('native.stagePages', () => {
     assert.equal(ring.queued(0), 5);
     assert.throws(() => stage(ring, -1, out), { code: 'EBADF' });
     assert.throws(() => native.stagePages(fd, ring.bytes, new Int32Array(3), 0, 1, 0, 0, 8, true, out), TypeError);
+    // A descriptor whose regions leave the memory is refused, not followed.
+    for (const [word, value] of [[2, ring.bytes.byteLength - 8], [6, ring.bytes.byteLength - 4096], [4, 3], [7, 1 << 30]] as const) {
+      const bad = Int32Array.from(ring.nativeDescriptor);
+      bad[word] = value;
+      assert.throws(() => native.stagePages(fd, ring.bytes, bad, 0, 1, 0, 0, 8, true, out), TypeError, `descriptor word ${word} = ${value}`);
+    }
+    assert.equal(ring.queued(0), 5, 'nothing staged by a refused call');
     assert.throws(() => native.stagePages(fd, ring.bytes, ring.nativeDescriptor, 0, 1, 0, 0, 8, true, new Float64Array(5)), TypeError);
     assert.throws(() => stage(ring, fd, out, 1, { queue: 1 }), { code: 'EINVAL' });
   });
